@@ -1,0 +1,116 @@
+/**
+ * Host wrapper for shaders/matmul.wgsl: C[M, N] = op(A)[M, K] · op(B)[K, N] + bias[N] in f32.
+ * CPU twin: src/reference/matmul.ts (matmulCpu).
+ */
+import matmulWgsl from '../../../shaders/matmul.wgsl?raw';
+import { type Gpu, GpuError, type ShaderSource } from '../device';
+
+export const matmulShader: ShaderSource = { name: 'matmul', code: matmulWgsl };
+
+/** Shape of one matmul. All dims are element counts (≥ 1). */
+export interface MatmulShape {
+  /** Rows of C and of op(A). */
+  M: number;
+  /** Columns of C and of op(B). */
+  N: number;
+  /** Inner dimension. */
+  K: number;
+  /** A is stored transposed, as [K, M]. Default false. */
+  transA?: boolean;
+  /** B is stored transposed, as [N, K]. Default false. */
+  transB?: boolean;
+}
+
+/** Buffers of one matmul call; sizes in f32 elements must cover the shape. */
+export interface MatmulBuffers {
+  a: GPUBuffer;
+  b: GPUBuffer;
+  /** [N] f32, or null for no bias. */
+  bias: GPUBuffer | null;
+  /** Output [M, N] f32 (STORAGE). */
+  c: GPUBuffer;
+}
+
+/** A matmul of fixed shape, ready to be recorded into compute passes. */
+export interface MatmulKernel {
+  readonly shape: Readonly<MatmulShape>;
+  /** Record the dispatch into `pass`. @throws GpuError if a buffer is too small. */
+  encode(pass: GPUComputePassEncoder, bufs: MatmulBuffers): void;
+  /** Free the uniform buffer. */
+  destroy(): void;
+}
+
+/** Workgroup tile edge: 16×16 = 256 invocations, the SwiftShader maximum and a good default elsewhere. */
+export const MATMUL_TILE = 16;
+
+/**
+ * Build a matmul kernel of a fixed shape.
+ * @throws GpuError on a non-positive or non-integer dimension, or when the grid exceeds device limits.
+ */
+export function createMatmul(gpu: Gpu, shape: MatmulShape, label = 'matmul'): MatmulKernel {
+  const { M, N, K } = shape;
+  for (const [name, v] of Object.entries({ M, N, K })) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new GpuError(`${label}: ${name} must be a positive integer, got ${v}`);
+  }
+  const pipe = gpu.pipeline(
+    matmulShader,
+    'matmul',
+    ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
+    { TILE: MATMUL_TILE },
+  );
+  const words = (hasBias: number) =>
+    new Uint32Array([M, N, K, hasBias, shape.transA ? 1 : 0, shape.transB ? 1 : 0, 0, 0]);
+  const params = gpu.uniform(`${label}:params`, words(1));
+  const paramsNoBias = gpu.uniform(`${label}:params-nobias`, words(0));
+  const grid: [number, number] = [Math.ceil(N / MATMUL_TILE), Math.ceil(M / MATMUL_TILE)];
+  const need = (buf: GPUBuffer, elems: number, what: string) => {
+    if (buf.size < elems * 4) {
+      throw new GpuError(`${label}: ${what} buffer "${buf.label}" has ${buf.size} bytes, needs ${elems * 4}`);
+    }
+  };
+  return {
+    shape: { ...shape },
+    encode(pass, { a, b, bias, c }) {
+      need(a, M * K, 'A');
+      need(b, K * N, 'B');
+      need(c, M * N, 'C');
+      if (bias) need(bias, N, 'bias');
+      // Without a bias any buffer may be bound at binding 3; the shader never reads it.
+      gpu.dispatch(pass, pipe, [bias ? params : paramsNoBias, a, b, bias ?? a, c], grid);
+    },
+    destroy() {
+      params.destroy();
+      paramsNoBias.destroy();
+    },
+  };
+}
+
+/**
+ * One-shot convenience: upload, run, read back, free. For self-checks and tests; the trainer keeps its
+ * buffers on the GPU and uses {@link createMatmul} directly.
+ * @param a f32 [M, K] (or [K, M] if transA); @param b f32 [K, N] (or [N, K] if transB); @param bias f32 [N] or null
+ * @returns C f32 [M, N]
+ */
+export async function matmulGpu(
+  gpu: Gpu,
+  a: Float32Array,
+  b: Float32Array,
+  bias: Float32Array | null,
+  shape: MatmulShape,
+): Promise<Float32Array> {
+  const kernel = createMatmul(gpu, shape);
+  const bufs = {
+    a: gpu.storage('matmul:a', a),
+    b: gpu.storage('matmul:b', b),
+    bias: bias ? gpu.storage('matmul:bias', bias) : null,
+    c: gpu.storage('matmul:c', shape.M * shape.N * 4),
+  };
+  try {
+    await gpu.run('matmul', (pass) => kernel.encode(pass, bufs));
+    return await gpu.readF32(bufs.c, shape.M * shape.N);
+  } finally {
+    kernel.destroy();
+    for (const b of [bufs.a, bufs.b, bufs.bias, bufs.c]) b?.destroy();
+  }
+}
