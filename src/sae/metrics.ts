@@ -1,0 +1,106 @@
+/**
+ * Every reconstruction metric SAE Lab shows, defined once. The UI labels them with the same names.
+ *
+ * We use *batch-level* variance explained throughout (seed 003_f847dc3b6a976c85.txt; Gao et al. 2024 §2.1
+ * "normalized MSE"): the errors and the variances are summed over all tokens first, then divided.
+ * Per-token NMSE (mean of per-token ratios) is a different number and is not used anywhere.
+ *
+ *   MSE                 = SSE / (N · d_model)
+ *   FVU (normalized MSE)= SSE / SST,   SSE = Σ_t ‖x_t − x̂_t‖²,  SST = Σ_t ‖x_t − x̄‖²  (x̄ = mean over the N tokens)
+ *   explained variance  = 1 − FVU      (R² in seed 003)
+ *   cosine similarity   = (1/N) Σ_t ⟨x_t, x̂_t⟩ / (‖x_t‖ ‖x̂_t‖)
+ *   relative error norm = (1/N) Σ_t ‖x_t − x̂_t‖ / ‖x_t‖
+ *   L0                  = (1/N) Σ_t #{i : z_{t,i} ≠ 0}
+ *   dead fraction       = #{latents not fired within the dead window} / d_sae
+ */
+import type { EvalStats, StepStats } from './types';
+
+/** Human labels and tooltips, one per metric, used by charts and tables. */
+export const METRIC_LABELS = {
+  mse: { label: 'MSE', tooltip: 'MSE = Σ‖x − x̂‖² / (N·d_model): mean squared error per element.' },
+  fvu: {
+    label: 'FVU (normalized MSE)',
+    tooltip: 'FVU = Σ_t‖x_t − x̂_t‖² / Σ_t‖x_t − x̄‖², summed over the batch (x̄ = batch mean). 0 is perfect.',
+  },
+  explainedVariance: {
+    label: 'explained variance',
+    tooltip: 'explained variance = 1 − FVU = 1 − Σ_t‖x_t − x̂_t‖² / Σ_t‖x_t − x̄‖² (batch-level R²).',
+  },
+  cosine: { label: 'cosine similarity', tooltip: 'mean over tokens of cos(x, x̂).' },
+  relErr: { label: 'relative error norm', tooltip: 'mean over tokens of ‖x − x̂‖ / ‖x‖.' },
+  l0: { label: 'L0', tooltip: 'mean number of nonzero latents per token.' },
+  deadFraction: {
+    label: 'dead fraction',
+    tooltip: 'fraction of latents that have not fired on any token within the dead-latent window.',
+  },
+  firedFraction: {
+    label: 'batch feature usage',
+    tooltip: 'fraction of latents that fired on ≥ 1 token of the batch.',
+  },
+} as const;
+
+/** MSE per element: sse / (nTokens · dModel). */
+export function mse(sse: number, nTokens: number, dModel: number): number {
+  return sse / (nTokens * dModel);
+}
+
+/** FVU = SSE / SST (batch-level). NaN when SST = 0. */
+export function fvu(sse: number, sst: number): number {
+  return sst > 0 ? sse / sst : Number.NaN;
+}
+
+/** Explained variance = 1 − FVU. */
+export function explainedVariance(sse: number, sst: number): number {
+  return 1 - fvu(sse, sst);
+}
+
+/** Metrics of one training step, derived from {@link StepStats}. */
+export interface StepMetrics {
+  mse: number;
+  fvu: number;
+  explainedVariance: number;
+  l0: number;
+  /** firedInBatch / dSae. */
+  firedFraction: number;
+  /** deadCount / dSae. */
+  deadFraction: number;
+}
+
+/** Derive the displayed metrics from a step's raw sums. */
+export function stepMetrics(s: StepStats, dModel: number, dSae: number): StepMetrics {
+  return {
+    mse: mse(s.sse, s.nTokens, dModel),
+    fvu: fvu(s.sse, s.sst),
+    explainedVariance: explainedVariance(s.sse, s.sst),
+    l0: s.l0Sum / s.nTokens,
+    firedFraction: s.firedInBatch / dSae,
+    deadFraction: s.deadCount / dSae,
+  };
+}
+
+/** Metrics of a held-out evaluation. */
+export interface EvalMetrics {
+  mse: number;
+  fvu: number;
+  explainedVariance: number;
+  cosine: number;
+  relErr: number;
+  l0: number;
+  /** Latents that fired on no evaluated token / d_sae. */
+  deadFraction: number;
+}
+
+/** Derive held-out metrics from an evaluation's raw sums. */
+export function evalMetrics(e: EvalStats, dModel: number): EvalMetrics {
+  let dead = 0;
+  for (const c of e.fireCounts) if (c === 0) dead++;
+  return {
+    mse: mse(e.sse, e.nTokens, dModel),
+    fvu: fvu(e.sse, e.sst),
+    explainedVariance: explainedVariance(e.sse, e.sst),
+    cosine: e.cosSum / e.nTokens,
+    relErr: e.relErrSum / e.nTokens,
+    l0: e.l0Sum / e.nTokens,
+    deadFraction: dead / e.fireCounts.length,
+  };
+}
