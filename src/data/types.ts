@@ -1,0 +1,64 @@
+/**
+ * Dataset types shared by the importer (src/data/), the IndexedDB store and the trainer.
+ *
+ * A dataset is N float32 rows of width d_model ("tokens"), stored in fixed-size shards: shard i holds rows
+ * [i·shardRows, min((i+1)·shardRows, nTokens)), row-major, float32. The manifest is written last, so a
+ * dataset is visible only once all its shards are stored.
+ */
+
+/** One file that went into a dataset. */
+export interface SourceFile {
+  /** File name as the user dropped it. */
+  name: string;
+  /** File size in bytes. */
+  bytes: number;
+  /** Element type in the file, e.g. "<f4", "F16", "bf16". */
+  dtype: string;
+  /** Shape as stored in the file, e.g. [81790, 64] or [batch, seq, d_model]. */
+  shape: number[];
+  /** For safetensors: the tensor name that was imported. */
+  tensor?: string;
+}
+
+/** Everything known about a stored dataset. Plain data (structured-cloneable, JSON-safe). */
+export interface DatasetManifest {
+  /** Unique id (also the key prefix of its shards). */
+  id: string;
+  /** Display name (user-editable). */
+  name: string;
+  /** Width of each row. */
+  dModel: number;
+  /** Number of rows (tokens). */
+  nTokens: number;
+  /** Rows per shard (the last shard may hold fewer). */
+  shardRows: number;
+  /** Number of shards = ceil(nTokens / shardRows). */
+  shardCount: number;
+  /** Files imported into this dataset, in order. */
+  sources: SourceFile[];
+  /** Creation time, ms since the epoch. */
+  createdAt: number;
+  /** Per-dimension mean over all rows [d_model]. */
+  mean: number[];
+  /** Mean over rows of ‖x‖² (used for the activation normalisation factor). */
+  meanSquaredNorm: number;
+  /** safetensors `__metadata__`, when there was one. */
+  metadata?: Record<string, string>;
+  /** True for the built-in demo dataset. */
+  builtin?: boolean;
+}
+
+/** Read access to one dataset's rows, shard by shard. Implemented by the IndexedDB store and in tests. */
+export interface DatasetSource {
+  readonly manifest: DatasetManifest;
+  /**
+   * Rows of shard `index`: Float32Array [rowsInShard · d_model].
+   * @throws RangeError for an index outside [0, shardCount); Error when the shard is missing.
+   */
+  readShard(index: number): Promise<Float32Array>;
+}
+
+/** Rows in shard `index` of a manifest. */
+export function shardRowCount(m: Pick<DatasetManifest, 'nTokens' | 'shardRows'>, index: number): number {
+  return Math.max(0, Math.min(m.shardRows, m.nTokens - index * m.shardRows));
+}
