@@ -179,7 +179,14 @@ export function DatasetLibrary() {
 
   const takeFiles = useCallback(
     async (files: File[], appendTo?: DatasetManifest) => {
-      if (files.length === 0 || (busy && busy.kind !== 'asking')) return;
+      if (files.length === 0) return;
+      if (busy && busy.kind !== 'asking') {
+        setMessage({
+          kind: 'error',
+          text: 'An import is running; wait for it or cancel it, then drop the files again.',
+        });
+        return;
+      }
       setMessage(null);
       setBusy({ kind: 'inspecting' });
       let results: InspectResult[];
