@@ -326,3 +326,26 @@ test('rename, add files (d_model checked), delete with confirmation, and the one
   expect(after.datasets.map((m) => m.name)).toEqual(['stories260K · layer 2 residual (demo)']);
   expect(after.keys.every((k) => !k.includes(before.datasets[0].id))).toBe(true);
 });
+
+test("ensureDemoDataset (the trainer's entry point) imports the demo once, even when called twice at once", async ({
+  page,
+}) => {
+  await openLab(page);
+  const r = await page.evaluate(async () => {
+    const s = window.__saeLab.store;
+    const [a, b] = await Promise.all([s.ensureDemoDataset(), s.ensureDemoDataset()]);
+    const again = await s.ensureDemoDataset();
+    return {
+      ids: [a.id, b.id, again.id],
+      list: await s.listDatasets(),
+      row0: (await s.readRows(a.id, 0, 1))[0],
+    };
+  });
+  expect(new Set(r.ids).size).toBe(1);
+  expect(r.list.map((m) => [m.name, m.nTokens, m.dModel, m.builtin])).toEqual([
+    ['stories260K · layer 2 residual (demo)', 81790, 64, true],
+  ]);
+  const bytes = new Uint8Array(readFileSync(REAL_NPY));
+  expect(r.row0).toEqual(Array.from(new Float32Array(bytes.buffer.slice(128, 128 + 64 * 4))));
+  await expect(rowShape(page, 'stories260K')).toHaveText('[81790, 64]');
+});

@@ -2,6 +2,7 @@
  * `window.__saeLab.store`: a small read-mostly handle on the dataset store for browser tests and for poking at
  * the library from the devtools console. It exposes nothing the app itself cannot do.
  */
+import { ensureDemoDataset } from './import-client';
 import { datasetStore } from './store';
 
 /** What the hook offers. */
@@ -14,6 +15,8 @@ export interface StoreHook {
   readRows(id: string, start: number, count: number): Promise<number[][]>;
   /** Remove orphan shards now; returns the removed keys (null when an import is running). */
   cleanupOrphans(): Promise<string[] | null>;
+  /** {@link ensureDemoDataset}: the built-in demo dataset, imported on first use. */
+  ensureDemoDataset(): Promise<import('./types').DatasetManifest>;
 }
 
 /** Install (or refresh) `globalThis.__saeLab.store`, keeping other members of `__saeLab`. */
@@ -23,6 +26,7 @@ export function installStoreHook(): void {
     listDatasets: () => store.list(),
     allKeys: () => store.allKeys(),
     cleanupOrphans: () => store.cleanupOrphans(),
+    ensureDemoDataset: () => ensureDemoDataset(),
     async readRows(id, start, count) {
       const src = await store.open(id);
       const { dModel, shardRows, nTokens } = src.manifest;
