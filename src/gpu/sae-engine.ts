@@ -152,35 +152,90 @@ export class GpuSaeEngine implements SaeEngine {
       throw new GpuError(`${who}: an earlier step failed on the GPU: ${this.pendingError}`);
   }
 
-  /** Record one whole training step (no uploads) into `pass`. */
-  private recordStep(pass: GPUComputePassEncoder): void {
+  /** The step's dispatches in order, grouped into named stages (the bench times them one by one). */
+  private stages(): [string, (pass: GPUComputePassEncoder) => void][] {
     const p = this.params;
     const g = this.grads;
-    this.encoder.encode(pass, { x: this.x, wEnc: p.wEnc, bEnc: p.bEnc, bDec: p.bDec, pre: this.pre });
-    this.topk.encode(pass, { pre: this.pre, indices: this.indices, values: this.values });
     const io = { x: this.x, indices: this.indices, values: this.values, wDec: p.wDec, bDec: p.bDec };
-    this.decode.encode(pass, { ...io, xHat: this.xHat, rowStats: this.rowStats });
-    this.backward.encode(pass, {
-      ...io,
-      xHat: this.xHat,
-      wEnc: p.wEnc,
-      gWenc: g.wEnc,
-      gWdec: g.wDec,
-      gBenc: g.bEnc,
-      gBdec: g.bDec,
-    });
-    this.constraint.encodeProject(pass, { wDec: p.wDec, gWdec: g.wDec });
-    for (const key of PARAM_KEYS) {
-      this.adam[key].encode(pass, { param: p[key], m: this.adamM[key], v: this.adamV[key], grad: g[key] });
+    return [
+      [
+        'encoder',
+        (pass) =>
+          this.encoder.encode(pass, { x: this.x, wEnc: p.wEnc, bEnc: p.bEnc, bDec: p.bDec, pre: this.pre }),
+      ],
+      [
+        'topk',
+        (pass) => this.topk.encode(pass, { pre: this.pre, indices: this.indices, values: this.values }),
+      ],
+      ['decode', (pass) => this.decode.encode(pass, { ...io, xHat: this.xHat, rowStats: this.rowStats })],
+      [
+        'backward',
+        (pass) =>
+          this.backward.encode(pass, {
+            ...io,
+            xHat: this.xHat,
+            wEnc: p.wEnc,
+            gWenc: g.wEnc,
+            gWdec: g.wDec,
+            gBenc: g.bEnc,
+            gBdec: g.bDec,
+          }),
+      ],
+      [
+        'decoder constraint + adam',
+        (pass) => {
+          this.constraint.encodeProject(pass, { wDec: p.wDec, gWdec: g.wDec });
+          for (const key of PARAM_KEYS) {
+            this.adam[key].encode(pass, {
+              param: p[key],
+              m: this.adamM[key],
+              v: this.adamV[key],
+              grad: g[key],
+            });
+          }
+          this.constraint.encodeNormalize(pass, { wDec: p.wDec });
+        },
+      ],
+      [
+        'stats',
+        (pass) =>
+          this.stats.encode(pass, {
+            x: this.x,
+            rowStats: this.rowStats,
+            fireCounts: this.backward.buckets.fireCounts,
+            stepsSinceFired: this.stepsSinceFired,
+            out: this.statsOut,
+          }),
+      ],
+    ];
+  }
+
+  /** Upload the batch and write this step's uniforms; advances t. */
+  private prepareStep(x: Float32Array, hyper: StepHyper): void {
+    assertBatch('GpuSaeEngine.step', this.shape, x);
+    assertHyper('GpuSaeEngine.step', hyper);
+    const c = adamCoefficients(hyper, this.t + 1);
+    this.t += 1;
+    for (const key of PARAM_KEYS) this.adam[key].setCoefficients(c);
+    this.stats.setDeadWindow(hyper.deadWindowSteps);
+    this.gpu.write(this.x, x);
+  }
+
+  /**
+   * For benchmarks: one real training step (it updates the state like {@link step}) with every stage submitted
+   * and awaited on its own. @returns wall milliseconds per stage, in step order.
+   */
+  async timeStages(x: Float32Array, hyper: StepHyper): Promise<Record<string, number>> {
+    this.assertUsable('GpuSaeEngine.timeStages');
+    this.prepareStep(x, hyper);
+    await this.gpu.device.queue.onSubmittedWorkDone();
+    const out: Record<string, number> = {};
+    for (const [name, record] of this.stages()) {
+      const t0 = performance.now();
+      await this.gpu.run(`sae:stage:${name}`, record);
+      out[name] = performance.now() - t0;
     }
-    this.constraint.encodeNormalize(pass, { wDec: p.wDec });
-    this.stats.encode(pass, {
-      x: this.x,
-      rowStats: this.rowStats,
-      fireCounts: this.backward.buckets.fireCounts,
-      stepsSinceFired: this.stepsSinceFired,
-      out: this.statsOut,
-    });
+    return out;
   }
 
   /**
@@ -190,19 +245,13 @@ export class GpuSaeEngine implements SaeEngine {
    */
   async step(x: Float32Array, hyper: StepHyper, readStats = true): Promise<StepStats | null> {
     this.assertUsable('GpuSaeEngine.step');
-    assertBatch('GpuSaeEngine.step', this.shape, x);
-    assertHyper('GpuSaeEngine.step', hyper);
     const gpu = this.gpu;
-    const c = adamCoefficients(hyper, this.t + 1);
-    this.t += 1;
-    for (const key of PARAM_KEYS) this.adam[key].setCoefficients(c);
-    this.stats.setDeadWindow(hyper.deadWindowSteps);
-    gpu.write(this.x, x);
+    this.prepareStep(x, hyper);
     gpu.device.pushErrorScope('validation');
     const enc = gpu.device.createCommandEncoder({ label: gpu.label('sae:step') });
     const pass = enc.beginComputePass({ label: gpu.label('sae:step:pass') });
     try {
-      this.recordStep(pass);
+      for (const [, record] of this.stages()) record(pass);
     } finally {
       pass.end();
     }
