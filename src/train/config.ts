@@ -10,6 +10,7 @@
  * training rows, …); every problem comes back as a message keyed by the field it concerns, for the form.
  */
 import * as v from 'valibot';
+import { MAX_K } from '../sae/validate';
 
 /** SAE architectures the trainer can train. Only TopK for now (Gao et al. 2024 §2.3). */
 export type Architecture = 'topk';
@@ -25,7 +26,7 @@ export interface TrainConfig {
   dSae: number | null;
   /** Latents per d_model unit, used when dSae is null (d_sae = expansionFactor · d_model). Default 8. */
   expansionFactor: number;
-  /** k: latents kept per token by TopK; 1 ≤ k ≤ d_sae. Default 32. */
+  /** k: latents kept per token by TopK; 1 ≤ k ≤ min(d_sae, MAX_K of src/sae/validate.ts). Default 32. */
   k: number;
   /** Tokens (rows) per training batch. Default 1024. */
   batchSize: number;
@@ -118,7 +119,7 @@ export const TrainConfigSchema = v.object({
     v.gtValue(0, 'expansion factor must be positive'),
     v.maxValue(1024, 'expansion factor must be at most 1024'),
   ),
-  k: int(1, LIMITS.maxDSae, 'k'),
+  k: int(1, MAX_K, 'k'),
   batchSize: int(1, LIMITS.maxBatchSize, 'batch size'),
   steps: int(1, LIMITS.maxSteps, 'steps'),
   lr: v.pipe(
