@@ -132,6 +132,14 @@ export interface TrainerDeps {
   windowBytes?: number;
 }
 
+/** Let queued messages (pause, stop, …) run: resolves on the next macrotask. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((res) => setTimeout(res, 0));
+}
+
+/** Wall time between two yields to the event loop, ms (matters when the engine never waits on the GPU). */
+const YIELD_INTERVAL_MS = 50;
+
 /** A random run id (time + random suffix); ids only need to be unique per browser profile. */
 export function newRunId(): string {
   return `run-${Date.now().toString(36)}-${Math.floor(Math.random() * 2 ** 32).toString(36)}`;
@@ -399,9 +407,14 @@ export class Trainer {
     let lastSampleAt = Number.NEGATIVE_INFINITY;
     let lastSample = { wallMs: this.wallMs(), tokens: this.step * B };
     let tokensPerSec = 0;
+    let lastYield = this.now();
     try {
       let nextBatch: Promise<Float32Array> | null = this.step < c.steps ? this.batcher.next() : null;
       while (this.step < c.steps && !this.stopRequested) {
+        if (this.now() - lastYield >= YIELD_INTERVAL_MS) {
+          await yieldToEventLoop();
+          lastYield = this.now();
+        }
         if (this.pauseRequested) {
           await this.pauseHere();
           if (this.stopRequested) break;

@@ -1,0 +1,66 @@
+/**
+ * What browser tests may read, on `window.__saeLab`: per-chart point counts and draw counts (updated when a
+ * chart draws), and a snapshot of the run status. Tests use this and data-testid attributes, never internals.
+ */
+import { useLab } from '../state/lab-store';
+
+/** Counters of one chart. */
+export interface ChartStats {
+  /** Points in the chart's first series at the last draw. */
+  points: number;
+  /** setData calls so far. */
+  draws: number;
+  /** Largest step drawn so far. */
+  lastStep: number;
+  /** Most points drawn while the run was 'running' and before its last step (points seen DURING the run). */
+  pointsWhileRunning: number;
+}
+
+/** The hook object. */
+export interface SaeLabHook {
+  charts: Record<string, ChartStats>;
+  /** Status, step and total steps of the current run. */
+  run(): { status: string; step: number | null; totalSteps: number | null; runId: string | null };
+}
+
+declare global {
+  interface Window {
+    __saeLab?: SaeLabHook;
+  }
+}
+
+/** The page's hook, installed on first use. */
+export function saeLabHook(): SaeLabHook {
+  if (!window.__saeLab) {
+    window.__saeLab = {
+      charts: {},
+      run() {
+        const s = useLab.getState();
+        return {
+          status: s.status,
+          step: s.progress?.step ?? null,
+          totalSteps: s.run?.totalSteps ?? null,
+          runId: s.run?.runId ?? null,
+        };
+      },
+    };
+  }
+  return window.__saeLab;
+}
+
+/** Record one draw of chart `id` with `points` points, the last at step `lastStep`. */
+export function recordDraw(id: string, points: number, lastStep: number): void {
+  const hook = saeLabHook();
+  let c = hook.charts[id];
+  if (!c) {
+    c = { points: 0, draws: 0, lastStep: 0, pointsWhileRunning: 0 };
+    hook.charts[id] = c;
+  }
+  c.points = points;
+  c.draws++;
+  c.lastStep = Math.max(c.lastStep, lastStep);
+  const r = hook.run();
+  if (r.status === 'running' && r.totalSteps !== null && lastStep < r.totalSteps) {
+    c.pointsWhileRunning = Math.max(c.pointsWhileRunning, points);
+  }
+}
