@@ -1,7 +1,28 @@
 /** Registry of every GPU-vs-CPU check the browser tests can run, by name. Add one line per kernel. */
+import {
+  adamCheck,
+  backwardCheck,
+  decodeCheck,
+  decoderConstraintCheck,
+  encoderCheck,
+  statsCheck,
+  topkCheck,
+} from './kernels';
 import { matmulCheck } from './matmul';
+import { saeEvalCheck, saeStateCheck, saeStepCheck, saeTrainCheck } from './sae-step';
 import type { Check } from './types';
 
 export const checks: Record<string, Check> = {
   matmul: matmulCheck,
+  encoder: encoderCheck,
+  topk: topkCheck,
+  decode: decodeCheck,
+  backward: backwardCheck,
+  'decoder-constraint': decoderConstraintCheck,
+  adam: adamCheck,
+  stats: statsCheck,
+  'sae-step': saeStepCheck,
+  'sae-eval': saeEvalCheck,
+  'sae-state': saeStateCheck,
+  'sae-train': saeTrainCheck,
 };

@@ -1,0 +1,64 @@
+/**
+ * Every TopK SAE kernel against its CPU twin, inside the harness Web Worker (where the trainer runs them), at
+ * odd shapes with seeded data. Each report names the first mismatching index.
+ */
+import { expect, test } from '@playwright/test';
+import type { CheckParams } from './harness/checks/types';
+import { openHarness, runCheck } from './harness-client';
+
+/** The shapes: B=37, d_model=29, d_sae=203, k=5; and B=256, d_model=64, d_sae=512, k=32. */
+const SHAPES: CheckParams[] = [
+  { rows: 37, dModel: 29, dSae: 203, k: 5, seed: 1 },
+  { rows: 256, dModel: 64, dSae: 512, k: 32, seed: 2 },
+];
+
+async function expectCheck(page: import('@playwright/test').Page, name: string, params: CheckParams) {
+  const r = await runCheck(page, 'worker', name, params);
+  expect(r.context).toBe('worker');
+  for (const rep of r.reports) expect(rep.ok, rep.summary).toBe(true);
+}
+
+test.describe('SAE kernels in the worker match their CPU twins', () => {
+  test.beforeEach(async ({ page }) => {
+    await openHarness(page);
+  });
+
+  test('encoder: (x − b_dec)·W_enc + b_enc, fused; tiled and direct variants', async ({ page }) => {
+    for (const variant of ['tiled', 'direct']) {
+      for (const s of SHAPES) await expectCheck(page, 'encoder', { ...s, variant });
+      await expectCheck(page, 'encoder', { rows: 65, dModel: 17, dSae: 129, k: 1, seed: 3, variant }); // partial tiles
+    }
+  });
+
+  test('topk: (index, value) sets per row, order and lower-index tie rule', async ({ page }) => {
+    for (const s of SHAPES) {
+      await expectCheck(page, 'topk', s);
+      await expectCheck(page, 'topk', { ...s, ties: 6 }); // heavy ties at the threshold
+    }
+    await expectCheck(page, 'topk', { rows: 5, dModel: 1, dSae: 7, k: 7, seed: 4 }); // k = d_sae
+    await expectCheck(page, 'topk', { rows: 3, dModel: 1, dSae: 131072, k: 256, seed: 5 }); // the limits
+    await expectCheck(page, 'topk', { rows: 2, dModel: 1, dSae: 131072, k: 256, seed: 6, ties: 4 });
+  });
+
+  test('decode: sparse gather of k W_dec rows and per-row sums', async ({ page }) => {
+    for (const s of SHAPES) await expectCheck(page, 'decode', s);
+  });
+
+  test('backward: sparse gradients of W_dec, W_enc, b_enc, dense b_dec', async ({ page }) => {
+    for (const s of SHAPES) await expectCheck(page, 'backward', s);
+  });
+
+  test('decoder constraint: gradient projection and row renormalisation', async ({ page }) => {
+    for (const s of SHAPES) await expectCheck(page, 'decoder-constraint', s);
+  });
+
+  test('adam: bias-corrected update, β1 = 0 and 0.9', async ({ page }) => {
+    for (const beta1 of [0, 0.9]) {
+      for (const t of [1, 7]) await expectCheck(page, 'adam', { n: 70001, t, beta1, seed: t });
+    }
+  });
+
+  test('stats: step sums and steps-since-fired counters', async ({ page }) => {
+    for (const s of SHAPES) await expectCheck(page, 'stats', s);
+  });
+});

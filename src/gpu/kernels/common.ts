@@ -1,0 +1,95 @@
+/**
+ * Helpers shared by the kernel host wrappers: shape validation that names the limit hit, buffer-size checks,
+ * and 2-D dispatch grids for 1-D work (so more than 65,535 workgroups fit; shaders linearise
+ * `workgroup_id.y · num_workgroups.x + workgroup_id.x`).
+ */
+import { type Gpu, GpuError } from '../device';
+
+/** @throws GpuError naming `kernel` and `name` when `v` is not a positive integer. */
+export function positiveInt(kernel: string, name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1)
+    throw new GpuError(`${kernel}: ${name} must be a positive integer, got ${v}`);
+}
+
+/**
+ * @throws GpuError when a buffer of `elems` 4-byte elements would exceed the device's
+ *   maxStorageBufferBindingSize (the message names the tensor, its size and the limit).
+ */
+export function fitsBinding(gpu: Gpu, kernel: string, what: string, elems: number): void {
+  const bytes = elems * 4;
+  const limit = gpu.device.limits.maxStorageBufferBindingSize;
+  if (bytes > limit)
+    throw new GpuError(
+      `${kernel}: ${what} needs ${bytes} bytes, over this device's maxStorageBufferBindingSize (${limit})`,
+    );
+}
+
+/** @throws GpuError when `buf` holds fewer than `elems` 4-byte elements. */
+export function needBuffer(kernel: string, what: string, buf: GPUBuffer, elems: number): void {
+  if (buf.size < elems * 4)
+    throw new GpuError(`${kernel}: ${what} buffer "${buf.label}" has ${buf.size} bytes, needs ${elems * 4}`);
+}
+
+/**
+ * A [x, y] grid of at least `workgroups` workgroups with x ≤ maxComputeWorkgroupsPerDimension.
+ * @throws GpuError when even a square grid would not fit.
+ */
+export function grid1d(gpu: Gpu, kernel: string, workgroups: number): [number, number] {
+  const max = gpu.device.limits.maxComputeWorkgroupsPerDimension;
+  if (workgroups <= max) return [Math.max(workgroups, 1), 1];
+  const y = Math.ceil(workgroups / max);
+  if (y > max)
+    throw new GpuError(
+      `${kernel}: ${workgroups} workgroups exceed ${max}² (maxComputeWorkgroupsPerDimension²)`,
+    );
+  return [Math.ceil(workgroups / y), y];
+}
+
+/** The smallest power of two ≥ n (n ≥ 1). */
+export function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** A uniform buffer from 32-bit words given as u32 (numbers) — write floats with {@link f32Bits}. */
+export function uniformWords(gpu: Gpu, label: string, words: number[]): GPUBuffer {
+  return gpu.uniform(label, new Uint32Array(words));
+}
+
+const bitsView = new DataView(new ArrayBuffer(4));
+
+/** The u32 bit pattern of a float32 (for uniform structs mixing u32 and f32 fields). */
+export function f32Bits(v: number): number {
+  bitsView.setFloat32(0, v, true);
+  return bitsView.getUint32(0, true);
+}
+
+/** Workgroup size for 1-D kernels: 256, clamped to the device's maxComputeInvocationsPerWorkgroup. */
+export function wgSize(gpu: Gpu, preferred = 256): number {
+  const max = Math.min(
+    gpu.device.limits.maxComputeInvocationsPerWorkgroup,
+    gpu.device.limits.maxComputeWorkgroupSizeX,
+  );
+  let w = 1;
+  while (w * 2 <= Math.min(preferred, max)) w *= 2;
+  return w;
+}
+
+/** Upload, run `record` in one pass, read back named f32/u32 outputs, and free every buffer (tests, self-checks). */
+export async function oneShot<T>(
+  gpu: Gpu,
+  label: string,
+  buffers: GPUBuffer[],
+  record: (pass: GPUComputePassEncoder) => void,
+  read: () => Promise<T>,
+  cleanup: () => void = () => {},
+): Promise<T> {
+  try {
+    await gpu.run(label, record);
+    return await read();
+  } finally {
+    cleanup();
+    for (const b of buffers) b.destroy();
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Host wrapper for shaders/encoder.wgsl: pre[R, S] = (x[R, D] − b_dec[D]) · W_enc[D, S] + b_enc[S], f32, fused.
+ * CPU twin: src/reference/encoder.ts (encoderCpu). Formula: Gao et al. 2024 §2.3 (seed 000_03f50111ba1a6c62.txt).
+ */
+import encoderWgsl from '../../../shaders/encoder.wgsl?raw';
+import type { ForwardShape } from '../../reference/encoder';
+import type { Gpu, ShaderSource } from '../device';
+import { fitsBinding, needBuffer, oneShot, positiveInt } from './common';
+
+export const encoderShader: ShaderSource = { name: 'encoder', code: encoderWgsl };
+
+/** Invocations per workgroup edge and register tile (must match RM, RN in the shader). */
+const WG_X = 16;
+const WG_Y = 16;
+const RM = 4;
+const RN = 4;
+const BK = 16;
+
+/**
+ * Which entry point: 'tiled' stages x and W_enc slices through workgroup memory (the usual choice on GPUs);
+ * 'direct' reads them straight from storage without barriers (faster on CPU adapters such as SwiftShader).
+ * Both accumulate in the same order and give the same results.
+ */
+export type EncoderVariant = 'tiled' | 'direct';
+
+/** 'direct' on a fallback (CPU) adapter, 'tiled' otherwise. */
+export function defaultEncoderVariant(gpu: Gpu): EncoderVariant {
+  return gpu.adapter.isFallbackAdapter ? 'direct' : 'tiled';
+}
+
+/** Buffers of one encoder call. */
+export interface EncoderBuffers {
+  /** f32 [R, D]. */
+  x: GPUBuffer;
+  /** f32 [D, S]. */
+  wEnc: GPUBuffer;
+  /** f32 [S]. */
+  bEnc: GPUBuffer;
+  /** f32 [D]. */
+  bDec: GPUBuffer;
+  /** f32 [R, S], written. */
+  pre: GPUBuffer;
+}
+
+/** An encoder of fixed shape, ready to be recorded into compute passes. */
+export interface EncoderKernel {
+  readonly shape: Readonly<ForwardShape>;
+  /** Record the dispatch. @throws GpuError when a buffer is too small. */
+  encode(pass: GPUComputePassEncoder, bufs: EncoderBuffers): void;
+  destroy(): void;
+}
+
+/**
+ * Build the fused encoder for R rows.
+ * @throws GpuError on a non-positive size, when pre [R, S] or W_enc exceeds maxStorageBufferBindingSize, or
+ *   when the grid exceeds maxComputeWorkgroupsPerDimension (checked at dispatch).
+ */
+export function createEncoder(
+  gpu: Gpu,
+  shape: ForwardShape,
+  label = 'encoder',
+  variant: EncoderVariant = defaultEncoderVariant(gpu),
+): EncoderKernel {
+  const { rows: R, dModel: D, dSae: S } = shape;
+  positiveInt(label, 'rows', R);
+  positiveInt(label, 'd_model', D);
+  positiveInt(label, 'd_sae', S);
+  fitsBinding(gpu, label, 'pre-activations [rows, d_sae]', R * S);
+  fitsBinding(gpu, label, 'W_enc [d_model, d_sae]', D * S);
+  const maxInv = gpu.device.limits.maxComputeInvocationsPerWorkgroup;
+  const [wx, wy] = WG_X * WG_Y <= maxInv ? [WG_X, WG_Y] : [8, 8];
+  const pipe = gpu.pipeline(
+    encoderShader,
+    variant === 'tiled' ? 'encoder' : 'encoder_direct',
+    [
+      'uniform',
+      'read-only-storage',
+      'read-only-storage',
+      'read-only-storage',
+      'read-only-storage',
+      'storage',
+    ],
+    { WG_X: wx, WG_Y: wy, BK },
+  );
+  const params = gpu.uniform(`${label}:params`, new Uint32Array([R, D, S, 0]));
+  const grid: [number, number] = [Math.ceil(S / (wx * RN)), Math.ceil(R / (wy * RM))];
+  return {
+    shape: { ...shape },
+    encode(pass, b) {
+      needBuffer(label, 'x', b.x, R * D);
+      needBuffer(label, 'W_enc', b.wEnc, D * S);
+      needBuffer(label, 'b_enc', b.bEnc, S);
+      needBuffer(label, 'b_dec', b.bDec, D);
+      needBuffer(label, 'pre', b.pre, R * S);
+      gpu.dispatch(pass, pipe, [params, b.x, b.wEnc, b.bEnc, b.bDec, b.pre], grid);
+    },
+    destroy() {
+      params.destroy();
+    },
+  };
+}
+
+/** One-shot: upload, run, read back pre-activations f32 [R, S], free. For tests and self-checks. */
+export async function encoderGpu(
+  gpu: Gpu,
+  x: Float32Array,
+  wEnc: Float32Array,
+  bEnc: Float32Array,
+  bDec: Float32Array,
+  shape: ForwardShape,
+  variant: EncoderVariant = defaultEncoderVariant(gpu),
+): Promise<Float32Array> {
+  const kernel = createEncoder(gpu, shape, 'encoder', variant);
+  const bufs = {
+    x: gpu.storage('encoder:x', x),
+    wEnc: gpu.storage('encoder:w_enc', wEnc),
+    bEnc: gpu.storage('encoder:b_enc', bEnc),
+    bDec: gpu.storage('encoder:b_dec', bDec),
+    pre: gpu.storage('encoder:pre', shape.rows * shape.dSae * 4),
+  };
+  return oneShot(
+    gpu,
+    'encoder',
+    Object.values(bufs),
+    (pass) => kernel.encode(pass, bufs),
+    () => gpu.readF32(bufs.pre, shape.rows * shape.dSae),
+    () => kernel.destroy(),
+  );
+}
