@@ -5,13 +5,10 @@
  */
 import { expect, type Page, test } from '@playwright/test';
 
-declare global {
-  interface Window {
-    __saeLab?: {
-      charts: Record<string, { points: number; draws: number; lastStep: number; pointsWhileRunning: number }>;
-      run(): { status: string; step: number | null; totalSteps: number | null; runId: string | null };
-    };
-  }
+/** The part of window.__saeLab (src/ui/test-hook.ts) these tests read. */
+interface LabHook {
+  charts: Record<string, { points: number; draws: number; lastStep: number; pointsWhileRunning: number }>;
+  run(): { status: string; step: number | null; totalSteps: number | null; runId: string | null };
 }
 
 /** Open the lab, fail if there is no WebGPU adapter, wait for the demo dataset to be selected. */
@@ -25,7 +22,7 @@ async function openLab(page: Page): Promise<void> {
   await expect(page.getByTestId('dataset-picker')).toHaveValue('demo-stories260K-resid_post-2', {
     timeout: 60_000,
   });
-  await expect(page.getByTestId('dataset-shape')).toHaveText('81,790 tokens × d_model 64');
+  await expect(page.getByTestId('dataset-picker-shape')).toContainText('81,790 tokens × d_model 64');
 }
 
 async function configure(page: Page, fields: Record<string, string>): Promise<void> {
@@ -34,8 +31,9 @@ async function configure(page: Page, fields: Record<string, string>): Promise<vo
 }
 
 const status = (page: Page) => page.getByTestId('status');
-const hook = (page: Page) => page.evaluate(() => window.__saeLab!.run());
-const chart = (page: Page, id: string) => page.evaluate((i) => window.__saeLab!.charts[i], id);
+const hook = (page: Page) => page.evaluate(() => (window as unknown as { __saeLab: LabHook }).__saeLab.run());
+const chart = (page: Page, id: string) =>
+  page.evaluate((i) => (window as unknown as { __saeLab: LabHook }).__saeLab.charts[i], id);
 
 test('trains a TopK SAE on the demo: live curves, L0 = k, held-out EV ≥ 0.75, summary and diagnostics', async ({
   page,

@@ -10,6 +10,7 @@ import { matmulCpu } from '../../src/reference/matmul';
 import { initSaeParams } from '../../src/sae/init';
 import type { SaeShape, StepHyper } from '../../src/sae/types';
 import { Rng } from '../../src/util/rng';
+import { importBench } from './import-bench';
 
 /** Which suite to run, and its options. */
 export interface BenchSpec {
@@ -183,7 +184,12 @@ const stepSuite: Suite = async (gpu, reps, options) => {
 };
 
 /** Suites by name; later issues add theirs here. */
-export const suites: Record<string, Suite> = { matmul: matmulSuite, step: stepSuite };
+export const suites: Record<string, Suite> = {
+  matmul: matmulSuite,
+  step: stepSuite,
+  /** Streamed import of a generated 256 MB float16 .npy into IndexedDB (MiB/s, peak JS heap); reps unused. */
+  import: (_gpu, _reps, options) => importBench(options),
+};
 
 /** Run one suite. @throws Error for an unknown suite. */
 export async function runBench(gpu: Gpu, spec: BenchSpec): Promise<unknown> {

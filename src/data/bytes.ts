@@ -31,7 +31,7 @@ export async function readExact(
   if (b.length < length)
     throw new ImportError(
       src.name,
-      `truncated: ${what} needs bytes ${offset}..${offset + length} but the file has ${src.size} bytes`,
+      `truncated: ${what} needs bytes ${offset}..${offset + length} but the data ends at byte ${offset + b.length}`,
     );
   return b;
 }

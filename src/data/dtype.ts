@@ -105,6 +105,9 @@ export function decodeToF32(
           const b = u[i];
           out[outOffset + i * stride] = t[((b >>> 8) | (b << 8)) & 0xffff];
         }
+      } else if (stride === 1) {
+        const o = out.subarray(outOffset, outOffset + n);
+        for (let i = 0; i < n; i++) o[i] = t[u[i]];
       } else {
         for (let i = 0; i < n; i++) out[outOffset + i * stride] = t[u[i]];
       }

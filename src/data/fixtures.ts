@@ -11,7 +11,11 @@ import { ITEM_SIZE } from './dtype';
  * Encode `values` as elements of `kind` in the given byte order. f16 rounds with @petamoriken/float16;
  * bf16 keeps the top 16 bits of the float32 (truncation: use bf16-exact values in tests).
  */
-export function encodeElems(values: ArrayLike<number>, kind: ElemKind, littleEndian = true): Uint8Array {
+export function encodeElems(
+  values: ArrayLike<number>,
+  kind: ElemKind,
+  littleEndian = true,
+): Uint8Array<ArrayBuffer> {
   const size = ITEM_SIZE[kind];
   const out = new Uint8Array(values.length * size);
   const dv = new DataView(out.buffer);
@@ -46,7 +50,7 @@ export interface NpyFixture {
 }
 
 /** A complete .npy file. */
-export function npyBytes(f: NpyFixture): Uint8Array {
+export function npyBytes(f: NpyFixture): Uint8Array<ArrayBuffer> {
   const version = f.version ?? 1;
   const shape = f.shape.length === 1 ? `(${f.shape[0]},)` : `(${f.shape.join(', ')})`;
   const dict =
@@ -87,7 +91,7 @@ export function safetensorsBytes(
   tensors: SafetensorsFixtureTensor[],
   metadata?: Record<string, string>,
   headerJson?: string,
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let off = 0;

@@ -68,6 +68,15 @@ export function demoUrl(): string {
   return new URL(`${base}demo/${DEMO.file}`, globalThis.location.href).href;
 }
 
+/** Start importing the built-in demo dataset (overwrites nothing: it gets its own fixed id). */
+export function startDemoImport(onProgress?: (p: ImportProgress) => void): ImportJob {
+  return startImport(
+    [{ kind: 'url', url: demoUrl(), name: DEMO.file }],
+    { kind: 'new', id: DEMO.id, name: DEMO.name, builtin: true },
+    onProgress,
+  );
+}
+
 let demoPromise: Promise<DatasetManifest> | null = null;
 /**
  * The built-in demo dataset (stories260K layer-2 residual stream, [81790, 64]); imported from public/demo/
@@ -80,20 +89,7 @@ export function ensureDemoDataset(onProgress?: (p: ImportProgress) => void): Pro
     const store = datasetStore();
     const have = await store.get(DEMO.id);
     if (have) return have;
-    const run = async () => {
-      const again = await store.get(DEMO.id);
-      if (again) return again;
-      return startImport(
-        [{ kind: 'url', url: demoUrl(), name: DEMO.file }],
-        {
-          kind: 'new',
-          id: DEMO.id,
-          name: DEMO.name,
-          builtin: true,
-        },
-        onProgress,
-      ).done;
-    };
+    const run = async () => (await store.get(DEMO.id)) ?? startDemoImport(onProgress).done;
     const locks = (globalThis.navigator as Navigator | undefined)?.locks;
     return locks ? locks.request('sae-lab-demo-import', run) : run();
   })().finally(() => {

@@ -11,7 +11,7 @@ import {
   type ImportTarget,
   importDataset,
 } from './importer';
-import { DatasetStore, memoryKv, shardKey } from './store';
+import { DatasetStore, memoryKv, shardKey, subscribeDatasets } from './store';
 import type { DatasetManifest } from './types';
 import { shardRowCount } from './types';
 
@@ -172,6 +172,21 @@ describe('importDataset', () => {
       SMALL,
     );
     expect(Array.from(await readAll(store, m.id))).toEqual(Array.from(x));
+  });
+
+  it('refuses a network stream that ends before its announced length, storing nothing', async () => {
+    const bytes = npyBytes({ descr: '<f4', shape: [30, 5], data: encodeElems(rows(30, 5, 7), 'f32') });
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(bytes.slice(0, bytes.length - 100));
+        c.close();
+      },
+    });
+    const store = new DatasetStore(memoryKv());
+    await expect(
+      importDataset(store, [{ source: streamSource('cut.npy', bytes.length, stream) }], NEW, SMALL),
+    ).rejects.toThrow(/"cut.npy": truncated: rows 21..28 needs bytes 548..688 but the data ends at byte 628/);
+    expect(await store.allKeys()).toEqual([]);
   });
 
   it('appends a harvest in parts to an existing dataset: rewrites the partial last shard atomically', async () => {
@@ -409,6 +424,23 @@ describe('DatasetStore', () => {
     expect((await store.allKeys()).every((k) => !k.includes(a.id))).toBe(true);
     await expect(store.open(a.id)).rejects.toThrow(/not found/);
     expect(await store.allKeys()).toContain(`dataset/${b.id}`);
+  });
+
+  it('announces renames and deletions to subscribers', async () => {
+    const { store, a } = await twoDatasets();
+    let calls = 0;
+    const got = new Promise<void>((done) => {
+      const off = subscribeDatasets(() => {
+        if (++calls === 2) {
+          off();
+          done();
+        }
+      });
+    });
+    await store.rename(a.id, 'x');
+    await store.delete(a.id);
+    await got;
+    expect(calls).toBe(2);
   });
 
   it('reports a missing shard clearly', async () => {

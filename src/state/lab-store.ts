@@ -10,7 +10,7 @@ import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import { DEMO } from '../data/demo';
 import { ensureDemoDataset } from '../data/import-client';
-import { listDatasets } from '../data/store';
+import { listDatasets, subscribeDatasets } from '../data/store';
 import type { DatasetManifest } from '../data/types';
 import { SAELENS_CFG_FILE, SAELENS_WEIGHTS_FILE } from '../export/saelens';
 import type { CheckpointMeta } from '../train/checkpoint';
@@ -37,8 +37,9 @@ export interface LabState {
   gpu: GpuStatus | null;
   /** Set when the worker's device was lost during this session (the reason). */
   deviceLost: string | null;
+  /** Stored datasets, plus a stand-in manifest for the built-in demo while it is not imported yet. */
   datasets: DatasetManifest[];
-  /** null while the demo is being prepared / the list loads. */
+  /** The chosen dataset (the demo unless the user picks another); null when there is none. */
   datasetId: string | null;
   datasetsError: string | null;
   demoStatus: 'idle' | 'preparing' | 'ready' | 'error';
@@ -57,7 +58,7 @@ export interface LabState {
 }
 
 export interface LabActions {
-  /** Ask the worker for its GPU, prepare the demo dataset, load datasets and checkpoints. Call once. */
+  /** Ask the worker for its GPU, load datasets and checkpoints, follow library changes. Call once. */
   init(): Promise<void>;
   refreshDatasets(): Promise<void>;
   refreshCheckpoints(): Promise<void>;
@@ -83,6 +84,27 @@ function facts(s: Pick<LabState, 'datasets' | 'datasetId'>) {
 function errorsOf(form: FormValues, s: Pick<LabState, 'datasets' | 'datasetId'>): ConfigErrors {
   const v = validateForm(form, facts(s));
   return v.ok ? {} : v.errors;
+}
+
+/**
+ * What the picker shows for the demo before it is imported: its known shape, createdAt 0 marking "not stored".
+ * The real manifest (with mean and norms) replaces it after {@link ensureDemoDataset}.
+ */
+function demoStandIn(): DatasetManifest {
+  const [nTokens, dModel] = DEMO.shape;
+  return {
+    id: DEMO.id,
+    name: DEMO.name,
+    dModel,
+    nTokens,
+    shardRows: nTokens,
+    shardCount: 1,
+    sources: [],
+    createdAt: 0,
+    mean: [],
+    meanSquaredNorm: 0,
+    builtin: true,
+  };
 }
 
 /** Save a blob under `name` through a temporary link. */
@@ -193,21 +215,14 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
         .gpuStatus()
         .then((gpu) => set({ gpu }));
       void get().refreshCheckpoints();
-      set({ demoStatus: 'preparing' });
-      try {
-        await ensureDemoDataset();
-        set({ demoStatus: 'ready' });
-      } catch (e) {
-        set({
-          demoStatus: 'error',
-          datasetsError: `The demo dataset could not be prepared: ${(e as Error).message}`,
-        });
-      }
+      subscribeDatasets(() => void get().refreshDatasets());
       await get().refreshDatasets();
     },
     async refreshDatasets() {
       try {
-        const datasets = await listDatasets();
+        const stored = await listDatasets();
+        // The demo is always offered (and preselected); it is imported from public/demo/ on first use.
+        const datasets = stored.some((d) => d.id === DEMO.id) ? stored : [demoStandIn(), ...stored];
         set((s) => {
           const keep = s.datasetId && datasets.some((d) => d.id === s.datasetId);
           const datasetId = keep
@@ -242,6 +257,17 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
       if (!v.ok) return set({ formErrors: v.errors });
       set({ status: 'starting', error: null, summary: null });
       try {
+        if (s.datasetId === DEMO.id && s.datasets.find((d) => d.id === DEMO.id)?.createdAt === 0) {
+          set({ demoStatus: 'preparing' });
+          try {
+            await ensureDemoDataset();
+            set({ demoStatus: 'ready' });
+          } catch (e) {
+            set({ demoStatus: 'error' });
+            throw new Error(`the demo dataset could not be imported: ${(e as Error).message}`);
+          }
+          await get().refreshDatasets();
+        }
         await labWorker().start(v.config, s.datasetId, listener);
       } catch (e) {
         set({ status: 'idle', error: `Training could not start: ${(e as Error).message}` });

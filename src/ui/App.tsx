@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { useLab } from '../state/lab-store';
 import { Banners } from './Banners';
+import { DatasetLibrary } from './DatasetLibrary';
 import { GpuDetails } from './GpuDetails';
 import { LiveCharts } from './LiveCharts';
 import { RunPanel } from './RunPanel';
@@ -8,7 +9,10 @@ import { RunSummary } from './RunSummary';
 import { StatusLine } from './StatusLine';
 import { saeLabHook } from './test-hook';
 
-/** The lab: run panel on the left; status, live curves and the end-of-run summary on the right. */
+/**
+ * The lab: run panel on the left; status, live curves and the end-of-run summary on the right; the dataset
+ * library and the GPU details below.
+ */
 export function App() {
   useEffect(() => {
     saeLabHook();
@@ -30,6 +34,10 @@ export function App() {
           <RunSummary />
         </div>
       </div>
+      <section aria-label="Datasets" className="datasets-section">
+        <h2>Datasets</h2>
+        <DatasetLibrary />
+      </section>
       <GpuDetails />
     </main>
   );

@@ -94,13 +94,14 @@ function DatasetPicker() {
         ))}
       </select>
       {m && (
-        <small className="help" data-testid="dataset-shape">
+        <small className="help" data-testid="dataset-picker-shape">
           {formatInt(m.nTokens)} tokens × d_model {m.dModel}
+          {m.createdAt === 0 && ' · imported into this browser when you press Train'}
         </small>
       )}
       {demoStatus === 'preparing' && (
         <small className="help" aria-busy="true">
-          Importing the built-in demo dataset into this browser…
+          Importing the built-in demo dataset into this browser (once)…
         </small>
       )}
       {datasetsError && (

@@ -1,5 +1,5 @@
 /**
- * What browser tests may read, on `window.__saeLab`: per-chart point counts and draw counts (updated when a
+ * What browser tests may read, on `window.__saeLab` (no global type: cast where you read it): per-chart point counts and draw counts (updated when a
  * chart draws), and a snapshot of the run status. Tests use this and data-testid attributes, never internals.
  */
 import { useLab } from '../state/lab-store';
@@ -23,29 +23,25 @@ export interface SaeLabHook {
   run(): { status: string; step: number | null; totalSteps: number | null; runId: string | null };
 }
 
-declare global {
-  interface Window {
-    __saeLab?: SaeLabHook;
-  }
-}
-
-/** The page's hook, installed on first use. */
+/**
+ * The page's hook, installed on first use. `__saeLab` is shared with the dataset store's hook
+ * (src/data/test-hook.ts, member `store`), so members are added to the existing object, never replaced.
+ */
 export function saeLabHook(): SaeLabHook {
-  if (!window.__saeLab) {
-    window.__saeLab = {
-      charts: {},
-      run() {
-        const s = useLab.getState();
-        return {
-          status: s.status,
-          step: s.progress?.step ?? null,
-          totalSteps: s.run?.totalSteps ?? null,
-          runId: s.run?.runId ?? null,
-        };
-      },
+  const g = globalThis as unknown as { __saeLab?: Partial<SaeLabHook> & Record<string, unknown> };
+  const hook = g.__saeLab ?? {};
+  g.__saeLab = hook;
+  hook.charts ??= {};
+  hook.run ??= () => {
+    const s = useLab.getState();
+    return {
+      status: s.status,
+      step: s.progress?.step ?? null,
+      totalSteps: s.run?.totalSteps ?? null,
+      runId: s.run?.runId ?? null,
     };
-  }
-  return window.__saeLab;
+  };
+  return hook as SaeLabHook;
 }
 
 /** Record one draw of chart `id` with `points` points, the last at step `lastStep`. */
