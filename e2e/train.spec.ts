@@ -3,12 +3,14 @@
  * activations) in the lab worker on WebGPU, watch the curves arrive during the run, read the summary; and
  * pause → reload → resume from the checkpoint.
  */
-import { expect, type Page, test } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
+import { type Download, expect, type Page, test } from '@playwright/test';
 
 /** The part of window.__saeLab (src/ui/test-hook.ts) these tests read. */
 interface LabHook {
   charts: Record<string, { points: number; draws: number; lastStep: number; pointsWhileRunning: number }>;
   run(): { status: string; step: number | null; totalSteps: number | null; runId: string | null };
+  loseDevice(): Promise<void>;
 }
 
 /** Open the lab, fail if there is no WebGPU adapter, wait for the demo dataset to be selected. */
@@ -127,4 +129,55 @@ test('pause, reload, resume: the step counter continues from the checkpoint and 
   await expect(page.getByTestId('summary-table')).toBeVisible();
   expect(Number(await page.getByTestId('summary-steps').getAttribute('data-train-value'))).toBe(60);
   expect((await hook(page)).runId).toBe(runId);
+
+  // Export: SAELens's two files, with the SAE's shapes.
+  const downloads: Download[] = [];
+  page.on('download', (d) => downloads.push(d));
+  await page.getByTestId('export').click();
+  await expect.poll(() => downloads.length).toBe(2);
+  const byName = new Map(downloads.map((d) => [d.suggestedFilename(), d]));
+  expect([...byName.keys()].sort()).toEqual(['cfg.json', 'sae_weights.safetensors']);
+  const cfg = JSON.parse(await readFile((await byName.get('cfg.json')!.path())!, 'utf8'));
+  expect(cfg).toMatchObject({
+    architecture: 'topk',
+    d_in: 64,
+    d_sae: 128,
+    k: 8,
+    normalize_activations: 'none',
+  });
+  const st = await readFile((await byName.get('sae_weights.safetensors')!.path())!);
+  const n = Number(st.readBigUInt64LE(0));
+  const header = JSON.parse(st.subarray(8, 8 + n).toString('utf8'));
+  expect(header.W_enc).toMatchObject({ dtype: 'F32', shape: [64, 128] });
+  expect(header.W_dec).toMatchObject({ dtype: 'F32', shape: [128, 64] });
+  expect(header.b_enc).toMatchObject({ dtype: 'F32', shape: [128] });
+  expect(header.b_dec).toMatchObject({ dtype: 'F32', shape: [64] });
+  expect(st.length).toBe(8 + n + 4 * (2 * 64 * 128 + 128 + 64));
+});
+
+test('a lost GPU device shows a banner, and Resume from checkpoint finishes the run', async ({ page }) => {
+  test.setTimeout(600_000);
+  await openLab(page);
+  await configure(page, { dSae: '128', k: '8', batchSize: '256', steps: '40', lr: '0.001' });
+  await page.getByTestId('train').click();
+  await expect.poll(async () => (await hook(page)).step ?? 0, { timeout: 300_000 }).toBeGreaterThanOrEqual(5);
+  // Pausing saves a checkpoint; then training continues and the device goes away.
+  await page.getByTestId('pause').click();
+  await expect(status(page)).toHaveAttribute('data-status', 'paused', { timeout: 120_000 });
+  const saved = Number(await status(page).getAttribute('data-step'));
+  await page.getByTestId('resume').click();
+  await expect(status(page)).toHaveAttribute('data-status', 'running');
+  await page.evaluate(() => (window as unknown as { __saeLab: LabHook }).__saeLab.loseDevice());
+
+  const banner = page.getByTestId('device-lost-banner');
+  await expect(banner).toBeVisible({ timeout: 60_000 });
+  await expect(banner).toContainText('The GPU device was lost');
+  await expect(status(page)).toHaveAttribute('data-status', 'error', { timeout: 60_000 });
+  const button = page.getByTestId('resume-after-loss');
+  await expect(button).toHaveText(`Resume from checkpoint (step ${saved})`);
+  await button.click();
+  await expect(banner).toHaveCount(0);
+  await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+  await expect(status(page)).toHaveAttribute('data-step', '40');
+  await expect(page.getByTestId('summary-table')).toBeVisible();
 });

@@ -3,6 +3,7 @@
  * chart draws), and a snapshot of the run status. Tests use this and data-testid attributes, never internals.
  */
 import { useLab } from '../state/lab-store';
+import { labWorker } from '../worker/client';
 
 /** Counters of one chart. */
 export interface ChartStats {
@@ -21,6 +22,8 @@ export interface SaeLabHook {
   charts: Record<string, ChartStats>;
   /** Status, step and total steps of the current run. */
   run(): { status: string; step: number | null; totalSteps: number | null; runId: string | null };
+  /** Destroy the worker's GPUDevice, as a driver reset would (exercises the device-lost banner). */
+  loseDevice(): Promise<void>;
 }
 
 /**
@@ -41,6 +44,7 @@ export function saeLabHook(): SaeLabHook {
       runId: s.run?.runId ?? null,
     };
   };
+  hook.loseDevice ??= () => labWorker().loseDeviceForTest();
   return hook as SaeLabHook;
 }
 
