@@ -1,4 +1,4 @@
-// matmul: C = op(A) · op(B) + bias, tiled through workgroup memory.
+// matmul: C = op(A) · op(B) + bias, f32, tiled through workgroup memory with register blocking.
 //
 // Shapes (row-major f32):
 //   op(A) [M, K]   A stored as [M, K], or as [K, M] when trans_a = 1
@@ -6,10 +6,16 @@
 //   bias  [N]      added to every row when has_bias = 1 (bind any buffer otherwise)
 //   C     [M, N]
 //
-// One workgroup computes a TILE×TILE block of C; one invocation computes one element.
-// Entry point: matmul. Override constants: TILE (workgroup is TILE×TILE, TILE² ≤ 256 on SwiftShader).
+// A workgroup of WG×WG invocations computes a (WG·TM)×(WG·TN) block of C; each invocation owns TM×TN
+// outputs strided by WG (rows lid.y + i·WG, columns lid.x + j·WG). K is walked in slices of BK through
+// workgroup memory. Every output accumulates its products in increasing k, like the CPU twin
+// (src/reference/matmul.ts), so the two agree to a few ulps.
+// Entry point: matmul. Override constants: WG (workgroup edge; WG² ≤ maxComputeInvocationsPerWorkgroup).
 
-override TILE: u32 = 16u;
+const TM: u32 = 4u;
+const TN: u32 = 4u;
+const BK: u32 = 16u;
+override WG: u32 = 16u;
 
 struct Params {
   M: u32,
@@ -28,8 +34,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;     // (N)
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;  // (M, N)
 
-var<workgroup> tile_a: array<f32, TILE * TILE>; // [row in block][k in tile]
-var<workgroup> tile_b: array<f32, TILE * TILE>; // [k in tile][col in block]
+var<workgroup> tile_a: array<f32, WG * TM * BK>; // (WG·TM, BK): rows of the block × k slice
+var<workgroup> tile_b: array<f32, BK * WG * TN>; // (BK, WG·TN): k slice × columns of the block
 
 fn load_a(row: u32, k: u32) -> f32 {
   if (row >= params.M || k >= params.K) { return 0.0; }
@@ -43,24 +49,50 @@ fn load_b(k: u32, col: u32) -> f32 {
   return b[k * params.N + col];
 }
 
-@compute @workgroup_size(TILE, TILE, 1)
-fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let row = wg.y * TILE + lid.y;
-  let col = wg.x * TILE + lid.x;
-  var acc = 0.0;
-  let n_tiles = (params.K + TILE - 1u) / TILE;
+@compute @workgroup_size(WG, WG, 1)
+fn matmul(
+  @builtin(workgroup_id) wg: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let bm = WG * TM;
+  let bn = WG * TN;
+  let row_base = wg.y * bm;
+  let col_base = wg.x * bn;
+  let threads = WG * WG;
+  var acc: array<f32, 16>; // TM·TN
+  var a_reg: array<f32, 4>; // TM
+  var b_reg: array<f32, 4>; // TN
+  let n_tiles = (params.K + BK - 1u) / BK;
   for (var t = 0u; t < n_tiles; t++) {
-    let k0 = t * TILE;
-    tile_a[lid.y * TILE + lid.x] = load_a(row, k0 + lid.x);
-    tile_b[lid.y * TILE + lid.x] = load_b(k0 + lid.y, col);
+    let k0 = t * BK;
+    for (var e = li; e < bm * BK; e += threads) {
+      tile_a[e] = load_a(row_base + e / BK, k0 + e % BK);
+    }
+    for (var e = li; e < BK * bn; e += threads) {
+      tile_b[e] = load_b(k0 + e / bn, col_base + e % bn);
+    }
     workgroupBarrier();
-    for (var kk = 0u; kk < TILE; kk++) {
-      acc += tile_a[lid.y * TILE + kk] * tile_b[kk * TILE + lid.x];
+    for (var kk = 0u; kk < BK; kk++) {
+      for (var i = 0u; i < TM; i++) { a_reg[i] = tile_a[(lid.y + i * WG) * BK + kk]; }
+      for (var j = 0u; j < TN; j++) { b_reg[j] = tile_b[kk * bn + lid.x + j * WG]; }
+      for (var i = 0u; i < TM; i++) {
+        for (var j = 0u; j < TN; j++) {
+          acc[i * TN + j] += a_reg[i] * b_reg[j];
+        }
+      }
     }
     workgroupBarrier();
   }
-  if (row < params.M && col < params.N) {
-    if (params.has_bias == 1u) { acc += bias[col]; }
-    c[row * params.N + col] = acc;
+  for (var i = 0u; i < TM; i++) {
+    let row = row_base + lid.y + i * WG;
+    if (row >= params.M) { continue; }
+    for (var j = 0u; j < TN; j++) {
+      let col = col_base + lid.x + j * WG;
+      if (col >= params.N) { continue; }
+      var v = acc[i * TN + j];
+      if (params.has_bias == 1u) { v += bias[col]; }
+      c[row * params.N + col] = v;
+    }
   }
 }

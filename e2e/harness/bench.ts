@@ -6,6 +6,7 @@ import type { Gpu } from '../../src/gpu/device';
 import { createMatmul } from '../../src/gpu/kernels/matmul';
 import { matmulCpu } from '../../src/reference/matmul';
 import { Rng } from '../../src/util/rng';
+import { importBench } from './import-bench';
 
 /** Which suite to run, and its options. */
 export interface BenchSpec {
@@ -83,7 +84,11 @@ const matmulSuite: Suite = async (gpu, reps, options) => {
 };
 
 /** Suites by name; later issues add theirs here. */
-export const suites: Record<string, Suite> = { matmul: matmulSuite };
+export const suites: Record<string, Suite> = {
+  matmul: matmulSuite,
+  /** Streamed import of a generated 256 MB float16 .npy into IndexedDB (MiB/s, peak JS heap); reps unused. */
+  import: (_gpu, _reps, options) => importBench(options),
+};
 
 /** Run one suite. @throws Error for an unknown suite. */
 export async function runBench(gpu: Gpu, spec: BenchSpec): Promise<unknown> {

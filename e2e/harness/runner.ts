@@ -4,7 +4,7 @@
  */
 import { type AdapterSummary, Gpu } from '../../src/gpu/device';
 import type { CompareReport } from '../../src/reference/compare';
-import { type BenchSpec, runBench } from './bench';
+import { type BenchSpec, runBench, suites } from './bench';
 import { checks } from './checks';
 import type { CheckParams } from './checks/types';
 
@@ -50,6 +50,10 @@ export function makeRunner(context: string) {
       if (newErrors.length) throw new Error(`GPU errors during check "${name}": ${newErrors.join(' | ')}`);
       if (reports.length === 0) throw new Error(`check "${name}" compared nothing`);
       return { name, params, ok: reports.every((r) => r.ok), reports, adapter: gpu.adapter, context, wallMs };
+    },
+    /** Names of the bench suites. */
+    suites(): string[] {
+      return Object.keys(suites);
     },
     async bench(spec: BenchSpec): Promise<unknown> {
       return runBench(await getGpu(), spec);

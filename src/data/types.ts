@@ -18,6 +18,12 @@ export interface SourceFile {
   shape: number[];
   /** For safetensors: the tensor name that was imported. */
   tensor?: string;
+  /** Container format: 'npy', 'safetensors' or 'raw'. */
+  format?: string;
+  /** Remark about the conversion, e.g. float64 rounded to float32 or Fortran order. */
+  note?: string;
+  /** For safetensors: that file's `__metadata__`. */
+  metadata?: Record<string, string>;
 }
 
 /** Everything known about a stored dataset. Plain data (structured-cloneable, JSON-safe). */
@@ -46,6 +52,11 @@ export interface DatasetManifest {
   metadata?: Record<string, string>;
   /** True for the built-in demo dataset. */
   builtin?: boolean;
+  /**
+   * IndexedDB keys of the shards, in shard order (length shardCount). Written by src/data/store.ts; when absent
+   * the keys are `shard/<id>/0/<index>`. Consumers read shards through {@link DatasetSource}, not by key.
+   */
+  shardKeys?: string[];
 }
 
 /** Read access to one dataset's rows, shard by shard. Implemented by the IndexedDB store and in tests. */

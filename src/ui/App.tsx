@@ -3,6 +3,7 @@ import { describeAdapter } from '../gpu/device';
 import type { SelfCheckResult } from '../gpu/selfcheck';
 import type { GpuStatus } from '../worker/api';
 import { labWorker } from '../worker/client';
+import { DatasetLibrary } from './DatasetLibrary';
 
 /** The lab's shell. For now: which WebGPU adapter the worker got, and the matmul self-check. */
 export function App() {
@@ -35,6 +36,7 @@ export function App() {
         <h1>SAE Lab</h1>
         <p className="tagline">Sparse autoencoders, trained in your browser on your GPU.</p>
       </header>
+      <DatasetLibrary />
       {status === null && <p aria-busy="true">Looking for a WebGPU adapter…</p>}
       {status && !status.ok && (
         <div className="banner error" role="alert" data-testid="webgpu-banner">

@@ -40,8 +40,10 @@ export interface MatmulKernel {
   destroy(): void;
 }
 
-/** Workgroup tile edge: 16×16 = 256 invocations, the SwiftShader maximum and a good default elsewhere. */
-export const MATMUL_TILE = 16;
+/** Workgroup edge WG: 16×16 = 256 invocations (the SwiftShader maximum; fine elsewhere). */
+export const MATMUL_WG = 16;
+/** Outputs of C per workgroup along each axis: WG × 4 (each invocation computes a 4×4 register block). */
+export const MATMUL_BLOCK = MATMUL_WG * 4;
 
 /**
  * Build a matmul kernel of a fixed shape.
@@ -57,13 +59,13 @@ export function createMatmul(gpu: Gpu, shape: MatmulShape, label = 'matmul'): Ma
     matmulShader,
     'matmul',
     ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
-    { TILE: MATMUL_TILE },
+    { WG: MATMUL_WG },
   );
   const words = (hasBias: number) =>
     new Uint32Array([M, N, K, hasBias, shape.transA ? 1 : 0, shape.transB ? 1 : 0, 0, 0]);
   const params = gpu.uniform(`${label}:params`, words(1));
   const paramsNoBias = gpu.uniform(`${label}:params-nobias`, words(0));
-  const grid: [number, number] = [Math.ceil(N / MATMUL_TILE), Math.ceil(M / MATMUL_TILE)];
+  const grid: [number, number] = [Math.ceil(N / MATMUL_BLOCK), Math.ceil(M / MATMUL_BLOCK)];
   const need = (buf: GPUBuffer, elems: number, what: string) => {
     if (buf.size < elems * 4) {
       throw new GpuError(`${label}: ${what} buffer "${buf.label}" has ${buf.size} bytes, needs ${elems * 4}`);

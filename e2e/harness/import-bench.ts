@@ -1,0 +1,65 @@
+/**
+ * Import bench: throughput of the streamed import (file → import worker → float32 shards in IndexedDB) for a
+ * generated 256 MB float16 .npy, and the peak JS heap of the page meanwhile (Chromium's `performance.memory`;
+ * null elsewhere). The import itself runs in its worker, whose heap Chromium does not expose: measure the
+ * renderer's RSS from outside for that. The dataset is deleted afterwards.
+ */
+import { encodeElems, npyBytes } from '../../src/data/fixtures';
+import { startImport } from '../../src/data/import-client';
+import { deleteDataset } from '../../src/data/store';
+import { Rng } from '../../src/util/rng';
+
+const MiB = 2 ** 20;
+
+/** Options: `mb` file size in MiB (default 256), `dModel` (default 512), `runs` (default 1). */
+export async function importBench(options: Record<string, unknown>): Promise<unknown> {
+  const mb = Number(options.mb ?? 256);
+  const dModel = Number(options.dModel ?? 512);
+  const runs = Number(options.runs ?? 1);
+  const rowBytes = dModel * 2;
+  const nTokens = Math.floor((mb * MiB) / rowBytes);
+  // One 4 MiB block of seeded normal float16 values, repeated: the bytes are realistic, generation is cheap.
+  const blockRows = Math.max(1, Math.floor((4 * MiB) / rowBytes));
+  const block = encodeElems(new Rng(1).normalArray(blockRows * dModel), 'f16');
+  const header = npyBytes({ descr: '<f2', shape: [nTokens, dModel], data: new Uint8Array(0) });
+  const parts: BlobPart[] = [header];
+  for (let left = nTokens; left > 0; left -= blockRows)
+    parts.push(left >= blockRows ? block : block.slice(0, left * rowBytes));
+  const file = new File(parts, `bench-${mb}MB.f16.npy`);
+
+  const heap = () =>
+    (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize;
+  const results = [];
+  for (let run = 0; run < runs; run++) {
+    let pagePeak = heap() ?? 0;
+    const pageStart = pagePeak;
+    const timer = setInterval(() => {
+      pagePeak = Math.max(pagePeak, heap() ?? 0);
+    }, 50);
+    const t0 = performance.now();
+    const job = startImport([{ kind: 'file', file }], { kind: 'new', name: 'bench' });
+    try {
+      const m = await job.done;
+      const s = (performance.now() - t0) / 1000;
+      results.push({
+        file_mib: round(file.size / MiB),
+        dtype: '<f2',
+        shape: [nTokens, dModel],
+        shards: m.shardCount,
+        stored_mib: round((m.nTokens * m.dModel * 4) / MiB),
+        wall_s: round(s),
+        throughput_mib_per_s: round(file.size / MiB / s),
+        page_heap_start_mib: heap() === undefined ? null : round(pageStart / MiB),
+        page_heap_peak_mib: heap() === undefined ? null : round(pagePeak / MiB),
+      });
+      await deleteDataset(m.id);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+  return results;
+}
+
+function round(x: number): number {
+  return Number(x.toPrecision(4));
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+import { chromium } from 'playwright-core';
+// `npm run bench`: runs the benchmark suites of e2e/harness/bench.ts in headless Chromium (WebGPU) against
+// the production build, inside the harness Worker (where the trainer runs), and prints one JSON document:
+// adapter info, browser version, and each suite's results. Not a test: it asserts nothing about speed.
+//
+// Usage: node scripts/bench.mjs [suite ...] [--reps N] [--page]
+//   suites default to every suite the harness exposes; --page runs in the page instead of the worker.
+import { preview } from 'vite';
+import { chromiumArgs, chromiumPath } from './chromium.mjs';
+
+const argv = process.argv.slice(2);
+const repsIdx = argv.indexOf('--reps');
+const reps = repsIdx >= 0 ? Number(argv[repsIdx + 1]) : undefined;
+const where = argv.includes('--page') ? 'page' : 'worker';
+const wanted = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--reps');
+
+const port = Number(process.env.BENCH_PORT ?? 4399);
+const server = await preview({ preview: { host: '127.0.0.1', port, strictPort: true }, logLevel: 'silent' });
+const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs, headless: true });
+let exitCode = 0;
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  await page.goto(`http://127.0.0.1:${port}/e2e/harness/index.html`);
+  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'harness ready');
+  const suites = wanted.length ? wanted : await page.evaluate(() => window.harness.page.suites());
+  const adapter = await page.evaluate((w) => window.harness[w].adapter(), where);
+  const out = {
+    date: new Date().toISOString(),
+    browser: `chromium ${browser.version()}`,
+    context: where,
+    adapter,
+    note: 'Medians over repeated runs on one adapter. Compare ratios; absolute times on a shared machine are noise.',
+    suites: {},
+  };
+  for (const suite of suites) {
+    const t0 = performance.now();
+    process.stderr.write(`bench: ${suite}…\n`);
+    out.suites[suite] = await page.evaluate(
+      ([w, spec]) => window.harness[w].bench(spec),
+      [where, { suite, reps }],
+    );
+    process.stderr.write(`bench: ${suite} done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
+  console.log(JSON.stringify(out, null, 2));
+} catch (e) {
+  console.error(`bench failed: ${e instanceof Error ? e.message : e}`);
+  exitCode = 1;
+} finally {
+  await browser.close();
+  await new Promise((r) => server.httpServer.close(r));
+}
+process.exit(exitCode);

@@ -1,0 +1,68 @@
+/**
+ * The import worker: parses headers and streams files into IndexedDB shards off the main thread. It never
+ * touches WebGPU. API: {@link ImportWorkerApi}.
+ */
+import * as Comlink from 'comlink';
+import { type ByteSource, blobSource, streamSource } from './bytes';
+import { ImportError } from './errors';
+import type { ImportInput, ImportWorkerApi, InspectResult } from './import-api';
+import { importDataset } from './importer';
+import { inspectSource } from './inspect';
+import { datasetStore } from './store';
+
+const jobs = new Map<string, { aborted: boolean }>();
+
+/** Fetch `url` as a forward-only stream (a Blob when the length is unknown or the body is encoded). */
+async function urlSource(url: string, name: string): Promise<ByteSource> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new ImportError(name, `download failed (${(e as Error).message})`);
+  }
+  if (!res.ok)
+    throw new ImportError(name, `download failed: HTTP ${res.status} ${res.statusText} for ${url}`);
+  const length = Number(res.headers.get('content-length'));
+  const encoding = res.headers.get('content-encoding');
+  if (res.body && length > 0 && (!encoding || encoding === 'identity'))
+    return streamSource(name, length, res.body);
+  return blobSource(await res.blob(), name);
+}
+
+const api: ImportWorkerApi = {
+  async inspect(files) {
+    const out: InspectResult[] = [];
+    for (const f of files) {
+      try {
+        out.push({ ok: true, inspection: await inspectSource(blobSource(f, f.name)) });
+      } catch (e) {
+        out.push({ ok: false, file: f.name, error: (e as Error).message });
+      }
+    }
+    return out;
+  },
+  async import(jobId: string, inputs: ImportInput[], target, onProgress) {
+    const flag = { aborted: false };
+    jobs.set(jobId, flag);
+    try {
+      const files = [];
+      for (const input of inputs) {
+        if (input.kind === 'file')
+          files.push({ source: blobSource(input.file, input.file.name), choice: input.choice });
+        else files.push({ source: await urlSource(input.url, input.name) });
+      }
+      return await importDataset(datasetStore(), files, target, {
+        signal: flag,
+        onProgress: onProgress ? (p) => void onProgress(p) : undefined,
+      });
+    } finally {
+      jobs.delete(jobId);
+    }
+  },
+  cancel(jobId) {
+    const j = jobs.get(jobId);
+    if (j) j.aborted = true;
+  },
+};
+
+Comlink.expose(api);
