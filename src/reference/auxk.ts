@@ -4,7 +4,7 @@
  *
  * Shape legend: R = rows, D = d_model, S = d_sae, k_aux = dead latents used per token.
  *   dead      = { s : stepsSinceFired[s] ≥ window }  (counters before this step), n_dead = |dead|
- *   pre_aux   = pre on dead latents, −∞ elsewhere;  (i, v) = TopK_{k_aux}(pre_aux) per row (src/reference/topk.ts)
+ *   pre_aux   = pre on dead latents, −FLT_MAX (the lowest finite float32) elsewhere;  (i, v) = TopK_{k_aux}(pre_aux) per row (src/reference/topk.ts)
  *   e         = x − x̂ (the main residual, a constant here);  ê = Σ_j ReLU(v_j)·W_dec[i_j]  (no b_dec)
  *   s         = min(n_dead / k_aux, 1)
  *   auxk loss = α·s·‖e − ê‖² / ‖e − ē‖²  (sums over the batch; ē = batch mean of e), 0 when n_dead = 0
@@ -21,6 +21,9 @@ import { decodeCpu, ROW_STATS } from './decode';
 import { needLength } from './encoder';
 import { sumSquaredDeviation } from './stats';
 import { type TopKResult, topkCpu } from './topk';
+
+/** The largest finite float32; −F32_MAX masks live latents out of the AuxK TopK (never positive). */
+export const F32_MAX = 3.4028234663852886e38;
 
 /** AuxK settings of one step. */
 export interface AuxkHyper {
@@ -96,7 +99,7 @@ export function auxkCpu(
     }
   }
   const preAux = new Float32Array(R * S);
-  for (let i = 0; i < R * S; i++) preAux[i] = dead[i % S] ? pre[i] : Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < R * S; i++) preAux[i] = dead[i % S] ? pre[i] : -F32_MAX;
   const picks = topkCpu(preAux, R, S, kAux);
   const e = new Float32Array(R * D);
   for (let i = 0; i < R * D; i++) e[i] = x[i] - xHat[i];

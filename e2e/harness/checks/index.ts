@@ -1,4 +1,5 @@
 /** Registry of every GPU-vs-CPU check the browser tests can run, by name. Add one line per kernel. */
+import { auxkCheck, batchtopkCheck, jumpreluCheck, reluL1Check } from './arch';
 import {
   adamCheck,
   backwardCheck,
@@ -25,4 +26,8 @@ export const checks: Record<string, Check> = {
   'sae-eval': saeEvalCheck,
   'sae-state': saeStateCheck,
   'sae-train': saeTrainCheck,
+  batchtopk: batchtopkCheck,
+  jumprelu: jumpreluCheck,
+  'relu-l1': reluL1Check,
+  auxk: auxkCheck,
 };
