@@ -23,9 +23,11 @@ test.describe('SAE kernels in the worker match their CPU twins', () => {
     await openHarness(page);
   });
 
-  test('encoder: (x − b_dec)·W_enc + b_enc, fused', async ({ page }) => {
-    for (const s of SHAPES) await expectCheck(page, 'encoder', s);
-    await expectCheck(page, 'encoder', { rows: 65, dModel: 17, dSae: 129, k: 1, seed: 3 }); // partial tiles
+  test('encoder: (x − b_dec)·W_enc + b_enc, fused; tiled and direct variants', async ({ page }) => {
+    for (const variant of ['tiled', 'direct']) {
+      for (const s of SHAPES) await expectCheck(page, 'encoder', { ...s, variant });
+      await expectCheck(page, 'encoder', { rows: 65, dModel: 17, dSae: 129, k: 1, seed: 3, variant }); // partial tiles
+    }
   });
 
   test('topk: (index, value) sets per row, order and lower-index tie rule', async ({ page }) => {

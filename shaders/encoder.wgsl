@@ -83,3 +83,39 @@ fn encoder(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l
     }
   }
 }
+
+// encoder_direct: the same product without workgroup memory or barriers; each invocation reads its RM rows of
+// x and RN columns of W_enc straight from storage (relies on caches; faster on CPU adapters such as SwiftShader
+// where barriers are expensive). Same d order, so the same results as `encoder`.
+@compute @workgroup_size(WG_X, WG_Y, 1)
+fn encoder_direct(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let R = params.rows;
+  let D = params.d_model;
+  let S = params.d_sae;
+  let row0 = wg.y * BM + lid.y;
+  let col0 = wg.x * BN + lid.x;
+  var acc: array<f32, 16>;  // RM × RN
+  for (var i = 0u; i < RM * RN; i++) { acc[i] = 0.0; }
+  var rows: array<u32, 4>;
+  var cols: array<u32, 4>;
+  for (var i = 0u; i < RM; i++) { rows[i] = min(row0 + WG_Y * i, R - 1u); }
+  for (var j = 0u; j < RN; j++) { cols[j] = min(col0 + WG_X * j, S - 1u); }
+  for (var d = 0u; d < D; d++) {
+    let bd = b_dec[d];
+    var a: array<f32, 4>;
+    var b: array<f32, 4>;
+    for (var i = 0u; i < RM; i++) { a[i] = x[rows[i] * D + d] - bd; }
+    for (var j = 0u; j < RN; j++) { b[j] = w_enc[d * S + cols[j]]; }
+    for (var i = 0u; i < RM; i++) {
+      for (var j = 0u; j < RN; j++) { acc[i * RN + j] += a[i] * b[j]; }
+    }
+  }
+  for (var i = 0u; i < RM; i++) {
+    let r = row0 + WG_Y * i;
+    if (r >= R) { continue; }
+    for (var j = 0u; j < RN; j++) {
+      let s = col0 + WG_X * j;
+      if (s < S) { pre[r * S + s] = acc[i * RN + j] + b_enc[s]; }
+    }
+  }
+}

@@ -3,8 +3,12 @@
  * Times are medians over repeated runs on one adapter; compare ratios, not absolute times, on shared machines.
  */
 import type { Gpu } from '../../src/gpu/device';
+import { createEncoder, defaultEncoderVariant } from '../../src/gpu/kernels/encoder';
 import { createMatmul } from '../../src/gpu/kernels/matmul';
+import { GpuSaeEngine } from '../../src/gpu/sae-engine';
 import { matmulCpu } from '../../src/reference/matmul';
+import { initSaeParams } from '../../src/sae/init';
+import type { SaeShape, StepHyper } from '../../src/sae/types';
 import { Rng } from '../../src/util/rng';
 import { importBench } from './import-bench';
 
@@ -83,9 +87,108 @@ const matmulSuite: Suite = async (gpu, reps, options) => {
   return results;
 };
 
+/**
+ * Default step shapes (the issue's): d_model=64, d_sae=512, k=8, B=1024 and d_model=256, d_sae=2048, k=32,
+ * B=1024. Pass options.shapes for others (e.g. a wide dictionary, d_sae=8192).
+ */
+const STEP_SHAPES: SaeShape[] = [
+  { dModel: 64, dSae: 512, k: 8, batchSize: 1024 },
+  { dModel: 256, dSae: 2048, k: 32, batchSize: 1024 },
+];
+
+/**
+ * Full TopK SAE training step (GpuSaeEngine.step: encoder, TopK, decode, sparse backward, decoder constraint,
+ * Adam on all four tensors, stats), each rep awaited until the GPU is idle. Reports the median step ms without
+ * and with the stats readback, tokens/s, the median ms of the fused encoder matmul alone (the one dense cost
+ * of a TopK step) and of the plain matmul kernel at the same M×N×K, step_ms / encoder_ms, and the median
+ * wall ms of each stage submitted on its own (≤ 3 reps; includes a submit + wait per stage).
+ * options.shapes overrides the shapes (SaeShape[]).
+ */
+const stepSuite: Suite = async (gpu, reps, options) => {
+  const shapes = (options.shapes as SaeShape[] | undefined) ?? STEP_SHAPES;
+  const hyper: StepHyper = { lr: 1e-4, beta1: 0, beta2: 0.999, eps: 1e-8, deadWindowSteps: 1000 };
+  const results = [];
+  for (const shape of shapes) {
+    const { dModel: D, dSae: S, batchSize: B } = shape;
+    const rng = new Rng(11);
+    const batches = Array.from({ length: 4 }, () => rng.normalArray(B * D));
+    const init = initSaeParams(shape, 1, batches[0]);
+    const engine = await GpuSaeEngine.create(gpu, shape, init);
+    const fwd = { rows: B, dModel: D, dSae: S };
+    const encoder = createEncoder(gpu, fwd, 'bench:encoder');
+    const matmul = createMatmul(gpu, { M: B, N: S, K: D }, 'bench:matmul');
+    const bufs = {
+      x: gpu.storage('bench:x', batches[0]),
+      wEnc: gpu.storage('bench:w_enc', init.wEnc),
+      bEnc: gpu.storage('bench:b_enc', init.bEnc),
+      bDec: gpu.storage('bench:b_dec', init.bDec),
+      pre: gpu.storage('bench:pre', B * S * 4),
+    };
+    try {
+      let i = 0;
+      const stepMs = median(
+        await timeIt(async () => {
+          await engine.step(batches[i++ % batches.length], hyper, false);
+          await engine.flush();
+        }, reps),
+      );
+      const stepStatsMs = median(
+        await timeIt(async () => void (await engine.step(batches[i++ % batches.length], hyper, true)), reps),
+      );
+      const stages: Record<string, number[]> = {};
+      for (let r = 0; r < Math.max(1, Math.min(reps, 3)); r++) {
+        const t = await engine.timeStages(batches[i++ % batches.length], hyper);
+        for (const [name, ms] of Object.entries(t)) {
+          stages[name] ??= [];
+          stages[name].push(ms);
+        }
+      }
+      const encoderMs = median(
+        await timeIt(() => gpu.run('bench-encoder', (p) => encoder.encode(p, bufs)), reps),
+      );
+      const otherVariant = defaultEncoderVariant(gpu) === 'tiled' ? 'direct' : 'tiled';
+      const other = createEncoder(gpu, fwd, 'bench:encoder-other', otherVariant);
+      const otherMs = median(
+        await timeIt(() => gpu.run('bench-encoder2', (p) => other.encode(p, bufs)), reps),
+      );
+      other.destroy();
+      const matmulMs = median(
+        await timeIt(
+          () =>
+            gpu.run('bench-matmul', (p) =>
+              matmul.encode(p, { a: bufs.x, b: bufs.wEnc, bias: bufs.bEnc, c: bufs.pre }),
+            ),
+          reps,
+        ),
+      );
+      results.push({
+        shape: { d_model: D, d_sae: S, k: shape.k, batch: B },
+        step_median_ms: round(stepMs),
+        step_with_stats_median_ms: round(stepStatsMs),
+        tokens_per_s: round((B * 1000) / stepMs),
+        encoder_median_ms: round(encoderMs),
+        encoder_gflops: round((2 * B * S * D) / (encoderMs * 1e6)),
+        plain_matmul_median_ms: round(matmulMs),
+        encoder_variant: defaultEncoderVariant(gpu),
+        other_encoder_variant_median_ms: round(otherMs),
+        step_over_encoder: round(stepMs / encoderMs),
+        stage_median_ms: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, round(median(v))])),
+        reps,
+      });
+    } finally {
+      engine.destroy();
+      encoder.destroy();
+      matmul.destroy();
+      for (const b of Object.values(bufs)) b.destroy();
+    }
+  }
+  return results;
+};
+
 /** Suites by name; later issues add theirs here. */
 export const suites: Record<string, Suite> = {
   matmul: matmulSuite,
+  step: stepSuite,
   /** Streamed import of a generated 256 MB float16 .npy into IndexedDB (MiB/s, peak JS heap); reps unused. */
   import: (_gpu, _reps, options) => importBench(options),
 };

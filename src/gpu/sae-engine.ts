@@ -271,10 +271,112 @@ export class GpuSaeEngine implements SaeEngine {
       throw new GpuError(`${who}: an earlier step failed on the GPU: ${this.pendingError}`);
   }
 
-  /** Record the dense forward and backward passes (gradients in this.grads, counts in col). */
-  private recordDense(pass: GPUComputePassEncoder, d: DensePath): void {
+  /** The step's dispatches in order, grouped into named stages (the bench times them one by one). */
+  private stages(): [string, (pass: GPUComputePassEncoder) => void][] {
     const p = this.params;
     const g = this.grads;
+    const out: [string, (pass: GPUComputePassEncoder) => void][] = [
+      [
+        'encoder',
+        (pass) =>
+          this.encoder.encode(pass, { x: this.x, wEnc: p.wEnc, bEnc: p.bEnc, bDec: p.bDec, pre: this.pre }),
+      ],
+    ];
+    let fireCounts: GPUBuffer;
+    if (this.sparse) {
+      const sp = this.sparse;
+      const io = { x: this.x, indices: sp.indices, values: sp.values, wDec: p.wDec, bDec: p.bDec };
+      out.push(
+        ['topk', (pass) => sp.topk.encode(pass, { pre: this.pre, indices: sp.indices, values: sp.values })],
+        ['decode', (pass) => sp.decode.encode(pass, { ...io, xHat: this.xHat, rowStats: this.rowStats })],
+        [
+          'backward',
+          (pass) =>
+            sp.backward.encode(pass, {
+              ...io,
+              xHat: this.xHat,
+              wEnc: p.wEnc,
+              gWenc: g.wEnc,
+              gWdec: g.wDec,
+              gBenc: g.bEnc,
+              gBdec: g.bDec,
+            }),
+        ],
+      );
+      fireCounts = sp.backward.buckets.fireCounts;
+    } else {
+      const d = this.dense as DensePath;
+      out.push(
+        ['activation', (pass) => this.recordDenseActivation(pass, d)],
+        ['decode', (pass) => this.recordDenseDecode(pass, d)],
+        ['backward', (pass) => this.recordDenseBackward(pass, d)],
+      );
+      fireCounts = d.col;
+    }
+    const auxk = this.auxk;
+    if (auxk) {
+      out.push([
+        'auxk',
+        (pass) =>
+          auxk.encode(pass, {
+            x: this.x,
+            xHat: this.xHat,
+            pre: this.pre,
+            stepsSinceFired: this.stepsSinceFired,
+            wEnc: p.wEnc,
+            wDec: p.wDec,
+            bDec: p.bDec,
+            gWenc: g.wEnc,
+            gWdec: g.wDec,
+            gBenc: g.bEnc,
+            gBdec: g.bDec,
+          }),
+      ]);
+    }
+    out.push(
+      [
+        'decoder constraint + adam',
+        (pass) => {
+          this.constraint.encodeProject(pass, { wDec: p.wDec, gWdec: g.wDec });
+          for (const key of PARAM_KEYS) {
+            this.adam[key].encode(pass, {
+              param: p[key],
+              m: this.adamM[key],
+              v: this.adamV[key],
+              grad: g[key],
+            });
+          }
+          const ta = this.dense?.thresholdAdam;
+          if (ta && this.threshold && this.dense) {
+            const th = this.threshold;
+            ta.encode(pass, { theta: th.theta, m: th.m, v: th.v, col: this.dense.col });
+          }
+          this.constraint.encodeNormalize(pass, { wDec: p.wDec });
+        },
+      ],
+      [
+        'stats',
+        (pass) => {
+          this.stats.encode(pass, {
+            x: this.x,
+            rowStats: this.rowStats,
+            fireCounts,
+            stepsSinceFired: this.stepsSinceFired,
+            out: this.statsOut,
+          });
+          this.archStats?.encode(pass, {
+            col: this.dense?.col ?? this.rowStats,
+            auxScalars: this.auxk?.scalars ?? this.rowStats,
+            out: this.statsOut,
+          });
+        },
+      ],
+    );
+    return out;
+  }
+
+  /** Dense path: BatchTopK selection and running θ, or the JumpReLU / ReLU activation. */
+  private recordDenseActivation(pass: GPUComputePassEncoder, d: DensePath): void {
     const theta = this.threshold?.theta ?? null;
     if (d.batchtopk && theta) {
       const bufs = { pre: this.pre, z: d.z, threshold: theta };
@@ -283,6 +385,11 @@ export class GpuSaeEngine implements SaeEngine {
     } else {
       d.activation.encodeForward(pass, { pre: this.pre, threshold: theta, z: d.z });
     }
+  }
+
+  /** Dense path: x̂ = z·W_dec + b_dec, then row sums, g and xc. */
+  private recordDenseDecode(pass: GPUComputePassEncoder, d: DensePath): void {
+    const p = this.params;
     d.mmDecode.encode(pass, { a: d.z, b: p.wDec, bias: p.bDec, c: this.xHat });
     d.rows.encode(pass, {
       x: this.x,
@@ -292,11 +399,17 @@ export class GpuSaeEngine implements SaeEngine {
       g: d.g,
       xc: d.xc,
     });
+  }
+
+  /** Dense path: ∂z, ∂W_dec, activation backward (sparsity terms, STE), ∂W_enc, ∂b_dec. */
+  private recordDenseBackward(pass: GPUComputePassEncoder, d: DensePath): void {
+    const p = this.params;
+    const g = this.grads;
     d.mmGradZ.encode(pass, { a: d.g, b: p.wDec, bias: null, c: d.grad });
     d.mmGradWdec.encode(pass, { a: d.z, b: d.g, bias: null, c: g.wDec });
     d.activation.encodeBackward(pass, {
       pre: this.pre,
-      threshold: theta,
+      threshold: this.threshold?.theta ?? null,
       z: d.z,
       grad: d.grad,
       wDec: p.wDec,
@@ -308,75 +421,49 @@ export class GpuSaeEngine implements SaeEngine {
     d.bdec.encode(pass, { x: this.x, xHat: this.xHat, wEnc: p.wEnc, gBenc: g.bEnc, gBdec: g.bDec });
   }
 
-  /** Record one whole training step (no uploads) into `pass`. */
-  private recordStep(pass: GPUComputePassEncoder): void {
-    const p = this.params;
-    const g = this.grads;
-    this.encoder.encode(pass, { x: this.x, wEnc: p.wEnc, bEnc: p.bEnc, bDec: p.bDec, pre: this.pre });
-    let fireCounts: GPUBuffer;
-    if (this.sparse) {
-      const sp = this.sparse;
-      sp.topk.encode(pass, { pre: this.pre, indices: sp.indices, values: sp.values });
-      const io = { x: this.x, indices: sp.indices, values: sp.values, wDec: p.wDec, bDec: p.bDec };
-      sp.decode.encode(pass, { ...io, xHat: this.xHat, rowStats: this.rowStats });
-      sp.backward.encode(pass, {
-        ...io,
-        xHat: this.xHat,
-        wEnc: p.wEnc,
-        gWenc: g.wEnc,
-        gWdec: g.wDec,
-        gBenc: g.bEnc,
-        gBdec: g.bDec,
-      });
-      fireCounts = sp.backward.buckets.fireCounts;
-    } else {
-      const d = this.dense as DensePath;
-      this.recordDense(pass, d);
-      fireCounts = d.col;
+  /** Validate, upload the batch and write this step's uniforms; advances t. */
+  private prepareStep(x: Float32Array, hyper: StepHyper): void {
+    assertBatch('GpuSaeEngine.step', this.shape, x);
+    assertHyper('GpuSaeEngine.step', hyper);
+    const { dModel: D, batchSize: B } = this.shape;
+    const c = adamCoefficients(hyper, this.t + 1);
+    this.t += 1;
+    for (const key of PARAM_KEYS) this.adam[key].setCoefficients(c);
+    this.stats.setDeadWindow(hyper.deadWindowSteps);
+    const lambda = hyper.sparsityCoeff ?? 0;
+    const d = this.dense;
+    if (d) {
+      const a = this.arch.architecture;
+      d.activation.setBackward(
+        a === 'batchtopk' ? 'masked' : a === 'relu' ? 'relu' : 'jumprelu',
+        lambda / (B * D),
+        this.arch.bandwidth,
+      );
+      d.batchtopk?.setThresholdUpdate(this.arch.thresholdEmaRate, this.t === 1);
+      d.thresholdAdam?.setCoefficients(
+        adamCoefficients({ ...hyper, lr: hyper.lr * this.arch.thresholdLrScale }, this.t),
+      );
     }
-    if (this.auxk) {
-      this.auxk.encode(pass, {
-        x: this.x,
-        xHat: this.xHat,
-        pre: this.pre,
-        stepsSinceFired: this.stepsSinceFired,
-        wEnc: p.wEnc,
-        wDec: p.wDec,
-        bDec: p.bDec,
-        gWenc: g.wEnc,
-        gWdec: g.wDec,
-        gBenc: g.bEnc,
-        gBdec: g.bDec,
-      });
+    this.auxk?.setWindow(hyper.auxkDeadWindowSteps ?? hyper.deadWindowSteps);
+    this.archStats?.setLambda(lambda);
+    this.gpu.write(this.x, x);
+  }
+
+  /**
+   * For benchmarks: one real training step (it updates the state like {@link step}) with every stage submitted
+   * and awaited on its own. @returns wall milliseconds per stage, in step order.
+   */
+  async timeStages(x: Float32Array, hyper: StepHyper): Promise<Record<string, number>> {
+    this.assertUsable('GpuSaeEngine.timeStages');
+    this.prepareStep(x, hyper);
+    await this.gpu.device.queue.onSubmittedWorkDone();
+    const out: Record<string, number> = {};
+    for (const [name, record] of this.stages()) {
+      const t0 = performance.now();
+      await this.gpu.run(`sae:stage:${name}`, record);
+      out[name] = performance.now() - t0;
     }
-    this.constraint.encodeProject(pass, { wDec: p.wDec, gWdec: g.wDec });
-    for (const key of PARAM_KEYS) {
-      this.adam[key].encode(pass, { param: p[key], m: this.adamM[key], v: this.adamV[key], grad: g[key] });
-    }
-    const ta = this.dense?.thresholdAdam;
-    if (ta && this.threshold && this.dense) {
-      ta.encode(pass, {
-        theta: this.threshold.theta,
-        m: this.threshold.m,
-        v: this.threshold.v,
-        col: this.dense.col,
-      });
-    }
-    this.constraint.encodeNormalize(pass, { wDec: p.wDec });
-    this.stats.encode(pass, {
-      x: this.x,
-      rowStats: this.rowStats,
-      fireCounts,
-      stepsSinceFired: this.stepsSinceFired,
-      out: this.statsOut,
-    });
-    if (this.archStats) {
-      this.archStats.encode(pass, {
-        col: this.dense?.col ?? this.rowStats,
-        auxScalars: this.auxk?.scalars ?? this.rowStats,
-        out: this.statsOut,
-      });
-    }
+    return out;
   }
 
   /**
@@ -386,37 +473,13 @@ export class GpuSaeEngine implements SaeEngine {
    */
   async step(x: Float32Array, hyper: StepHyper, readStats = true): Promise<StepStats | null> {
     this.assertUsable('GpuSaeEngine.step');
-    assertBatch('GpuSaeEngine.step', this.shape, x);
-    assertHyper('GpuSaeEngine.step', hyper);
     const gpu = this.gpu;
-    const { dModel: D, batchSize: B } = this.shape;
-    const c = adamCoefficients(hyper, this.t + 1);
-    this.t += 1;
-    for (const key of PARAM_KEYS) this.adam[key].setCoefficients(c);
-    this.stats.setDeadWindow(hyper.deadWindowSteps);
-    const lambda = hyper.sparsityCoeff ?? 0;
-    const d = this.dense;
-    if (d) {
-      const mode =
-        this.arch.architecture === 'batchtopk'
-          ? 'masked'
-          : this.arch.architecture === 'relu'
-            ? 'relu'
-            : 'jumprelu';
-      d.activation.setBackward(mode, lambda / (B * D), this.arch.bandwidth);
-      d.batchtopk?.setThresholdUpdate(this.arch.thresholdEmaRate, this.t === 1);
-      d.thresholdAdam?.setCoefficients(
-        adamCoefficients({ ...hyper, lr: hyper.lr * this.arch.thresholdLrScale }, this.t),
-      );
-    }
-    this.auxk?.setWindow(hyper.auxkDeadWindowSteps ?? hyper.deadWindowSteps);
-    this.archStats?.setLambda(lambda);
-    gpu.write(this.x, x);
+    this.prepareStep(x, hyper);
     gpu.device.pushErrorScope('validation');
     const enc = gpu.device.createCommandEncoder({ label: gpu.label('sae:step') });
     const pass = enc.beginComputePass({ label: gpu.label('sae:step:pass') });
     try {
-      this.recordStep(pass);
+      for (const [, record] of this.stages()) record(pass);
     } finally {
       pass.end();
     }

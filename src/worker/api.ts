@@ -1,16 +1,65 @@
 /**
- * The one interface between the UI thread and the lab worker (which owns the GPUDevice). Declared once,
- * implemented by src/worker/lab-worker.ts, called through `Comlink.wrap<LabApi>()`.
+ * The one interface between the UI thread and the lab worker (which owns the GPUDevice and every training
+ * buffer). Declared once, implemented by src/worker/lab-worker.ts, called through `Comlink.wrap<LabApi>()`.
+ * Callbacks cross as `Comlink.proxy(fn)`; everything else is structured-cloneable.
  */
 import type { AdapterSummary } from '../gpu/device';
 import type { SelfCheckResult } from '../gpu/selfcheck';
+import type { CheckpointMeta } from '../train/checkpoint';
+import type { TrainConfig } from '../train/config';
+import type { RunInfo, TrainEvent } from '../train/trainer';
 
 /** Outcome of asking the worker for a GPU: the adapter, or why there is none. */
 export type GpuStatus = { ok: true; adapter: AdapterSummary } | { ok: false; error: string };
+
+/** Everything the worker reports about a run: the trainer's events, plus loss of the GPU device. */
+export type LabEvent = TrainEvent | { type: 'device-lost'; reason: string; runId: string | null };
+
+/** Callback receiving {@link LabEvent}s (pass it wrapped in `Comlink.proxy`). */
+export type LabEventListener = (e: LabEvent) => void;
+
+/** The two files of an SAELens export, ready to download. */
+export interface ExportedSae {
+  /** Suggested folder / file-name prefix, e.g. "sae-run-abc-topk-512-k8". */
+  baseName: string;
+  /** cfg.json text. */
+  cfgJson: string;
+  /** sae_weights.safetensors bytes (transferred). */
+  safetensors: Uint8Array;
+}
 
 export interface LabApi {
   /** Create the worker's GPUDevice if needed and describe the adapter; never throws. */
   gpuStatus(): Promise<GpuStatus>;
   /** Run the matmul self-check on the worker's device. @throws if WebGPU is unavailable. */
   selfCheck(): Promise<SelfCheckResult>;
+  /**
+   * Start a new training run of `config` on stored dataset `datasetId`; events go to `onEvent` until the run
+   * ends. Resolves once the run has started (engine created, first event sent).
+   * @throws Error when a run is already active, WebGPU is unavailable, the dataset is missing or the config is
+   *   invalid (the message names the fields).
+   */
+  start(config: TrainConfig, datasetId: string, onEvent: LabEventListener): Promise<RunInfo>;
+  /** Pause the active run after its current step; resolves once the pause checkpoint is saved. */
+  pause(): Promise<void>;
+  /** Continue the paused run. */
+  resume(): Promise<void>;
+  /** End the active run after its current step (it then evaluates and sends its summary). */
+  stop(): Promise<void>;
+  /** Checkpointed runs, most recent first. */
+  listCheckpoints(): Promise<CheckpointMeta[]>;
+  /**
+   * Continue checkpointed run `runId` (after a reload, a crash or a lost device) with the same curves.
+   * @throws Error when a run is active, the checkpoint or its dataset is missing.
+   */
+  resumeFromCheckpoint(runId: string, onEvent: LabEventListener): Promise<RunInfo>;
+  /** Delete a run's checkpoint. */
+  deleteCheckpoint(runId: string): Promise<void>;
+  /**
+   * Export run `runId` (the active or last run in this worker, else its checkpoint) in SAELens's layout.
+   * @throws Error when there is no such run.
+   */
+  exportSae(runId: string): Promise<ExportedSae>;
+  /** Test hook: destroy the GPUDevice, as a driver reset would (the device-lost path). */
+  loseDeviceForTest(): Promise<void>;
 }

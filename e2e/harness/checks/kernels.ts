@@ -6,7 +6,7 @@ import { adamGpu } from '../../../src/gpu/kernels/adam';
 import { backwardGpu } from '../../../src/gpu/kernels/backward';
 import { decodeGpu } from '../../../src/gpu/kernels/decode';
 import { decoderConstraintGpu } from '../../../src/gpu/kernels/decoder-constraint';
-import { encoderGpu } from '../../../src/gpu/kernels/encoder';
+import { defaultEncoderVariant, encoderGpu } from '../../../src/gpu/kernels/encoder';
 import { statsGpu } from '../../../src/gpu/kernels/stats';
 import { topkGpu } from '../../../src/gpu/kernels/topk';
 import { adamCoefficients, adamCpu } from '../../../src/reference/adam';
@@ -63,16 +63,21 @@ function forwardInputs(s: Shape) {
   return { x, params, fwd, pre, top };
 }
 
-/** encoder: pre-activations within atol 1e-5·max|pre| + rtol 1e-5 (f32 sums in the same d order). */
+/**
+ * encoder: pre-activations within atol 1e-5·max|pre| + rtol 1e-5 (f32 sums in the same d order).
+ * params.variant: 'tiled' or 'direct' (default: the adapter's default).
+ */
 export const encoderCheck: Check = async (gpu, p) => {
   const s = shapeOf(p);
+  const variant =
+    p['variant'] === 'tiled' || p['variant'] === 'direct' ? p['variant'] : defaultEncoderVariant(gpu);
   const rng = new Rng(s.seed);
   const x = activations(rng, s.rows, s.dModel);
   const params = randomParams(s, rng);
   const fwd = { rows: s.rows, dModel: s.dModel, dSae: s.dSae };
-  const got = await encoderGpu(gpu, x, params.wEnc, params.bEnc, params.bDec, fwd);
+  const got = await encoderGpu(gpu, x, params.wEnc, params.bEnc, params.bDec, fwd, variant);
   const want = encoderCpu(x, params.wEnc, params.bEnc, params.bDec, fwd);
-  return [compareArrays(`${tag('encoder', s)} pre`, got, want, scaledTol(want, 1e-5, 1e-5))];
+  return [compareArrays(`${tag(`encoder (${variant})`, s)} pre`, got, want, scaledTol(want, 1e-5, 1e-5))];
 };
 
 /**

@@ -52,11 +52,6 @@ export function nextPow2(n: number): number {
   return p;
 }
 
-/** A uniform buffer from 32-bit words given as u32 (numbers) — write floats with {@link f32Bits}. */
-export function uniformWords(gpu: Gpu, label: string, words: number[]): GPUBuffer {
-  return gpu.uniform(label, new Uint32Array(words));
-}
-
 const bitsView = new DataView(new ArrayBuffer(4));
 
 /** The u32 bit pattern of a float32 (for uniform structs mixing u32 and f32 fields). */

@@ -50,23 +50,21 @@ export function createDecode(gpu: Gpu, shape: DecodeShape, label = 'decode'): De
   fitsBinding(gpu, label, 'W_dec [d_sae, d_model]', S * D);
   fitsBinding(gpu, label, 'x̂ [rows, d_model]', R * D);
   const wg = wgSize(gpu, 64);
-  const pipe = gpu.pipeline(
-    decodeShader,
-    'decode',
-    [
-      'uniform',
-      'read-only-storage',
-      'read-only-storage',
-      'read-only-storage',
-      'read-only-storage',
-      'read-only-storage',
-      'storage',
-      'storage',
-    ],
-    { WG: wg },
-  );
+  const kinds = [
+    'uniform',
+    'read-only-storage',
+    'read-only-storage',
+    'read-only-storage',
+    'read-only-storage',
+    'read-only-storage',
+    'storage',
+    'storage',
+  ] as const;
+  const pDecode = gpu.pipeline(decodeShader, 'decode', kinds, { WG: wg });
+  const pRowStats = gpu.pipeline(decodeShader, 'decode_row_stats', kinds, { WG: wg });
   const params = gpu.uniform(`${label}:params`, new Uint32Array([R, D, S, k]));
-  const grid = grid1d(gpu, label, R);
+  const elemGrid = grid1d(gpu, label, Math.ceil((R * D) / wg));
+  const rowGrid = grid1d(gpu, label, Math.ceil(R / wg));
   return {
     shape: { ...shape },
     encode(pass, b) {
@@ -77,7 +75,9 @@ export function createDecode(gpu: Gpu, shape: DecodeShape, label = 'decode'): De
       needBuffer(label, 'b_dec', b.bDec, D);
       needBuffer(label, 'x̂', b.xHat, R * D);
       needBuffer(label, 'row_stats', b.rowStats, R * ROW_STATS);
-      gpu.dispatch(pass, pipe, [params, b.x, b.indices, b.values, b.wDec, b.bDec, b.xHat, b.rowStats], grid);
+      const bufs = [params, b.x, b.indices, b.values, b.wDec, b.bDec, b.xHat, b.rowStats];
+      gpu.dispatch(pass, pDecode, bufs, elemGrid);
+      gpu.dispatch(pass, pRowStats, bufs, rowGrid);
     },
     destroy() {
       params.destroy();

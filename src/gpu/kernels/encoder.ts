@@ -16,6 +16,18 @@ const RM = 4;
 const RN = 4;
 const BK = 16;
 
+/**
+ * Which entry point: 'tiled' stages x and W_enc slices through workgroup memory (the usual choice on GPUs);
+ * 'direct' reads them straight from storage without barriers (faster on CPU adapters such as SwiftShader).
+ * Both accumulate in the same order and give the same results.
+ */
+export type EncoderVariant = 'tiled' | 'direct';
+
+/** 'direct' on a fallback (CPU) adapter, 'tiled' otherwise. */
+export function defaultEncoderVariant(gpu: Gpu): EncoderVariant {
+  return gpu.adapter.isFallbackAdapter ? 'direct' : 'tiled';
+}
+
 /** Buffers of one encoder call. */
 export interface EncoderBuffers {
   /** f32 [R, D]. */
@@ -43,7 +55,12 @@ export interface EncoderKernel {
  * @throws GpuError on a non-positive size, when pre [R, S] or W_enc exceeds maxStorageBufferBindingSize, or
  *   when the grid exceeds maxComputeWorkgroupsPerDimension (checked at dispatch).
  */
-export function createEncoder(gpu: Gpu, shape: ForwardShape, label = 'encoder'): EncoderKernel {
+export function createEncoder(
+  gpu: Gpu,
+  shape: ForwardShape,
+  label = 'encoder',
+  variant: EncoderVariant = defaultEncoderVariant(gpu),
+): EncoderKernel {
   const { rows: R, dModel: D, dSae: S } = shape;
   positiveInt(label, 'rows', R);
   positiveInt(label, 'd_model', D);
@@ -54,7 +71,7 @@ export function createEncoder(gpu: Gpu, shape: ForwardShape, label = 'encoder'):
   const [wx, wy] = WG_X * WG_Y <= maxInv ? [WG_X, WG_Y] : [8, 8];
   const pipe = gpu.pipeline(
     encoderShader,
-    'encoder',
+    variant === 'tiled' ? 'encoder' : 'encoder_direct',
     [
       'uniform',
       'read-only-storage',
@@ -91,8 +108,9 @@ export async function encoderGpu(
   bEnc: Float32Array,
   bDec: Float32Array,
   shape: ForwardShape,
+  variant: EncoderVariant = defaultEncoderVariant(gpu),
 ): Promise<Float32Array> {
-  const kernel = createEncoder(gpu, shape);
+  const kernel = createEncoder(gpu, shape, 'encoder', variant);
   const bufs = {
     x: gpu.storage('encoder:x', x),
     wEnc: gpu.storage('encoder:w_enc', wEnc),

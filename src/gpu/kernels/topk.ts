@@ -9,6 +9,11 @@ import { MAX_K } from '../../sae/validate';
 import { type Gpu, GpuError, type ShaderSource } from '../device';
 import { fitsBinding, grid1d, needBuffer, nextPow2, oneShot, positiveInt, wgSize } from './common';
 
+/** Invocations per row: about S/16 elements each, a power of two in [32, 256] (capped by the device). */
+export function topkWorkgroupSize(gpu: Gpu, dSae: number): number {
+  return wgSize(gpu, Math.min(256, Math.max(32, nextPow2(Math.ceil(dSae / 16)))));
+}
+
 export const topkShader: ShaderSource = { name: 'topk', code: topkWgsl };
 
 /** Largest d_sae the TopK kernel is specified and tested for. */
@@ -53,11 +58,11 @@ export function createTopK(gpu: Gpu, shape: TopKShape, label = 'topk'): TopKKern
   if (S > MAX_TOPK_D_SAE)
     throw new GpuError(`${label}: d_sae=${S} exceeds the kernel limit ${MAX_TOPK_D_SAE}`);
   fitsBinding(gpu, label, 'pre-activations [rows, d_sae]', R * S);
-  const wg = wgSize(gpu, 256);
+  const wg = topkWorkgroupSize(gpu, S);
   const pipe = gpu.pipeline(topkShader, 'topk', ['uniform', 'read-only-storage', 'storage', 'storage'], {
     WG: wg,
   });
-  const params = gpu.uniform(`${label}:params`, new Uint32Array([R, S, k, nextPow2(k)]));
+  const params = gpu.uniform(`${label}:params`, new Uint32Array([R, S, k, 0]));
   const grid = grid1d(gpu, label, R);
   return {
     shape: { ...shape },

@@ -1,0 +1,183 @@
+/**
+ * The main job, end to end in the built app: train a TopK SAE on the built-in demo dataset (real stories260K
+ * activations) in the lab worker on WebGPU, watch the curves arrive during the run, read the summary; and
+ * pause → reload → resume from the checkpoint.
+ */
+import { readFile } from 'node:fs/promises';
+import { type Download, expect, type Page, test } from '@playwright/test';
+
+/** The part of window.__saeLab (src/ui/test-hook.ts) these tests read. */
+interface LabHook {
+  charts: Record<string, { points: number; draws: number; lastStep: number; pointsWhileRunning: number }>;
+  run(): { status: string; step: number | null; totalSteps: number | null; runId: string | null };
+  loseDevice(): Promise<void>;
+}
+
+/** Open the lab, fail if there is no WebGPU adapter, wait for the demo dataset to be selected. */
+async function openLab(page: Page): Promise<void> {
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  page.on('console', (m) => m.type() === 'error' && console.error('[console]', m.text()));
+  await page.goto('/');
+  await expect(page.getByTestId('webgpu-banner')).toHaveCount(0);
+  await expect(page.getByTestId('adapter-name')).not.toHaveText(/looking for a GPU|no WebGPU adapter/);
+  console.log(`[adapter] ${await page.getByTestId('adapter-name').textContent()}`);
+  await expect(page.getByTestId('dataset-picker')).toHaveValue('demo-stories260K-resid_post-2', {
+    timeout: 60_000,
+  });
+  await expect(page.getByTestId('dataset-picker-shape')).toContainText('81,790 tokens × d_model 64');
+}
+
+async function configure(page: Page, fields: Record<string, string>): Promise<void> {
+  for (const [field, value] of Object.entries(fields)) await page.getByTestId(`cfg-${field}`).fill(value);
+  await expect(page.locator('[data-testid^="cfg-error-"]')).toHaveCount(0);
+}
+
+const status = (page: Page) => page.getByTestId('status');
+const hook = (page: Page) => page.evaluate(() => (window as unknown as { __saeLab: LabHook }).__saeLab.run());
+const chart = (page: Page, id: string) =>
+  page.evaluate((i) => (window as unknown as { __saeLab: LabHook }).__saeLab.charts[i], id);
+
+test('trains a TopK SAE on the demo: live curves, L0 = k, held-out EV ≥ 0.75, summary and diagnostics', async ({
+  page,
+}) => {
+  test.setTimeout(900_000);
+  await openLab(page);
+  await configure(page, { dSae: '512', k: '8', batchSize: '512', steps: '300', lr: '0.001' });
+  const t0 = Date.now();
+  await page.getByTestId('train').click();
+  await expect(status(page)).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+
+  // Points must reach the charts DURING the run, not only at the end.
+  await expect
+    .poll(async () => (await chart(page, 'loss'))?.pointsWhileRunning ?? 0, { timeout: 300_000 })
+    .toBeGreaterThanOrEqual(3);
+  const mid = await hook(page);
+  expect(mid.status).toBe('running');
+  expect(mid.step).toBeLessThan(300);
+  for (const id of ['ev', 'l0', 'dead', 'usage'])
+    expect((await chart(page, id))?.pointsWhileRunning).toBeGreaterThan(0);
+
+  await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 840_000 });
+  const wallS = (Date.now() - t0) / 1000;
+  await expect(status(page)).toHaveAttribute('data-step', '300');
+
+  const summary = page.getByTestId('summary-table');
+  await expect(summary).toBeVisible();
+  const value = async (row: string, col: 'train' | 'heldout') =>
+    Number(await page.getByTestId(`summary-${row}`).getAttribute(`data-${col}-value`));
+  expect(await value('steps', 'train')).toBe(300);
+  expect(await value('l0', 'train')).toBe(8);
+  expect(await value('l0', 'heldout')).toBe(8);
+  const ev = await value('ev', 'heldout');
+  expect(ev).toBeGreaterThanOrEqual(0.75);
+  expect(ev).toBeLessThan(1);
+  const tps = await value('tps', 'train');
+  console.log(
+    `[demo run] 300 steps of 512 tokens in ${wallS.toFixed(1)} s (page), ${tps.toFixed(0)} tokens/s, ` +
+      `${((512 / tps) * 1000).toFixed(1)} ms/step; held-out EV ${ev.toFixed(4)}, ` +
+      `FVU ${(await value('fvu', 'heldout')).toFixed(4)}, dead in sample ${await value('dead-sample', 'heldout')}`,
+  );
+
+  for (const id of ['plot-firing-rates', 'plot-row-norms']) {
+    await expect(page.getByTestId(id)).toBeVisible();
+    await expect(page.getByTestId(id).locator('canvas')).toHaveCount(1);
+  }
+  // The charts drew the whole run.
+  expect((await chart(page, 'loss'))?.lastStep).toBe(300);
+  await expect(page.getByTestId('export')).toBeEnabled();
+});
+
+test('pause, reload, resume: the step counter continues from the checkpoint and the run finishes', async ({
+  page,
+}) => {
+  test.setTimeout(600_000);
+  await openLab(page);
+  await configure(page, {
+    dSae: '128',
+    k: '8',
+    batchSize: '256',
+    steps: '60',
+    lr: '0.001',
+  });
+  await page.getByTestId('train').click();
+  await expect.poll(async () => (await hook(page)).step ?? 0, { timeout: 300_000 }).toBeGreaterThanOrEqual(8);
+  await page.getByTestId('pause').click();
+  await expect(status(page)).toHaveAttribute('data-status', 'paused', { timeout: 120_000 });
+  const pausedStep = Number(await status(page).getAttribute('data-step'));
+  const runId = (await hook(page)).runId;
+  expect(pausedStep).toBeGreaterThanOrEqual(8);
+  expect(pausedStep).toBeLessThan(60);
+  const pointsBefore = (await chart(page, 'loss'))?.points ?? 0;
+  expect(pointsBefore).toBeGreaterThan(0);
+
+  await page.reload();
+  await expect(page.getByTestId('adapter-name')).not.toHaveText(/looking for a GPU/);
+  const cp = page.locator(`[data-testid="checkpoint"][data-run-id="${runId}"]`);
+  await expect(cp).toHaveAttribute('data-step', String(pausedStep), { timeout: 60_000 });
+  await cp.getByTestId('resume-checkpoint').click();
+
+  // Right after the resume the counter shows the checkpoint's step, and the old curve is back.
+  await expect(status(page)).toHaveAttribute('data-status', /running|done/, { timeout: 60_000 });
+  const firstStep = Number(await status(page).getAttribute('data-step'));
+  expect(firstStep).toBeGreaterThanOrEqual(pausedStep);
+  await expect
+    .poll(async () => (await chart(page, 'loss'))?.points ?? 0)
+    .toBeGreaterThanOrEqual(pointsBefore);
+
+  await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 480_000 });
+  await expect(status(page)).toHaveAttribute('data-step', '60');
+  await expect(page.getByTestId('summary-table')).toBeVisible();
+  expect(Number(await page.getByTestId('summary-steps').getAttribute('data-train-value'))).toBe(60);
+  expect((await hook(page)).runId).toBe(runId);
+
+  // Export: SAELens's two files, with the SAE's shapes.
+  const downloads: Download[] = [];
+  page.on('download', (d) => downloads.push(d));
+  await page.getByTestId('export').click();
+  await expect.poll(() => downloads.length).toBe(2);
+  const byName = new Map(downloads.map((d) => [d.suggestedFilename(), d]));
+  expect([...byName.keys()].sort()).toEqual(['cfg.json', 'sae_weights.safetensors']);
+  const cfg = JSON.parse(await readFile((await byName.get('cfg.json')!.path())!, 'utf8'));
+  expect(cfg).toMatchObject({
+    architecture: 'topk',
+    d_in: 64,
+    d_sae: 128,
+    k: 8,
+    normalize_activations: 'none',
+  });
+  const st = await readFile((await byName.get('sae_weights.safetensors')!.path())!);
+  const n = Number(st.readBigUInt64LE(0));
+  const header = JSON.parse(st.subarray(8, 8 + n).toString('utf8'));
+  expect(header.W_enc).toMatchObject({ dtype: 'F32', shape: [64, 128] });
+  expect(header.W_dec).toMatchObject({ dtype: 'F32', shape: [128, 64] });
+  expect(header.b_enc).toMatchObject({ dtype: 'F32', shape: [128] });
+  expect(header.b_dec).toMatchObject({ dtype: 'F32', shape: [64] });
+  expect(st.length).toBe(8 + n + 4 * (2 * 64 * 128 + 128 + 64));
+});
+
+test('a lost GPU device shows a banner, and Resume from checkpoint finishes the run', async ({ page }) => {
+  test.setTimeout(600_000);
+  await openLab(page);
+  await configure(page, { dSae: '128', k: '8', batchSize: '256', steps: '40', lr: '0.001' });
+  await page.getByTestId('train').click();
+  await expect.poll(async () => (await hook(page)).step ?? 0, { timeout: 300_000 }).toBeGreaterThanOrEqual(5);
+  // Pausing saves a checkpoint; then training continues and the device goes away.
+  await page.getByTestId('pause').click();
+  await expect(status(page)).toHaveAttribute('data-status', 'paused', { timeout: 120_000 });
+  const saved = Number(await status(page).getAttribute('data-step'));
+  await page.getByTestId('resume').click();
+  await expect(status(page)).toHaveAttribute('data-status', 'running');
+  await page.evaluate(() => (window as unknown as { __saeLab: LabHook }).__saeLab.loseDevice());
+
+  const banner = page.getByTestId('device-lost-banner');
+  await expect(banner).toBeVisible({ timeout: 60_000 });
+  await expect(banner).toContainText('The GPU device was lost');
+  await expect(status(page)).toHaveAttribute('data-status', 'error', { timeout: 60_000 });
+  const button = page.getByTestId('resume-after-loss');
+  await expect(button).toHaveText(`Resume from checkpoint (step ${saved})`);
+  await button.click();
+  await expect(banner).toHaveCount(0);
+  await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+  await expect(status(page)).toHaveAttribute('data-step', '40');
+  await expect(page.getByTestId('summary-table')).toBeVisible();
+});

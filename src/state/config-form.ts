@@ -1,0 +1,219 @@
+/**
+ * The config form's model: every {@link TrainConfig} field as the text the user typed, the conversion to a
+ * candidate config, and its validation (src/train/config.ts) into one message per field.
+ */
+import {
+  type ConfigErrors,
+  type ConfigValidation,
+  type DatasetFacts,
+  DEFAULT_CONFIG,
+  type TrainConfig,
+  validateConfig,
+} from '../train/config';
+
+/** Form fields, in display order. */
+export type FormField = Exclude<keyof TrainConfig, 'architecture'>;
+
+/** The form's text per field ('' in dSae = use the expansion factor; normalize is 'true'/'false'). */
+export type FormValues = Record<FormField, string>;
+
+/** How each field is edited and labelled. `advanced` fields sit in a collapsed section. */
+export interface FieldSpec {
+  field: FormField;
+  label: string;
+  /** One sentence under the input. */
+  help: string;
+  kind: 'number' | 'select' | 'checkbox';
+  options?: readonly string[];
+  advanced: boolean;
+  /** Step attribute of number inputs. */
+  step?: string;
+}
+
+/** Every field of the form, in order. */
+export const FIELD_SPECS: readonly FieldSpec[] = [
+  {
+    field: 'dSae',
+    label: 'd_sae',
+    help: 'Latents. Blank: expansion factor × d_model.',
+    kind: 'number',
+    advanced: false,
+    step: '1',
+  },
+  {
+    field: 'expansionFactor',
+    label: 'expansion factor',
+    help: 'd_sae = factor × d_model when d_sae is blank.',
+    kind: 'number',
+    advanced: false,
+    step: 'any',
+  },
+  {
+    field: 'k',
+    label: 'k',
+    help: 'Latents kept per token (TopK).',
+    kind: 'number',
+    advanced: false,
+    step: '1',
+  },
+  {
+    field: 'batchSize',
+    label: 'batch size',
+    help: 'Tokens per step.',
+    kind: 'number',
+    advanced: false,
+    step: '1',
+  },
+  {
+    field: 'steps',
+    label: 'steps',
+    help: 'Optimiser steps; tokens = steps × batch.',
+    kind: 'number',
+    advanced: false,
+    step: '1',
+  },
+  {
+    field: 'lr',
+    label: 'learning rate',
+    help: 'Peak Adam learning rate.',
+    kind: 'number',
+    advanced: false,
+    step: 'any',
+  },
+  {
+    field: 'warmupSteps',
+    label: 'warmup steps',
+    help: 'Linear warmup at the start.',
+    kind: 'number',
+    advanced: true,
+    step: '1',
+  },
+  {
+    field: 'decay',
+    label: 'decay',
+    help: 'Shape of the decay to 0 at the end.',
+    kind: 'select',
+    options: ['cosine', 'linear', 'none'],
+    advanced: true,
+  },
+  {
+    field: 'decayFraction',
+    label: 'decay fraction',
+    help: 'Share of the steps over which the rate decays.',
+    kind: 'number',
+    advanced: true,
+    step: 'any',
+  },
+  {
+    field: 'beta1',
+    label: 'Adam β1',
+    help: 'First-moment decay.',
+    kind: 'number',
+    advanced: true,
+    step: 'any',
+  },
+  {
+    field: 'beta2',
+    label: 'Adam β2',
+    help: 'Second-moment decay.',
+    kind: 'number',
+    advanced: true,
+    step: 'any',
+  },
+  { field: 'eps', label: 'Adam ε', help: 'Denominator offset.', kind: 'number', advanced: true, step: 'any' },
+  {
+    field: 'seed',
+    label: 'seed',
+    help: 'Same seed, config and data: same run.',
+    kind: 'number',
+    advanced: true,
+    step: '1',
+  },
+  {
+    field: 'deadWindowTokens',
+    label: 'dead window (tokens)',
+    help: 'A latent silent this long is dead (capped at the run).',
+    kind: 'number',
+    advanced: true,
+    step: '1',
+  },
+  {
+    field: 'evalInterval',
+    label: 'eval interval (steps)',
+    help: 'Steps between held-out evaluations.',
+    kind: 'number',
+    advanced: true,
+    step: '1',
+  },
+  {
+    field: 'evalTokens',
+    label: 'eval tokens',
+    help: 'Held-out tokens per periodic evaluation.',
+    kind: 'number',
+    advanced: true,
+    step: '1',
+  },
+  {
+    field: 'heldOutFraction',
+    label: 'held-out fraction',
+    help: 'Last part of the dataset, never trained on.',
+    kind: 'number',
+    advanced: true,
+    step: 'any',
+  },
+  {
+    field: 'normalize',
+    label: 'normalise activations',
+    help: 'Scale rows to mean squared norm d_model (folded into the export).',
+    kind: 'checkbox',
+    advanced: true,
+  },
+  {
+    field: 'checkpointIntervalSec',
+    label: 'checkpoint every (s)',
+    help: 'Seconds of training between checkpoints.',
+    kind: 'number',
+    advanced: true,
+    step: 'any',
+  },
+];
+
+/** Form text of a config. */
+export function configToForm(c: TrainConfig): FormValues {
+  const out = {} as FormValues;
+  for (const { field } of FIELD_SPECS) {
+    const v = c[field];
+    out[field] = v === null ? '' : String(v);
+  }
+  return out;
+}
+
+/** The form text of the defaults. */
+export function defaultForm(): FormValues {
+  return configToForm({ ...DEFAULT_CONFIG });
+}
+
+/** Text → number: '' and non-numeric text become NaN (validation then names the field). */
+function num(s: string): number {
+  return s.trim() === '' ? Number.NaN : Number(s);
+}
+
+/** The candidate config a form describes (not yet validated). */
+export function formToCandidate(f: FormValues): Record<keyof TrainConfig, unknown> {
+  const out: Record<string, unknown> = { architecture: 'topk' };
+  for (const { field, kind } of FIELD_SPECS) {
+    const s = f[field];
+    if (field === 'dSae') out[field] = s.trim() === '' ? null : num(s);
+    else if (kind === 'checkbox') out[field] = s === 'true';
+    else if (kind === 'select') out[field] = s;
+    else out[field] = num(s);
+  }
+  return out as Record<keyof TrainConfig, unknown>;
+}
+
+/** Validate a form (against a dataset when one is chosen). */
+export function validateForm(f: FormValues, data?: DatasetFacts): ConfigValidation {
+  return validateConfig(formToCandidate(f), data);
+}
+
+export type { ConfigErrors };

@@ -1,0 +1,550 @@
+/**
+ * The training loop of a TopK SAE run (no React, no DOM; runs in the lab worker and in Node tests).
+ *
+ * Per step t (0-based) of T: take batch t from the {@link Batcher} (seeded, held-out rows excluded), call
+ * `engine.step(x, {lr: learningRate(config, t), β1, β2, ε, deadWindowSteps})` while the next batch is being cut
+ * (double buffering), and every `sampleIntervalMs` (default 1/15 s) of wall time ask the engine for that step's
+ * sums and emit one {@link TrainPoint} — so the UI gets at most ~15 points/s however fast the steps are, and a point
+ * per step when steps are slower than that. Every `evalInterval` steps, and once at the end on a larger sample,
+ * the held-out split is evaluated. Every `checkpointIntervalSec` of training, on pause and at the end the full
+ * state goes into the {@link CheckpointStore}; {@link Trainer.resume} continues from it at the same batch, the
+ * same learning rate and the same metric history.
+ *
+ * Determinism: the parameters after step t depend only on (config, seed, dataset, engine); which steps are
+ * sampled for the curves depends on timing, the values at a sampled step do not.
+ *
+ * Every metric comes from src/sae/metrics.ts (stepMetrics, evalMetrics).
+ */
+import type { DatasetSource } from '../data/types';
+import { initSaeParams } from '../sae/init';
+import { type EvalMetrics, evalMetrics, stepMetrics } from '../sae/metrics';
+import type { SaeEngine, SaeParams, SaeShape, StepHyper, StepStats } from '../sae/types';
+import { Batcher } from './batcher';
+import type { Checkpoint, CheckpointMeta, CheckpointStatus, CheckpointStore } from './checkpoint';
+import { deadWindowSteps, resolveDSae, type TrainConfig, validateConfig } from './config';
+import { decoderRowNorms, sortedFiringRates } from './diagnostics';
+import {
+  EVAL_FIELDS,
+  type EvalPoint,
+  type SeriesSnapshot,
+  SeriesTable,
+  TRAIN_FIELDS,
+  type TrainPoint,
+} from './history';
+import { learningRate } from './schedule';
+
+/** Held-out tokens of the final evaluation (capped by the split): the "fresh sample" of the summary. */
+export const FINAL_SAMPLE_TOKENS = 65_536;
+
+/** Points kept per history table before thinning (see history.ts). */
+export const HISTORY_CAPACITY = 4096;
+
+/** What a run is, fixed at its start. Plain data. */
+export interface RunInfo {
+  runId: string;
+  datasetId: string;
+  datasetName: string;
+  /** The validated config. */
+  config: TrainConfig;
+  /** Engine shape: d_model, resolved d_sae, k, batch size. */
+  shape: SaeShape;
+  /** Dead-latent window in steps (from config.deadWindowTokens, capped at the run). */
+  deadWindowSteps: number;
+  /** Activation normalisation factor (1 = none). */
+  scale: number;
+  /** Step the run (re)started at: 0, or the checkpoint's step on resume. */
+  startStep: number;
+  /** config.steps. */
+  totalSteps: number;
+  /** Rows trained on / held out. */
+  trainRows: number;
+  heldOutRows: number;
+  /** One-line adapter description. */
+  adapter: string;
+}
+
+/** Life cycle of a run as the UI shows it. */
+export type RunStatus = 'running' | 'paused' | 'done' | 'stopped' | 'error';
+
+/** End-of-run summary (seed 000_03f50111ba1a6c62.txt, "Summary" table and post-hoc diagnostics). */
+export interface RunSummary {
+  runId: string;
+  /** Steps done and planned. */
+  steps: number;
+  totalSteps: number;
+  /** True when stopped before totalSteps. */
+  stoppedEarly: boolean;
+  /** Training wall time, ms (pauses excluded). */
+  wallMs: number;
+  /** Tokens trained on. */
+  tokens: number;
+  /** tokens / wall time. */
+  tokensPerSec: number;
+  dModel: number;
+  dSae: number;
+  k: number;
+  /** The last sampled training step (metrics on its batch), null if none was sampled. */
+  lastTrain: TrainPoint | null;
+  /** Held-out evaluation on the final sample. */
+  heldOut: EvalMetrics;
+  /** Held-out tokens in that sample. */
+  sampleTokens: number;
+  /** Latents not fired within the dead window at the last step (StepStats.deadCount). */
+  deadInWindow: number;
+  deadWindowSteps: number;
+  deadWindowTokens: number;
+  /** Latents that fired on none of the sample's tokens. */
+  deadInSample: number;
+  /** Per-latent firing rates on the sample, sorted descending [d_sae]. */
+  firingRates: Float64Array;
+  /** ‖W_dec row‖ per latent [d_sae] (training space: 1 when the constraint holds). */
+  decoderRowNorms: Float32Array;
+  /** Activation normalisation factor. */
+  scale: number;
+}
+
+/** Everything a run reports, in order. Structured-cloneable. */
+export type TrainEvent =
+  | { type: 'started'; run: RunInfo }
+  /** The metric history so far (sent on resume so the curves continue). */
+  | { type: 'history'; train: SeriesSnapshot; eval: SeriesSnapshot }
+  | { type: 'metrics'; point: TrainPoint }
+  | { type: 'eval'; point: EvalPoint }
+  | { type: 'status'; status: RunStatus; step: number }
+  | { type: 'checkpoint'; step: number; savedAt: number }
+  | { type: 'summary'; summary: RunSummary }
+  | { type: 'error'; message: string; step: number };
+
+/** What the trainer needs from its host (the worker, or a test). */
+export interface TrainerDeps {
+  /** Build the engine for `shape`, starting from `init` (the worker: GpuSaeEngine; tests: any SaeEngine). */
+  createEngine(shape: SaeShape, init: SaeParams): Promise<SaeEngine>;
+  checkpoints: CheckpointStore;
+  /** Receives every {@link TrainEvent}; must not throw. */
+  onEvent(e: TrainEvent): void;
+  /** One-line adapter description, stored with checkpoints. Default "". */
+  adapter?: string;
+  /** Clock in ms. Default performance.now. */
+  now?: () => number;
+  /** Minimum wall time between two sampled steps, ms. Default 1000/15. */
+  sampleIntervalMs?: number;
+  /** Batcher window size in bytes (tests use small windows). */
+  windowBytes?: number;
+}
+
+/** Let queued messages (pause, stop, …) run: resolves on the next macrotask. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((res) => setTimeout(res, 0));
+}
+
+/** Wall time between two yields to the event loop, ms (matters when the engine never waits on the GPU). */
+const YIELD_INTERVAL_MS = 50;
+
+/** A random run id (time + random suffix); ids only need to be unique per browser profile. */
+export function newRunId(): string {
+  return `run-${Date.now().toString(36)}-${Math.floor(Math.random() * 2 ** 32).toString(36)}`;
+}
+
+/** One training run. Create with {@link Trainer.start} or {@link Trainer.resume}, then `await run()`. */
+export class Trainer {
+  readonly info: RunInfo;
+  private readonly engine: SaeEngine;
+  private readonly batcher: Batcher;
+  private readonly deps: TrainerDeps;
+  private readonly now: () => number;
+  private readonly sampleIntervalMs: number;
+  private readonly trainHistory = new SeriesTable(TRAIN_FIELDS, HISTORY_CAPACITY);
+  private readonly evalHistory = new SeriesTable(EVAL_FIELDS, HISTORY_CAPACITY);
+  private step: number;
+  private wallMsBefore: number;
+  private segmentStart = 0;
+  private lastStats: StepStats | null = null;
+  private lastEval: EvalPoint | null = null;
+  private pauseRequested = false;
+  private stopRequested = false;
+  private pauseWaiters: (() => void)[] = [];
+  private wake: (() => void) | null = null;
+  private status: RunStatus = 'running';
+  private running = false;
+  private heldOutCache: { x: Float32Array; rows: number } | null = null;
+
+  private constructor(
+    info: RunInfo,
+    engine: SaeEngine,
+    batcher: Batcher,
+    deps: TrainerDeps,
+    step: number,
+    wallMs: number,
+  ) {
+    this.info = info;
+    this.engine = engine;
+    this.batcher = batcher;
+    this.deps = deps;
+    this.now = deps.now ?? (() => performance.now());
+    this.sampleIntervalMs = deps.sampleIntervalMs ?? 1000 / 15;
+    this.step = step;
+    this.wallMsBefore = wallMs;
+  }
+
+  /**
+   * Set up a new run: validate the config against the dataset, initialise the parameters (seeded; b_dec = mean of
+   * the first training batch) and create the engine.
+   * @throws Error listing the invalid fields, or from the batcher / engine factory.
+   */
+  static async start(
+    config: TrainConfig,
+    source: DatasetSource,
+    deps: TrainerDeps,
+    runId = newRunId(),
+  ): Promise<Trainer> {
+    const m = source.manifest;
+    const v = validateConfig(config, { dModel: m.dModel, nTokens: m.nTokens });
+    if (!v.ok) {
+      throw new Error(
+        `Invalid training config: ${Object.entries(v.errors)
+          .map(([k, msg]) => `${k}: ${msg}`)
+          .join('; ')}`,
+      );
+    }
+    const c = v.config;
+    const batcher = Trainer.makeBatcher(c, source, deps);
+    const shape: SaeShape = {
+      dModel: m.dModel,
+      dSae: resolveDSae(c, m.dModel),
+      k: c.k,
+      batchSize: c.batchSize,
+    };
+    const first = await batcher.next();
+    batcher.seek(0);
+    const engine = await deps.createEngine(shape, initSaeParams(shape, c.seed, first));
+    return new Trainer(
+      Trainer.makeInfo(runId, c, source, shape, batcher, 0, deps),
+      engine,
+      batcher,
+      deps,
+      0,
+      0,
+    );
+  }
+
+  /**
+   * Continue a checkpointed run on `source` (which must be the checkpoint's dataset): same config, state, batch
+   * position and metric history.
+   * @throws Error when the dataset does not match the checkpoint, or from the engine factory / setState.
+   */
+  static async resume(cp: Checkpoint, source: DatasetSource, deps: TrainerDeps): Promise<Trainer> {
+    const m = source.manifest;
+    const meta = cp.meta;
+    if (m.id !== meta.datasetId || m.dModel !== meta.dModel) {
+      throw new Error(
+        `Checkpoint ${meta.runId} was trained on dataset "${meta.datasetName}" (d_model ${meta.dModel}); ` +
+          `"${m.name}" (d_model ${m.dModel}) does not match.`,
+      );
+    }
+    const c = meta.config;
+    const batcher = Trainer.makeBatcher(c, source, deps);
+    batcher.seek(meta.step);
+    const shape: SaeShape = { dModel: m.dModel, dSae: meta.dSae, k: c.k, batchSize: c.batchSize };
+    const engine = await deps.createEngine(shape, cp.data.state.params);
+    await engine.setState(cp.data.state);
+    const info = Trainer.makeInfo(meta.runId, c, source, shape, batcher, meta.step, deps);
+    const t = new Trainer(info, engine, batcher, deps, meta.step, meta.wallMs);
+    t.trainHistory.restore(cp.data.history.train);
+    t.evalHistory.restore(cp.data.history.eval);
+    t.lastEval = meta.lastEval;
+    return t;
+  }
+
+  private static makeBatcher(c: TrainConfig, source: DatasetSource, deps: TrainerDeps): Batcher {
+    return new Batcher({
+      source,
+      batchSize: c.batchSize,
+      heldOutFraction: c.heldOutFraction,
+      seed: c.seed,
+      normalize: c.normalize,
+      windowBytes: deps.windowBytes,
+    });
+  }
+
+  private static makeInfo(
+    runId: string,
+    c: TrainConfig,
+    source: DatasetSource,
+    shape: SaeShape,
+    batcher: Batcher,
+    startStep: number,
+    deps: TrainerDeps,
+  ): RunInfo {
+    return {
+      runId,
+      datasetId: source.manifest.id,
+      datasetName: source.manifest.name,
+      config: c,
+      shape,
+      deadWindowSteps: deadWindowSteps(c),
+      scale: batcher.scale,
+      startStep,
+      totalSteps: c.steps,
+      trainRows: batcher.trainRows,
+      heldOutRows: batcher.heldOutRows,
+      adapter: deps.adapter ?? '',
+    };
+  }
+
+  /** Steps completed. */
+  get stepsDone(): number {
+    return this.step;
+  }
+
+  /** Current status. */
+  get currentStatus(): RunStatus {
+    return this.status;
+  }
+
+  private wallMs(): number {
+    return this.wallMsBefore + (this.running ? this.now() - this.segmentStart : 0);
+  }
+
+  private emit(e: TrainEvent): void {
+    this.deps.onEvent(e);
+  }
+
+  private setStatus(s: RunStatus): void {
+    this.status = s;
+    this.emit({ type: 'status', status: s, step: this.step });
+  }
+
+  /**
+   * Ask the run to pause after the current step. Resolves once the pause checkpoint is saved (or immediately
+   * when the run is not running).
+   */
+  pause(): Promise<void> {
+    if (this.status !== 'running') return Promise.resolve();
+    this.pauseRequested = true;
+    return new Promise((res) => this.pauseWaiters.push(res));
+  }
+
+  /** Continue a paused run. */
+  resume(): void {
+    this.pauseRequested = false;
+    this.wake?.();
+  }
+
+  /** End the run after the current step; `run()` then finishes with a summary of what was trained. */
+  stop(): void {
+    this.stopRequested = true;
+    this.wake?.();
+  }
+
+  private releasePauseWaiters(): void {
+    for (const w of this.pauseWaiters.splice(0)) w();
+  }
+
+  /** Held-out rows of the periodic evaluations (cached). */
+  private async periodicSample(): Promise<{ x: Float32Array; rows: number }> {
+    this.heldOutCache ??= await this.batcher.heldOut(this.info.config.evalTokens);
+    return this.heldOutCache;
+  }
+
+  private async evaluate(sample: {
+    x: Float32Array;
+    rows: number;
+  }): Promise<{ point: EvalPoint; m: EvalMetrics; fireCounts: Uint32Array }> {
+    const e = await this.engine.evaluate(sample.x, sample.rows);
+    const m = evalMetrics(e, this.info.shape.dModel);
+    const point: EvalPoint = { step: this.step, ...m };
+    this.evalHistory.push(point);
+    this.lastEval = point;
+    this.emit({ type: 'eval', point });
+    return { point, m, fireCounts: e.fireCounts };
+  }
+
+  /** Save the full state with `status`. */
+  private async checkpoint(status: CheckpointStatus): Promise<void> {
+    const state = await this.engine.getState();
+    const i = this.info;
+    const meta: CheckpointMeta = {
+      runId: i.runId,
+      datasetId: i.datasetId,
+      datasetName: i.datasetName,
+      config: i.config,
+      dModel: i.shape.dModel,
+      dSae: i.shape.dSae,
+      step: this.step,
+      totalSteps: i.totalSteps,
+      tokens: this.step * i.shape.batchSize,
+      wallMs: this.wallMs(),
+      status,
+      savedAt: Date.now(),
+      adapter: i.adapter,
+      scale: i.scale,
+      lastEval: this.lastEval,
+    };
+    await this.deps.checkpoints.save({
+      meta,
+      data: { state, history: { train: this.trainHistory.snapshot(), eval: this.evalHistory.snapshot() } },
+    });
+    this.emit({ type: 'checkpoint', step: this.step, savedAt: meta.savedAt });
+  }
+
+  /**
+   * Train to the end (or until stopped), then evaluate on the final sample and emit the summary.
+   * Errors (a lost device, a missing shard) are emitted as an 'error' event and status 'error'; the last
+   * checkpoint stays resumable. @returns the summary, or null after an error.
+   */
+  async run(): Promise<RunSummary | null> {
+    const i = this.info;
+    const c = i.config;
+    const B = i.shape.batchSize;
+    this.emit({ type: 'started', run: i });
+    if (this.trainHistory.length > 0 || this.evalHistory.length > 0) {
+      this.emit({ type: 'history', train: this.trainHistory.snapshot(), eval: this.evalHistory.snapshot() });
+    }
+    this.running = true;
+    this.segmentStart = this.now();
+    this.setStatus('running');
+    let lastCheckpointWall = this.wallMs();
+    let lastSampleAt = Number.NEGATIVE_INFINITY;
+    let lastSample = { wallMs: this.wallMs(), tokens: this.step * B };
+    let tokensPerSec = 0;
+    let lastYield = this.now();
+    try {
+      let nextBatch: Promise<Float32Array> | null = this.step < c.steps ? this.batcher.next() : null;
+      while (this.step < c.steps && !this.stopRequested) {
+        if (this.now() - lastYield >= YIELD_INTERVAL_MS) {
+          await yieldToEventLoop();
+          lastYield = this.now();
+        }
+        if (this.pauseRequested) {
+          await this.pauseHere();
+          if (this.stopRequested) break;
+          lastSampleAt = Number.NEGATIVE_INFINITY;
+          lastSample = { wallMs: this.wallMs(), tokens: this.step * B };
+        }
+        const x = await (nextBatch as Promise<Float32Array>);
+        const t = this.step;
+        const now = this.now();
+        const sample =
+          now - lastSampleAt >= this.sampleIntervalMs ||
+          t === c.steps - 1 ||
+          this.pauseRequested ||
+          this.stopRequested;
+        const hyper: StepHyper = {
+          lr: learningRate(c, t),
+          beta1: c.beta1,
+          beta2: c.beta2,
+          eps: c.eps,
+          deadWindowSteps: i.deadWindowSteps,
+        };
+        const stepDone = this.engine.step(x, hyper, sample);
+        nextBatch = t + 1 < c.steps ? this.batcher.next() : null;
+        const stats = await stepDone;
+        this.step = t + 1;
+        if (stats && sample) {
+          this.lastStats = stats;
+          lastSampleAt = now;
+          const wall = this.wallMs();
+          const tokens = this.step * B;
+          const dt = wall - lastSample.wallMs;
+          if (dt > 0) {
+            const rate = ((tokens - lastSample.tokens) * 1000) / dt;
+            tokensPerSec = tokensPerSec === 0 ? rate : 0.7 * tokensPerSec + 0.3 * rate;
+          }
+          lastSample = { wallMs: wall, tokens };
+          const point: TrainPoint = {
+            step: this.step,
+            tokens,
+            wallMs: wall,
+            lr: hyper.lr,
+            ...stepMetrics(stats, i.shape.dModel, i.shape.dSae),
+            tokensPerSec,
+          };
+          this.trainHistory.push(point);
+          this.emit({ type: 'metrics', point });
+        }
+        if (this.step % c.evalInterval === 0 && this.step < c.steps)
+          await this.evaluate(await this.periodicSample());
+        if (this.wallMs() - lastCheckpointWall >= c.checkpointIntervalSec * 1000) {
+          await this.checkpoint('running');
+          lastCheckpointWall = this.wallMs();
+        }
+      }
+      return await this.finish();
+    } catch (e) {
+      this.wallMsBefore = this.wallMs();
+      this.running = false;
+      this.releasePauseWaiters();
+      this.setStatus('error');
+      this.emit({ type: 'error', message: (e as Error).message ?? String(e), step: this.step });
+      return null;
+    }
+  }
+
+  /** Checkpoint, report 'paused', wait for resume() or stop(). */
+  private async pauseHere(): Promise<void> {
+    this.wallMsBefore = this.wallMs();
+    this.running = false;
+    await this.checkpoint('paused');
+    this.setStatus('paused');
+    this.releasePauseWaiters();
+    while (this.pauseRequested && !this.stopRequested) {
+      await new Promise<void>((res) => {
+        this.wake = res;
+      });
+      this.wake = null;
+    }
+    this.running = true;
+    this.segmentStart = this.now();
+    if (!this.stopRequested) this.setStatus('running');
+  }
+
+  /** Final evaluation, diagnostics, 'done'/'stopped' checkpoint and summary. */
+  private async finish(): Promise<RunSummary> {
+    const i = this.info;
+    const final = await this.batcher.heldOut(Math.max(i.config.evalTokens, FINAL_SAMPLE_TOKENS));
+    const { m, fireCounts } = await this.evaluate(final);
+    const state = await this.engine.getState();
+    this.wallMsBefore = this.wallMs();
+    this.running = false;
+    const stoppedEarly = this.step < i.totalSteps;
+    const wallMs = this.wallMsBefore;
+    const tokens = this.step * i.shape.batchSize;
+    const summary: RunSummary = {
+      runId: i.runId,
+      steps: this.step,
+      totalSteps: i.totalSteps,
+      stoppedEarly,
+      wallMs,
+      tokens,
+      tokensPerSec: wallMs > 0 ? (tokens * 1000) / wallMs : 0,
+      dModel: i.shape.dModel,
+      dSae: i.shape.dSae,
+      k: i.shape.k,
+      lastTrain: this.trainHistory.last,
+      heldOut: m,
+      sampleTokens: final.rows,
+      deadInWindow: this.lastStats ? this.lastStats.deadCount : 0,
+      deadWindowSteps: i.deadWindowSteps,
+      deadWindowTokens: i.deadWindowSteps * i.shape.batchSize,
+      deadInSample: Math.round(m.deadFraction * i.shape.dSae),
+      firingRates: sortedFiringRates(fireCounts, final.rows),
+      decoderRowNorms: decoderRowNorms(state.params.wDec, i.shape.dSae, i.shape.dModel),
+      scale: i.scale,
+    };
+    await this.checkpoint(stoppedEarly ? 'stopped' : 'done');
+    this.releasePauseWaiters();
+    this.setStatus(stoppedEarly ? 'stopped' : 'done');
+    this.emit({ type: 'summary', summary });
+    return summary;
+  }
+
+  /** The trained parameters (training space; see src/export/saelens.ts for folding the scale). */
+  async params(): Promise<SaeParams> {
+    return (await this.engine.getState()).params;
+  }
+
+  /** Free the engine's buffers. */
+  dispose(): void {
+    this.engine.destroy();
+  }
+}

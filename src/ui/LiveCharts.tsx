@@ -1,0 +1,67 @@
+/** The grid of live training charts: loss, explained variance, L0, dead fraction, batch feature usage. */
+import { METRIC_LABELS } from '../sae/metrics';
+import { useLab } from '../state/lab-store';
+import { LiveChart } from './LiveChart';
+
+const TRAIN = '#2563eb';
+const HELD_OUT = '#d97706';
+
+/** Live charts of the current run. */
+export function LiveCharts() {
+  const k = useLab((s) => s.run?.shape.k ?? null);
+  return (
+    <section aria-label="Training curves" className="charts">
+      <LiveChart
+        id="loss"
+        title="Reconstruction loss (MSE, log scale)"
+        yLabel="MSE per element"
+        formula={METRIC_LABELS.mse.tooltip}
+        logY
+        series={[
+          { table: 'train', field: 'mse', label: 'train batch', color: TRAIN },
+          { table: 'eval', field: 'mse', label: 'held-out', color: HELD_OUT },
+        ]}
+      />
+      <LiveChart
+        id="ev"
+        title="Explained variance"
+        yLabel="1 − FVU"
+        formula={METRIC_LABELS.explainedVariance.tooltip}
+        series={[
+          { table: 'train', field: 'explainedVariance', label: 'train batch', color: TRAIN },
+          { table: 'eval', field: 'explainedVariance', label: 'held-out', color: HELD_OUT },
+        ]}
+      />
+      <LiveChart
+        id="l0"
+        title={`L0${k !== null ? ` (k = ${k})` : ''}`}
+        yLabel="latents / token"
+        formula={`L0 = ${METRIC_LABELS.l0.tooltip} TopK keeps at most k.`}
+        series={[{ table: 'train', field: 'l0', label: 'train batch', color: TRAIN }]}
+      />
+      <LiveChart
+        id="dead"
+        title="Dead fraction"
+        yLabel="fraction of latents"
+        formula={`dead fraction = ${METRIC_LABELS.deadFraction.tooltip}`}
+        yRange={[0, 1]}
+        series={[{ table: 'train', field: 'deadFraction', label: 'dead (window)', color: '#b91c1c' }]}
+      />
+      <LiveChart
+        id="usage"
+        title="Batch feature usage"
+        yLabel="fraction of latents"
+        formula={`batch feature usage = ${METRIC_LABELS.firedFraction.tooltip}`}
+        yRange={[0, 1]}
+        series={[{ table: 'train', field: 'firedFraction', label: 'fired in batch', color: '#059669' }]}
+      />
+      <LiveChart
+        id="lr"
+        title="Learning rate"
+        yLabel="η"
+        formula="Linear warmup, constant, then cosine/linear decay over the last part of the run."
+        series={[{ table: 'train', field: 'lr', label: 'η', color: '#6b7280' }]}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,224 @@
+/**
+ * The run panel: dataset picker (the demo preselected), the config form with per-field validation messages,
+ * Train / Pause / Resume / Stop, and the list of checkpointed runs that can be resumed.
+ */
+import { useId } from 'react';
+import { FIELD_SPECS, type FieldSpec } from '../state/config-form';
+import { useLab } from '../state/lab-store';
+import { resolveDSae } from '../train/config';
+import { formatInt } from './format';
+
+function Field({ spec }: { spec: FieldSpec }) {
+  const value = useLab((s) => s.form[spec.field]);
+  const error = useLab((s) => s.formErrors[spec.field]);
+  const setField = useLab((s) => s.setField);
+  const busy = useLab((s) => s.status === 'running' || s.status === 'paused' || s.status === 'starting');
+  const id = useId();
+  const helpId = `${id}-help`;
+  const errId = `${id}-err`;
+  const common = {
+    id,
+    'data-testid': `cfg-${spec.field}`,
+    disabled: busy,
+    'aria-invalid': error ? true : undefined,
+    'aria-describedby': error ? `${errId} ${helpId}` : helpId,
+  };
+  return (
+    <div className={`field${spec.kind === 'checkbox' ? ' checkbox' : ''}`}>
+      <label htmlFor={id}>{spec.label}</label>
+      {spec.kind === 'number' && (
+        <input
+          {...common}
+          type="number"
+          inputMode="decimal"
+          step={spec.step}
+          value={value}
+          onChange={(e) => setField(spec.field, e.target.value)}
+        />
+      )}
+      {spec.kind === 'select' && (
+        <select {...common} value={value} onChange={(e) => setField(spec.field, e.target.value)}>
+          {spec.options?.map((o) => (
+            <option key={o} value={o}>
+              {o}
+            </option>
+          ))}
+        </select>
+      )}
+      {spec.kind === 'checkbox' && (
+        <input
+          {...common}
+          type="checkbox"
+          checked={value === 'true'}
+          onChange={(e) => setField(spec.field, String(e.target.checked))}
+        />
+      )}
+      <small id={helpId} className="help">
+        {spec.help}
+      </small>
+      {error && (
+        <small id={errId} className="error" role="alert" data-testid={`cfg-error-${spec.field}`}>
+          {error}
+        </small>
+      )}
+    </div>
+  );
+}
+
+function DatasetPicker() {
+  const datasets = useLab((s) => s.datasets);
+  const datasetId = useLab((s) => s.datasetId);
+  const demoStatus = useLab((s) => s.demoStatus);
+  const datasetsError = useLab((s) => s.datasetsError);
+  const select = useLab((s) => s.selectDataset);
+  const busy = useLab((s) => s.status === 'running' || s.status === 'paused' || s.status === 'starting');
+  const id = useId();
+  const m = datasets.find((d) => d.id === datasetId);
+  return (
+    <div className="field">
+      <label htmlFor={id}>dataset</label>
+      <select
+        id={id}
+        data-testid="dataset-picker"
+        value={datasetId ?? ''}
+        disabled={busy || datasets.length === 0}
+        onChange={(e) => select(e.target.value)}
+      >
+        {datasets.length === 0 && (
+          <option value="">{demoStatus === 'preparing' ? 'preparing the demo…' : 'no dataset'}</option>
+        )}
+        {datasets.map((d) => (
+          <option key={d.id} value={d.id}>
+            {d.name}
+          </option>
+        ))}
+      </select>
+      {m && (
+        <small className="help" data-testid="dataset-picker-shape">
+          {formatInt(m.nTokens)} tokens × d_model {m.dModel}
+          {m.createdAt === 0 && ' · imported into this browser when you press Train'}
+        </small>
+      )}
+      {demoStatus === 'preparing' && (
+        <small className="help" aria-busy="true">
+          Importing the built-in demo dataset into this browser (once)…
+        </small>
+      )}
+      {datasetsError && (
+        <small className="error" role="alert">
+          {datasetsError}
+        </small>
+      )}
+    </div>
+  );
+}
+
+function Controls() {
+  const status = useLab((s) => s.status);
+  const hasErrors = useLab((s) => Object.keys(s.formErrors).length > 0);
+  const ready = useLab((s) => s.datasetId !== null && s.gpu?.ok === true);
+  const { train, pause, resume, stop } = useLab.getState();
+  const running = status === 'running';
+  const paused = status === 'paused';
+  const busy = running || paused || status === 'starting';
+  return (
+    <fieldset className="controls" aria-label="Run controls">
+      <button
+        type="button"
+        data-testid="train"
+        disabled={busy || hasErrors || !ready}
+        onClick={() => void train()}
+      >
+        Train
+      </button>
+      <button type="button" data-testid="pause" disabled={!running} onClick={() => void pause()}>
+        Pause
+      </button>
+      <button type="button" data-testid="resume" disabled={!paused} onClick={() => void resume()}>
+        Resume
+      </button>
+      <button type="button" data-testid="stop" disabled={!running && !paused} onClick={() => void stop()}>
+        Stop
+      </button>
+    </fieldset>
+  );
+}
+
+function Checkpoints() {
+  const list = useLab((s) => s.checkpoints);
+  const status = useLab((s) => s.status);
+  const currentRun = useLab((s) => s.run?.runId);
+  const { resumeCheckpoint, deleteCheckpoint } = useLab.getState();
+  const busy = status === 'running' || status === 'paused' || status === 'starting';
+  const resumable = list.filter(
+    (c) => c.status !== 'done' && c.status !== 'stopped' && !(busy && c.runId === currentRun),
+  );
+  if (resumable.length === 0) return null;
+  return (
+    <section aria-label="Resumable runs" className="checkpoints" data-testid="checkpoints">
+      <h3>Resumable runs</h3>
+      <ul>
+        {resumable.map((c) => (
+          <li key={c.runId} data-testid="checkpoint" data-run-id={c.runId} data-step={c.step}>
+            <span>
+              {c.datasetName}: d_sae {c.dSae}, k {c.config.k}, step {formatInt(c.step)} /{' '}
+              {formatInt(c.totalSteps)} ({c.status}, saved {new Date(c.savedAt).toLocaleTimeString()})
+            </span>{' '}
+            <button
+              type="button"
+              data-testid="resume-checkpoint"
+              disabled={busy}
+              onClick={() => void resumeCheckpoint(c.runId)}
+            >
+              Resume from step {formatInt(c.step)}
+            </button>{' '}
+            <button type="button" disabled={busy} onClick={() => void deleteCheckpoint(c.runId)}>
+              Delete
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** The left-hand panel of the lab. */
+export function RunPanel() {
+  const dSaeText = useLab((s) => {
+    const m = s.datasets.find((d) => d.id === s.datasetId);
+    if (!m) return null;
+    const dSae =
+      s.form.dSae.trim() === ''
+        ? resolveDSae({ dSae: null, expansionFactor: Number(s.form.expansionFactor) }, m.dModel)
+        : Number(s.form.dSae);
+    return Number.isFinite(dSae) ? `d_sae = ${formatInt(dSae)} latents` : null;
+  });
+  const basic = FIELD_SPECS.filter((f) => !f.advanced);
+  const advanced = FIELD_SPECS.filter((f) => f.advanced);
+  return (
+    <section aria-label="Run" className="run-panel">
+      <h2>Run</h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void useLab.getState().train();
+        }}
+        noValidate
+      >
+        <DatasetPicker />
+        {basic.map((f) => (
+          <Field key={f.field} spec={f} />
+        ))}
+        {dSaeText && <p className="help">{dSaeText}</p>}
+        <details>
+          <summary>Advanced</summary>
+          {advanced.map((f) => (
+            <Field key={f.field} spec={f} />
+          ))}
+        </details>
+        <Controls />
+      </form>
+      <Checkpoints />
+    </section>
+  );
+}
