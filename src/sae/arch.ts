@@ -22,9 +22,13 @@ export const DEFAULT_ARCH: Readonly<SaeArch> = Object.freeze({
 /** Largest k_aux (the TopK kernel's per-row limit, MAX_K of src/sae/validate.ts). */
 export const MAX_K_AUX = 256;
 
-/** The full architecture of a shape, defaults filled in and k_aux resolved (≥ 1). */
+/**
+ * The full architecture of a shape: defaults for missing (or undefined) fields, k_aux resolved to
+ * min(k_aux or ⌊d_model/2⌋, d_sae, 256) (≥ 1), AuxK off for architectures other than TopK and BatchTopK.
+ */
 export function resolveArch(shape: Pick<SaeShape, 'dModel' | 'dSae' | 'arch'>): SaeArch {
-  const a: SaeArch = { ...DEFAULT_ARCH, ...(shape.arch ?? {}) };
+  const given = Object.entries(shape.arch ?? {}).filter(([, v]) => v !== undefined);
+  const a: SaeArch = { ...DEFAULT_ARCH, ...Object.fromEntries(given) };
   const kAux = a.kAux > 0 ? a.kAux : Math.max(1, Math.floor(shape.dModel / 2));
   a.kAux = Math.min(kAux, shape.dSae, MAX_K_AUX);
   a.auxk = a.auxk && (a.architecture === 'topk' || a.architecture === 'batchtopk');
