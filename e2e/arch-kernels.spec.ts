@@ -33,6 +33,8 @@ test.describe('architecture kernels in the worker match their CPU twins', () => 
     await expectCheck(page, 'batchtopk', { ...SHAPES[0], negative: true });
     // B·S = 2,000,000: many workgroups per radix pass.
     await expectCheck(page, 'batchtopk', { rows: 500, dSae: 4000, k: 7, seed: 3 });
+    // Rows keeping more than 256 latents (compaction cut at k_cap = 256; the engine takes the dense path).
+    await expectCheck(page, 'batchtopk', { rows: 9, dSae: 600, k: 250, seed: 4 });
   });
 
   test('jumprelu: forward, backward with the rectangle-kernel STE, log-θ Adam', async ({ page }) => {

@@ -21,7 +21,9 @@ test.describe('GpuSaeEngine steps of every architecture equal CpuSaeEngine steps
     await openHarness(page);
   });
 
-  test('BatchTopK: 3 steps (θ set on the first, then EMA), and with AuxK', async ({ page }) => {
+  test('BatchTopK: 3 steps (θ set on the first, then EMA), the dense fallback, and with AuxK', async ({
+    page,
+  }) => {
     for (const s of [SMALL, MEDIUM]) {
       await expectCheck(page, 'sae-step', {
         ...s,
@@ -31,6 +33,17 @@ test.describe('GpuSaeEngine steps of every architecture equal CpuSaeEngine steps
         seed: 21,
       });
     }
+    // k = 250 of d_sae = 600: tokens keep more than 256 latents, so the steps take the dense path.
+    await expectCheck(page, 'sae-step', {
+      rows: 9,
+      dModel: 29,
+      dSae: 600,
+      k: 250,
+      architecture: 'batchtopk',
+      steps: 2,
+      seed: 28,
+      expectDense: true,
+    });
     await expectCheck(page, 'sae-step', {
       ...SMALL,
       architecture: 'batchtopk',

@@ -12,8 +12,14 @@
 //                            min key of the kept values → state[3] (workgroup atomicMin, then global atomicMin).
 //   4. batchtopk_threshold   θ ← m (first step) or (1 − γ)·θ + γ·m, m = value of state[3]; unchanged if nothing
 //                            was kept. Written to all S entries of θ.
+//   5. batchtopk_count       one invocation per row: its number of kept latents; the batch maximum → state[4].
+//   6. batchtopk_compact     one invocation per row: its kept latents as (index, value) pairs in index order in the
+//                            first slots of a [R, k_cap] row, the other slots (0, 0.0) — the layout of the TopK
+//                            kernels, whose sparse decode and backward then run unchanged (a value of 0 is a
+//                            latent that did not fire). The host picks k_cap ≥ state[4] (src/gpu/kernels/batchtopk.ts).
 // Order keys: negatives have all bits flipped, non-negatives the sign bit set (as shaders/topk.wgsl).
-// Entry points: batchtopk_init, batchtopk_hist, batchtopk_digit, batchtopk_apply, batchtopk_threshold.
+// Entry points: batchtopk_init, batchtopk_hist, batchtopk_digit, batchtopk_apply, batchtopk_threshold,
+// batchtopk_count, batchtopk_compact.
 // Override constants: WG (invocations per workgroup, power of two ≤ 256), ITEMS (elements per invocation in
 // hist and apply).
 
@@ -27,16 +33,18 @@ struct Params {
   first: u32,           // 1 on the first training step (θ takes the batch value), else 0
   rate: f32,            // γ
   one_minus_rate: f32,  // 1 − γ
+  k_cap: u32,           // slots per row of the compacted output (≥ the largest row count)
   _pad0: u32,
-  _pad1: u32,
 };
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> pre: array<u32>;                  // (R, S) f32 bit patterns
 @group(0) @binding(2) var<storage, read_write> hist: array<atomic<u32>>;   // (256)
-@group(0) @binding(3) var<storage, read_write> state: array<atomic<u32>>;  // (4): pass, prefix, remaining, min key
+@group(0) @binding(3) var<storage, read_write> state: array<atomic<u32>>;  // (8): pass, prefix, remaining, min key, max row count
 @group(0) @binding(4) var<storage, read_write> z: array<f32>;              // (R, S)
 @group(0) @binding(5) var<storage, read_write> threshold: array<f32>;      // (S)
+@group(0) @binding(6) var<storage, read_write> out_indices: array<u32>;    // (R, k_cap)
+@group(0) @binding(7) var<storage, read_write> out_values: array<f32>;     // (R, k_cap)
 
 var<workgroup> local_hist: array<atomic<u32>, 256>;
 var<workgroup> local_min: atomic<u32>;
@@ -58,6 +66,7 @@ fn batchtopk_init(@builtin(local_invocation_index) lid: u32) {
     atomicStore(&state[1], 0u);
     atomicStore(&state[2], params.n_keep);
     atomicStore(&state[3], 0xffffffffu);
+    atomicStore(&state[4], 0u);
   }
 }
 
@@ -144,4 +153,39 @@ fn batchtopk_threshold(@builtin(local_invocation_index) lid: u32) {
   var theta = m;
   if (params.first == 0u) { theta = params.one_minus_rate * old + params.rate * m; }
   for (var s = lid; s < params.d_sae; s += WG) { threshold[s] = theta; }
+}
+
+@compute @workgroup_size(WG)
+fn batchtopk_count(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                   @builtin(local_invocation_index) lid: u32) {
+  let r = wg_index(wg, nwg) * WG + lid;
+  let S = params.d_sae;
+  if (r >= params.n / S) { return; }
+  var count = 0u;
+  for (var s = 0u; s < S; s++) {
+    if (z[r * S + s] != 0.0) { count += 1u; }
+  }
+  atomicMax(&state[4], count);
+}
+
+@compute @workgroup_size(WG)
+fn batchtopk_compact(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+  let r = wg_index(wg, nwg) * WG + lid;
+  let S = params.d_sae;
+  if (r >= params.n / S) { return; }
+  let cap = params.k_cap;
+  var j = 0u;
+  for (var s = 0u; s < S && j < cap; s++) {
+    let v = z[r * S + s];
+    if (v != 0.0) {
+      out_indices[r * cap + j] = s;
+      out_values[r * cap + j] = v;
+      j += 1u;
+    }
+  }
+  for (; j < cap; j++) {
+    out_indices[r * cap + j] = 0u;
+    out_values[r * cap + j] = 0.0;
+  }
 }

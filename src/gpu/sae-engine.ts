@@ -3,8 +3,11 @@
  * and every intermediate live on the GPU. One training step = one command encoder with one compute pass:
  *
  *   TopK (sparse path): encoder → topk → decode → backward (pairs, buckets, latents, b_dec)
- *   BatchTopK, JumpReLU, ReLU (dense path, src/reference/dense.ts): encoder → batchtopk select + running θ, or
- *     activation_forward → matmul x̂ = z·W_dec + b_dec → dense_rows (row sums, g, xc) → matmul ∂z = g·W_decᵀ →
+ *   BatchTopK: encoder → batchtopk select (global radix select) + running θ + count; the fullest row's count is
+ *     read back (one word) and picks k_cap ∈ {16, …, 256}: batchtopk_compact → the TopK decode and backward with
+ *     k = k_cap (a second submission); a batch where one token keeps more than 256 latents takes the dense path.
+ *   JumpReLU, ReLU (and that BatchTopK fallback; dense path, src/reference/dense.ts): activation_forward →
+ *     matmul x̂ = z·W_dec + b_dec → dense_rows (row sums, g, xc) → matmul ∂z = g·W_decᵀ →
  *     matmul ∂W_dec = zᵀg → activation_backward (∂pre, ∂b_enc, L1 term, STE for log θ) → matmul ∂W_enc = xcᵀ∂pre
  *     → bdec_grad
  *   then, for every architecture: [AuxK (TopK, BatchTopK)] → decoder_project → adam ×4 → [threshold_adam
@@ -20,6 +23,7 @@
  */
 import { adamCoefficients } from '../reference/adam';
 import { lossGradScale } from '../reference/backward';
+import { batchTopkCap, MAX_COMPACT_K } from '../reference/batchtopk';
 import { ROW_STATS } from '../reference/decode';
 import { sumSquaredDeviation } from '../reference/stats';
 import { resolveArch } from '../sae/arch';
@@ -119,6 +123,20 @@ interface DensePath {
   thresholdAdam: ThresholdAdamKernel | null;
 }
 
+/** A named group of dispatches of a step (the bench times them one by one). */
+type Stage = [string, (pass: GPUComputePassEncoder) => void];
+
+/** The sparse decode and backward kernels for one row width k (TopK's k, or a BatchTopK k_cap bucket). */
+interface SparseKernels {
+  decode: DecodeKernel;
+  backward: BackwardKernel;
+}
+
+/** How the second half of a step runs. */
+type Plan =
+  | ({ kind: 'sparse'; compact: boolean; indices: GPUBuffer; values: GPUBuffer } & SparseKernels)
+  | { kind: 'dense' };
+
 /** Element counts of the four parameter tensors. */
 function paramSizes(shape: SaeShape): Record<ParamKey, number> {
   const { dModel: D, dSae: S } = shape;
@@ -152,6 +170,9 @@ export class GpuSaeEngine implements SaeEngine {
   private readonly adam: Record<ParamKey, AdamKernel>;
   private readonly stats: StatsKernel;
   private readonly forwardSets = new Map<number, ForwardSet>();
+  /** BatchTopK: the compacted (index, value) rows [B, min(S, 256)] and the sparse kernels per k_cap bucket. */
+  private readonly compactBuffers: { indices: GPUBuffer; values: GPUBuffer } | null;
+  private readonly compactSets = new Map<number, SparseKernels>();
   private t = 0;
   private pendingError: string | null = null;
   private destroyed = false;
@@ -225,6 +246,14 @@ export class GpuSaeEngine implements SaeEngine {
       };
       this.sparse = null;
     }
+    const capMax = Math.min(S, MAX_COMPACT_K);
+    this.compactBuffers =
+      arch.architecture === 'batchtopk'
+        ? {
+            indices: gpu.storage('sae:compact:indices', B * capMax * 4),
+            values: gpu.storage('sae:compact:values', B * capMax * 4),
+          }
+        : null;
     this.auxk = arch.auxk
       ? createAuxk(gpu, { rows: B, dModel: D, dSae: S, kAux: arch.kAux }, arch.auxkAlpha, 'sae:auxk')
       : null;
@@ -271,28 +300,57 @@ export class GpuSaeEngine implements SaeEngine {
       throw new GpuError(`${who}: an earlier step failed on the GPU: ${this.pendingError}`);
   }
 
-  /** The step's dispatches in order, grouped into named stages (the bench times them one by one). */
-  private stages(): [string, (pass: GPUComputePassEncoder) => void][] {
+  /**
+   * The first stages of a step: the encoder and the activation (TopK; BatchTopK selection, running θ and the
+   * fullest row's count; or the dense JumpReLU / ReLU activation). BatchTopK reads the count back before the rest.
+   */
+  private stagesA(): Stage[] {
     const p = this.params;
-    const g = this.grads;
-    const out: [string, (pass: GPUComputePassEncoder) => void][] = [
+    const out: Stage[] = [
       [
         'encoder',
         (pass) =>
           this.encoder.encode(pass, { x: this.x, wEnc: p.wEnc, bEnc: p.bEnc, bDec: p.bDec, pre: this.pre }),
       ],
     ];
+    const sp = this.sparse;
+    if (sp) {
+      out.push([
+        'topk',
+        (pass) => sp.topk.encode(pass, { pre: this.pre, indices: sp.indices, values: sp.values }),
+      ]);
+    } else {
+      const d = this.dense as DensePath;
+      out.push(['activation', (pass) => this.recordDenseActivation(pass, d)]);
+    }
+    return out;
+  }
+
+  /** The rest of a step for a plan: decode and backward (sparse or dense), AuxK, Adam and constraint, stats. */
+  private stagesB(plan: Plan): Stage[] {
+    const p = this.params;
+    const g = this.grads;
+    const out: Stage[] = [];
     let fireCounts: GPUBuffer;
-    if (this.sparse) {
-      const sp = this.sparse;
-      const io = { x: this.x, indices: sp.indices, values: sp.values, wDec: p.wDec, bDec: p.bDec };
+    if (plan.kind === 'sparse') {
+      const io = { x: this.x, indices: plan.indices, values: plan.values, wDec: p.wDec, bDec: p.bDec };
+      const bt = this.dense?.batchtopk;
+      if (plan.compact && bt && this.dense && this.threshold) {
+        const bufs = {
+          pre: this.pre,
+          z: this.dense.z,
+          threshold: this.threshold.theta,
+          indices: plan.indices,
+          values: plan.values,
+        };
+        out.push(['compact', (pass) => bt.encodeCompact(pass, bufs)]);
+      }
       out.push(
-        ['topk', (pass) => sp.topk.encode(pass, { pre: this.pre, indices: sp.indices, values: sp.values })],
-        ['decode', (pass) => sp.decode.encode(pass, { ...io, xHat: this.xHat, rowStats: this.rowStats })],
+        ['decode', (pass) => plan.decode.encode(pass, { ...io, xHat: this.xHat, rowStats: this.rowStats })],
         [
           'backward',
           (pass) =>
-            sp.backward.encode(pass, {
+            plan.backward.encode(pass, {
               ...io,
               xHat: this.xHat,
               wEnc: p.wEnc,
@@ -303,11 +361,10 @@ export class GpuSaeEngine implements SaeEngine {
             }),
         ],
       );
-      fireCounts = sp.backward.buckets.fireCounts;
+      fireCounts = plan.backward.buckets.fireCounts;
     } else {
       const d = this.dense as DensePath;
       out.push(
-        ['activation', (pass) => this.recordDenseActivation(pass, d)],
         ['decode', (pass) => this.recordDenseDecode(pass, d)],
         ['backward', (pass) => this.recordDenseBackward(pass, d)],
       );
@@ -375,13 +432,48 @@ export class GpuSaeEngine implements SaeEngine {
     return out;
   }
 
+  /** The plan of a step whose first stages need no readback (every architecture but BatchTopK). */
+  private fixedPlan(): Plan {
+    const sp = this.sparse;
+    if (sp) return { kind: 'sparse', compact: false, ...sp };
+    return { kind: 'dense' };
+  }
+
+  /**
+   * BatchTopK, after stage A was submitted: read the fullest row's count and pick the sparse kernels of the
+   * smallest k_cap bucket that holds it (src/reference/batchtopk.ts batchTopkCap), or the dense path when a
+   * token keeps more than 256 latents.
+   */
+  private async batchTopkPlan(): Promise<Plan> {
+    const d = this.dense as DensePath;
+    const bt = d.batchtopk as BatchTopKKernel;
+    const maxCount = (await this.gpu.readU32(bt.state, 1, 4))[0];
+    const cap = batchTopkCap(maxCount, this.shape.dSae);
+    if (cap === null) return { kind: 'dense' };
+    let set = this.compactSets.get(cap);
+    if (!set) {
+      const { dModel: D, dSae: S, batchSize: B } = this.shape;
+      const fwd = { rows: B, dModel: D, dSae: S, k: cap };
+      set = {
+        decode: createDecode(this.gpu, fwd, `sae:compact${cap}:decode`),
+        backward: createBackward(this.gpu, fwd, `sae:compact${cap}:backward`),
+      };
+      this.compactSets.set(cap, set);
+    }
+    bt.setCompactCap(cap);
+    const buf = this.compactBuffers as { indices: GPUBuffer; values: GPUBuffer };
+    return { kind: 'sparse', compact: true, indices: buf.indices, values: buf.values, ...set };
+  }
+
   /** Dense path: BatchTopK selection and running θ, or the JumpReLU / ReLU activation. */
   private recordDenseActivation(pass: GPUComputePassEncoder, d: DensePath): void {
     const theta = this.threshold?.theta ?? null;
-    if (d.batchtopk && theta) {
-      const bufs = { pre: this.pre, z: d.z, threshold: theta };
+    const c = this.compactBuffers;
+    if (d.batchtopk && theta && c) {
+      const bufs = { pre: this.pre, z: d.z, threshold: theta, indices: c.indices, values: c.values };
       d.batchtopk.encodeSelect(pass, bufs);
       d.batchtopk.encodeThreshold(pass, bufs);
+      d.batchtopk.encodeCount(pass, bufs);
     } else {
       d.activation.encodeForward(pass, { pre: this.pre, threshold: theta, z: d.z });
     }
@@ -458,16 +550,37 @@ export class GpuSaeEngine implements SaeEngine {
     this.prepareStep(x, hyper);
     await this.gpu.device.queue.onSubmittedWorkDone();
     const out: Record<string, number> = {};
-    for (const [name, record] of this.stages()) {
-      const t0 = performance.now();
-      await this.gpu.run(`sae:stage:${name}`, record);
-      out[name] = performance.now() - t0;
-    }
+    const time = async (stages: Stage[]) => {
+      for (const [name, record] of stages) {
+        const t0 = performance.now();
+        await this.gpu.run(`sae:stage:${name}`, record);
+        out[name] = performance.now() - t0;
+      }
+    };
+    await time(this.stagesA());
+    const t0 = performance.now();
+    const plan = this.dense?.batchtopk ? await this.batchTopkPlan() : this.fixedPlan();
+    out['plan readback'] = performance.now() - t0;
+    await time(this.stagesB(plan));
     return out;
   }
 
+  /** Record `stages` into one compute pass and submit it. */
+  private submit(label: string, stages: Stage[]): void {
+    const gpu = this.gpu;
+    const enc = gpu.device.createCommandEncoder({ label: gpu.label(label) });
+    const pass = enc.beginComputePass({ label: gpu.label(`${label}:pass`) });
+    try {
+      for (const [, record] of stages) record(pass);
+    } finally {
+      pass.end();
+    }
+    gpu.device.queue.submit([enc.finish()]);
+  }
+
   /**
-   * One training step on x [batchSize, d_model].
+   * One training step on x [batchSize, d_model]. BatchTopK reads back one word (the fullest row's count) in
+   * the middle of the step to pick its sparse kernels, so its steps do not queue up.
    * @param readStats when false, resolves to null without waiting for the GPU (steps queue up).
    * @throws RangeError on a bad batch or hyper-parameter; GpuError when the device reported an error.
    */
@@ -476,15 +589,17 @@ export class GpuSaeEngine implements SaeEngine {
     const gpu = this.gpu;
     this.prepareStep(x, hyper);
     gpu.device.pushErrorScope('validation');
-    const enc = gpu.device.createCommandEncoder({ label: gpu.label('sae:step') });
-    const pass = enc.beginComputePass({ label: gpu.label('sae:step:pass') });
+    let scope: Promise<GPUError | null>;
     try {
-      for (const [, record] of this.stages()) record(pass);
+      if (this.dense?.batchtopk) {
+        this.submit('sae:step-a', this.stagesA());
+        this.submit('sae:step-b', this.stagesB(await this.batchTopkPlan()));
+      } else {
+        this.submit('sae:step', [...this.stagesA(), ...this.stagesB(this.fixedPlan())]);
+      }
     } finally {
-      pass.end();
+      scope = gpu.device.popErrorScope();
     }
-    gpu.device.queue.submit([enc.finish()]);
-    const scope = gpu.device.popErrorScope();
     if (!readStats) {
       void scope.then((err) => {
         if (err) this.pendingError ??= err.message;
@@ -721,6 +836,13 @@ export class GpuSaeEngine implements SaeEngine {
     }
     this.auxk?.destroy();
     this.archStats?.destroy();
+    this.compactBuffers?.indices.destroy();
+    this.compactBuffers?.values.destroy();
+    for (const set of this.compactSets.values()) {
+      set.decode.destroy();
+      set.backward.destroy();
+    }
+    this.compactSets.clear();
     for (const key of PARAM_KEYS) this.adam[key].destroy();
     for (const set of this.forwardSets.values()) destroySet(set);
     this.forwardSets.clear();

@@ -82,3 +82,68 @@ export function batchTopkThresholdUpdate(theta: number, minKeptKey: number, rate
   if (t <= 1) return m;
   return f(f(f(1 - rate) * theta) + f(f(rate) * m));
 }
+
+/** Largest compacted row: the per-row limit of the TopK kernels (MAX_K). */
+export const MAX_COMPACT_K = 256;
+
+/**
+ * Slots per row of the compacted BatchTopK output for a batch whose fullest row keeps `maxCount` latents: the
+ * smallest of 16, 32, 64, 128, 256 that holds it, at most d_sae; null when maxCount > 256 (the engines then use
+ * the dense path for that step).
+ */
+export function batchTopkCap(maxCount: number, dSae: number): number | null {
+  if (maxCount > MAX_COMPACT_K) return null;
+  let cap = 16;
+  while (cap < maxCount) cap *= 2;
+  return Math.min(cap, dSae);
+}
+
+/** Output of {@link batchTopkCompactCpu}. */
+export interface CompactResult {
+  /** u32 [R, kCap] latent indices (index order; 0 in unused slots). */
+  indices: Uint32Array;
+  /** f32 [R, kCap] kept values (0 in unused slots: a latent that did not fire). */
+  values: Float32Array;
+}
+
+/**
+ * CPU twin of batchtopk_count: the largest number of kept (nonzero) latents in a row of z [R, S].
+ */
+export function batchTopkMaxRowCount(z: Float32Array, rows: number, dSae: number): number {
+  needLength('batchTopkMaxRowCount', 'z', z, rows * dSae);
+  let max = 0;
+  for (let r = 0; r < rows; r++) {
+    let c = 0;
+    for (let s = 0; s < dSae; s++) if (z[r * dSae + s] !== 0) c++;
+    max = Math.max(max, c);
+  }
+  return max;
+}
+
+/**
+ * CPU twin of batchtopk_compact: each row's kept latents as (index, value) in index order in the first slots of a
+ * [R, kCap] row (the TopK layout), the rest (0, 0). Rows with more than kCap kept are cut (callers pick
+ * kCap ≥ the largest row count with {@link batchTopkCap}).
+ */
+export function batchTopkCompactCpu(
+  z: Float32Array,
+  rows: number,
+  dSae: number,
+  kCap: number,
+): CompactResult {
+  needLength('batchTopkCompactCpu', 'z', z, rows * dSae);
+  const indices = new Uint32Array(rows * kCap);
+  const values = new Float32Array(rows * kCap);
+  for (let r = 0; r < rows; r++) {
+    let j = 0;
+    for (let s = 0; s < dSae && j < kCap; s++) {
+      const v = z[r * dSae + s];
+      if (v !== 0) {
+        indices[r * kCap + j] = s;
+        values[r * kCap + j] = v;
+        j++;
+      }
+    }
+  }
+  return { indices, values };
+}

@@ -12,8 +12,9 @@
  * project ∂W_dec → Adam on W_enc, W_dec, b_enc, b_dec (t ← t + 1) → renormalise W_dec rows → step sums and
  * steps-since-fired counters. Every op is the CPU twin of one GPU kernel, in float32 and the GPU's order.
  *
- * BatchTopK, JumpReLU, ReLU (the dense path, src/reference/dense.ts): encoder → activation (BatchTopK selection
- * and running θ, JumpReLU, ReLU) → x̂ = z·W_dec + b_dec → g, ∂z = g·W_decᵀ, ∂W_dec = zᵀg → activation backward
+ * BatchTopK: encoder → batch selection and running θ → compacted into TopK-style rows of k_cap slots → the TopK
+ * decode and sparse backward (batchTopkSparseCpu); the dense path when a token keeps more than 256 latents.
+ * JumpReLU, ReLU (the dense path, src/reference/dense.ts): encoder → activation → x̂ = z·W_dec + b_dec → g, ∂z = g·W_decᵀ, ∂W_dec = zᵀg → activation backward
  * (sparsity terms, STE) → ∂W_enc = xcᵀ·∂pre, ∂b_dec → same constraint, Adam (and Adam on log θ for JumpReLU),
  * renormalisation and counters. AuxK (TopK, BatchTopK) adds its gradients after the main backward pass.
  */
@@ -48,7 +49,13 @@ import {
 import { adamCoefficients, adamCpu } from './adam';
 import { auxkCpu } from './auxk';
 import { backwardCpu, bdecGradCpu, lossGradScale, type SaeGrads } from './backward';
-import { batchTopkCpu, batchTopkThresholdUpdate } from './batchtopk';
+import {
+  batchTopkCap,
+  batchTopkCompactCpu,
+  batchTopkCpu,
+  batchTopkMaxRowCount,
+  batchTopkThresholdUpdate,
+} from './batchtopk';
 import { decodeCpu, ROW_STATS } from './decode';
 import { normalizeDecoderRowsCpu, projectDecoderGradCpu } from './decoder-constraint';
 import { type DenseRowsResult, denseRowsCpu } from './dense';
@@ -153,6 +160,44 @@ export function denseStepGradsCpu(
 }
 
 /**
+ * BatchTopK's sparse training step on the CPU (the GPU engine's path): the batch selection compacted into rows of
+ * k_cap slots (src/reference/batchtopk.ts batchTopkCap), then the TopK decode and sparse backward. Null when a token
+ * keeps more than 256 latents: the dense path ({@link denseStepGradsCpu}) is used then, as on the GPU.
+ * @param x f32 [batchSize, D]
+ */
+export function batchTopkSparseCpu(
+  x: Float32Array,
+  p: SaeParams,
+  shape: SaeShape,
+): {
+  grads: SaeGrads;
+  fireCounts: Uint32Array;
+  rowStats: Float32Array;
+  xHat: Float32Array;
+  pre: Float32Array;
+  minKeptKey: number;
+} | null {
+  const { dModel: D, dSae: S, batchSize: B } = shape;
+  const fwdShape = { rows: B, dModel: D, dSae: S };
+  const pre = encoderCpu(x, p.wEnc, p.bEnc, p.bDec, fwdShape);
+  const bt = batchTopkCpu(pre, B, S, shape.k);
+  const cap = batchTopkCap(batchTopkMaxRowCount(bt.z, B, S), S);
+  if (cap === null) return null;
+  const { indices, values } = batchTopkCompactCpu(bt.z, B, S, cap);
+  const kShape = { ...fwdShape, k: cap };
+  const dec = decodeCpu(x, indices, values, p.wDec, p.bDec, kShape);
+  const bw = backwardCpu(x, indices, values, dec.xHat, p, kShape);
+  return {
+    grads: bw.grads,
+    fireCounts: bw.fireCounts,
+    rowStats: dec.rowStats,
+    xHat: dec.xHat,
+    pre,
+    minKeptKey: bt.minKeptKey,
+  };
+}
+
+/**
  * Per-token evaluation sums of one chunk, added into `into` (float64).
  * cos(x, x̂) is taken as 0 when either norm is 0; ‖x − x̂‖/‖x‖ as 0 when ‖x‖ = 0.
  */
@@ -198,7 +243,6 @@ export class CpuSaeEngine implements SaeEngine {
   private adamV: SaeParams;
   private t = 0;
   private stepsSinceFired: Uint32Array;
-
   /**
    * @param shape sizes (validated); @param init starting parameters (copied)
    * @throws RangeError on a bad shape or parameter length.
@@ -236,6 +280,7 @@ export class CpuSaeEngine implements SaeEngine {
     let minKeptKey: number | undefined;
     const lambda = hyper.sparsityCoeff ?? 0;
     let sparsityLoss = 0;
+    const sparse = arch.architecture === 'batchtopk' ? batchTopkSparseCpu(x, p, this.shape) : null;
     if (arch.architecture === 'topk') {
       const fwd = forwardCpu(x, B, p, this.shape);
       const bw = backwardCpu(x, fwd.indices, fwd.values, fwd.xHat, p, { ...fwdShape, k });
@@ -244,6 +289,14 @@ export class CpuSaeEngine implements SaeEngine {
       rowStats = fwd.rowStats;
       xHat = fwd.xHat;
       pre = fwd.pre;
+    } else if (sparse) {
+      const sp = sparse;
+      grads = sp.grads;
+      fireCounts = sp.fireCounts;
+      rowStats = sp.rowStats;
+      xHat = sp.xHat;
+      pre = sp.pre;
+      minKeptKey = sp.minKeptKey;
     } else {
       const { fwd, rows, act, grads: g } = denseStepGradsCpu(x, p, this.shape, arch, lambda);
       minKeptKey = fwd.minKeptKey;

@@ -16,7 +16,14 @@ import {
 import { adamCoefficients } from '../../../src/reference/adam';
 import { auxkCpu } from '../../../src/reference/auxk';
 import { lossGradScale } from '../../../src/reference/backward';
-import { batchTopkCpu, batchTopkThresholdUpdate } from '../../../src/reference/batchtopk';
+import {
+  batchTopkCap,
+  batchTopkCompactCpu,
+  batchTopkCpu,
+  batchTopkMaxRowCount,
+  batchTopkThresholdUpdate,
+  MAX_COMPACT_K,
+} from '../../../src/reference/batchtopk';
 import { type CompareReport, compareArrays } from '../../../src/reference/compare';
 import { denseRowsCpu } from '../../../src/reference/dense';
 import { encoderCpu } from '../../../src/reference/encoder';
@@ -50,7 +57,8 @@ function tag(name: string, s: Shape): string {
 }
 
 /**
- * batchtopk: latents exact, threshold key and min kept key exact, θ after the update within rtol 1e-6.
+ * batchtopk: latents exact, threshold key and min kept key exact, θ after the update within rtol 1e-6, the largest
+ * row count and the compacted (index, value) rows exact.
  * params.ties = levels quantises pre so that many values equal the threshold; params.negative shifts most
  * values below 0 so that fewer than k·R are positive; params.first = first step (θ := batch value).
  */
@@ -65,8 +73,12 @@ export const batchtopkCheck: Check = async (gpu, p) => {
   const first = flag(p, 'first');
   const rate = num(p, 'rate', 0.05);
   const theta0 = new Float32Array(s.dSae).fill(0.75);
-  const got = await batchTopkGpu(gpu, pre, theta0, { rows: s.rows, dSae: s.dSae, k: s.k }, rate, first);
   const want = batchTopkCpu(pre, s.rows, s.dSae, s.k);
+  const maxCount = batchTopkMaxRowCount(want.z, s.rows, s.dSae);
+  const kCap = batchTopkCap(maxCount, s.dSae) ?? Math.min(s.dSae, MAX_COMPACT_K);
+  const shape = { rows: s.rows, dSae: s.dSae, k: s.k };
+  const got = await batchTopkGpu(gpu, pre, theta0, shape, rate, first, kCap);
+  const compact = batchTopkCompactCpu(want.z, s.rows, s.dSae, kCap);
   const wantTheta = batchTopkThresholdUpdate(0.75, want.minKeptKey, rate, first ? 1 : 2);
   const t = `${tag('batchtopk', s)}${levels ? ` ties=${levels}` : ''}${flag(p, 'negative') ? ' mostly negative' : ''}`;
   return [
@@ -80,6 +92,9 @@ export const batchtopkCheck: Check = async (gpu, p) => {
       atol: 0,
       rtol: 1e-6,
     }),
+    compareExact(`${t} largest row count`, [got.maxRowCount], [maxCount]),
+    compareExact(`${t} compacted indices (k_cap=${kCap})`, got.indices, compact.indices),
+    compareExact(`${t} compacted values (k_cap=${kCap})`, got.values, compact.values),
     conditionReport(
       `${t} keeps ≥ k·R or every positive`,
       want.kept > 0,

@@ -11,6 +11,7 @@ import {
 } from './kernels';
 import { matmulCheck } from './matmul';
 import { saeEvalCheck, saeStateCheck, saeStepCheck, saeTrainCheck } from './sae-step';
+import { trainRunCheck } from './train-run';
 import type { Check } from './types';
 
 export const checks: Record<string, Check> = {
@@ -30,4 +31,5 @@ export const checks: Record<string, Check> = {
   jumprelu: jumpreluCheck,
   'relu-l1': reluL1Check,
   auxk: auxkCheck,
+  'train-run': trainRunCheck,
 };

@@ -4,7 +4,7 @@
  */
 import { GpuSaeEngine } from '../../../src/gpu/sae-engine';
 import { type CompareReport, compareArrays } from '../../../src/reference/compare';
-import { CpuSaeEngine } from '../../../src/reference/sae-engine';
+import { batchTopkSparseCpu, CpuSaeEngine } from '../../../src/reference/sae-engine';
 import { ARCHITECTURES } from '../../../src/sae/arch';
 import { initSaeParams } from '../../../src/sae/init';
 import { mse } from '../../../src/sae/metrics';
@@ -156,6 +156,12 @@ export const saeStepCheck: Check = async (gpu, p) => {
         [want.t, ...want.stepsSinceFired],
       ),
     );
+    if (flag(p, 'expectDense')) {
+      const dense = batchTopkSparseCpu(batches[0], init, shape) === null;
+      reports.push(
+        conditionReport(`${t} takes the dense fallback`, dense, 'a token keeps more than 256 latents'),
+      );
+    }
     if (flag(p, 'expectAuxk')) {
       reports.push(
         conditionReport(`${t} AuxK active in this check`, auxSeen > 0, `max AuxK loss ${auxSeen}`),
