@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { encoderCpu } from '../reference/encoder';
 import { forwardCpu } from '../reference/sae-engine';
 import { initSaeParams } from '../sae/init';
 import type { SaeShape } from '../sae/types';
@@ -121,6 +122,59 @@ describe('SAELens export', () => {
   it('rejects parameters that do not match the shape', () => {
     expect(() => exportSaeLens(params, { ...shape, dSae: 20 }, info)).toThrow(
       'exportSaeLens: wEnc has 133 values, expected 140',
+    );
+  });
+});
+
+describe('SAELens export of the other architectures', () => {
+  const info = { scale: 0.5, runId: 'run-y', datasetName: 'demo', steps: 3, tokens: 15 };
+  const base = { dModel: 7, dSae: 19, k: 3, batchSize: 5 };
+
+  it('JumpReLU and BatchTopK: architecture "jumprelu" with threshold [d_sae] (unchanged by the folding)', () => {
+    for (const architecture of ['jumprelu', 'batchtopk'] as const) {
+      const s = { ...base, arch: { architecture, thresholdInit: 0.25 } };
+      const p = initSaeParams(s, 3);
+      if (architecture === 'batchtopk') p.threshold?.fill(0.75);
+      const out = exportSaeLens(p, s, {
+        ...info,
+        config: { ...DEFAULT_CONFIG, architecture, dSae: 19, k: 3 },
+      });
+      const r = readSafetensors(out.safetensors);
+      expect(Object.keys(r.tensors).sort()).toEqual(['W_dec', 'W_enc', 'b_dec', 'b_enc', 'threshold']);
+      expect(r.tensors.threshold).toEqual({ shape: [19], data: p.threshold });
+      const cfg = JSON.parse(out.cfgJson);
+      expect(cfg.architecture).toBe('jumprelu');
+      expect(cfg.k).toBeUndefined();
+      expect(cfg.sae_lab.architecture).toBe(architecture);
+      expect(cfg.sae_lab.config.architecture).toBe(architecture);
+      // The folded SAE on raw x gives the same latents as the trained one on s·x.
+      const x = new Rng(2).normalArray(5 * 7);
+      const pre = encoderCpu(
+        x.map((v) => v * 0.5),
+        p.wEnc,
+        p.bEnc,
+        p.bDec,
+        { rows: 5, dModel: 7, dSae: 19 },
+      );
+      const f = { w: r.tensors.W_enc.data, b: r.tensors.b_enc.data, d: r.tensors.b_dec.data };
+      const preRaw = encoderCpu(x, f.w, f.b, f.d, { rows: 5, dModel: 7, dSae: 19 });
+      for (let i = 0; i < pre.length; i++) expect(preRaw[i]).toBeCloseTo(pre[i], 5);
+    }
+  });
+
+  it('ReLU + L1: architecture "standard", no threshold; a missing θ is rejected for JumpReLU', () => {
+    const s = { ...base, arch: { architecture: 'relu' as const } };
+    const out = exportSaeLens(initSaeParams(s, 1), s, {
+      ...info,
+      config: { ...DEFAULT_CONFIG, architecture: 'relu' },
+    });
+    const cfg = JSON.parse(out.cfgJson);
+    expect(cfg.architecture).toBe('standard');
+    expect(cfg.activation_fn_str).toBe('relu');
+    expect(Object.keys(readSafetensors(out.safetensors).tensors)).not.toContain('threshold');
+    const j = { ...base, arch: { architecture: 'jumprelu' as const } };
+    expect(() => exportSaeLens(initSaeParams(base, 1), j, { ...info, config: DEFAULT_CONFIG })).toThrow(
+      'exportSaeLens: threshold has no values, expected 19',
     );
   });
 });

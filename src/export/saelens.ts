@@ -1,16 +1,24 @@
 /**
- * Export of a trained TopK SAE in SAELens's on-disk layout: `cfg.json` + `sae_weights.safetensors` with
+ * Export of a trained SAE in SAELens's on-disk layout: `cfg.json` + `sae_weights.safetensors` with
  *   W_enc [d_in, d_sae], W_dec [d_sae, d_in], b_enc [d_sae], b_dec [d_in], float32,
- * where d_in = d_model. SAELens's TopK SAE computes z = ReLU(TopK_k((x − b_dec)·W_enc + b_enc)), x̂ = z·W_dec + b_dec
- * (apply_b_dec_to_input = true), which is exactly our model, so the weights go over unchanged except for the
- * activation normalisation.
+ * plus threshold [d_sae] for the JumpReLU-style SAEs, where d_in = d_model. SAELens computes
+ * pre = (x − b_dec)·W_enc + b_enc (apply_b_dec_to_input = true) and x̂ = z·W_dec + b_dec with
+ *   architecture 'topk'      z = ReLU(TopK_k(pre))                      (our TopK)
+ *   architecture 'jumprelu'  z = pre·H(pre − threshold)                 (our JumpReLU; and our BatchTopK, which
+ *                            SAELens too saves for inference as a JumpReLU with its running threshold broadcast
+ *                            to [d_sae])
+ *   architecture 'standard'  z = ReLU(pre)                              (our ReLU + L1)
+ * which are exactly our models, so the weights go over unchanged except for the activation normalisation. The
+ * training architecture is kept in cfg.sae_lab.architecture (and the whole run config in cfg.sae_lab.config).
  *
  * Folding the normalisation (SAELens `fold_activation_norm_scaling_factor`): the SAE was trained on x' = s·x.
  * With W_enc ← s·W_enc, W_dec ← W_dec / s, b_dec ← b_dec / s (b_enc unchanged) the exported SAE takes raw x,
  * produces the same latents z, and reconstructs x̂ = x̂'/s. The cfg then says normalize_activations = "none".
- * (After folding, W_dec rows have norm 1/s rather than 1.)
+ * (After folding, W_dec rows have norm 1/s rather than 1.) The pre-activations are unchanged by the folding, so
+ * the threshold is exported as trained.
  */
-import type { SaeParams, SaeShape } from '../sae/types';
+import { hasThreshold, resolveArch } from '../sae/arch';
+import type { Architecture, SaeParams, SaeShape } from '../sae/types';
 import type { TrainConfig } from '../train/config';
 import { writeSafetensors } from './safetensors';
 
@@ -47,12 +55,21 @@ export interface SaeLensExport {
  */
 export function foldNormalisation(p: SaeParams, scale: number): SaeParams {
   if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`foldNormalisation: bad scale ${scale}`);
-  return {
+  const out: SaeParams = {
     wEnc: p.wEnc.map((w) => w * scale),
     wDec: p.wDec.map((w) => w / scale),
     bEnc: p.bEnc.slice(),
     bDec: p.bDec.map((b) => b / scale),
   };
+  if (p.threshold) out.threshold = p.threshold.slice();
+  return out;
+}
+
+/** SAELens's architecture name of an inference SAE equivalent to ours (see the module comment). */
+export function saeLensArchitecture(architecture: Architecture): 'topk' | 'jumprelu' | 'standard' {
+  if (architecture === 'topk') return 'topk';
+  if (architecture === 'relu') return 'standard';
+  return 'jumprelu';
 }
 
 function meta(m: Record<string, string> | undefined, ...keys: string[]): string | null {
@@ -61,27 +78,33 @@ function meta(m: Record<string, string> | undefined, ...keys: string[]): string 
 }
 
 /**
- * Build cfg.json and sae_weights.safetensors for a trained TopK SAE (params in training space; the scale is
- * folded in here).
- * @throws RangeError when the parameter lengths do not match the shape.
+ * Build cfg.json and sae_weights.safetensors for a trained SAE (params in training space; the scale is folded in
+ * here). The architecture comes from shape.arch (TopK when absent).
+ * @throws RangeError when the parameter lengths do not match the shape, or θ is missing for JumpReLU/BatchTopK.
  */
 export function exportSaeLens(params: SaeParams, shape: SaeShape, info: ExportInfo): SaeLensExport {
   const { dModel: D, dSae: S, k } = shape;
-  const want = { wEnc: D * S, wDec: S * D, bEnc: S, bDec: D };
+  const arch = resolveArch(shape);
+  const withThreshold = hasThreshold(arch.architecture);
+  const want: Partial<Record<keyof SaeParams, number>> = { wEnc: D * S, wDec: S * D, bEnc: S, bDec: D };
+  if (withThreshold) want.threshold = S;
   for (const key of Object.keys(want) as (keyof SaeParams)[]) {
-    if (params[key].length !== want[key]) {
-      throw new RangeError(`exportSaeLens: ${key} has ${params[key].length} values, expected ${want[key]}`);
+    const got = params[key]?.length;
+    if (got !== want[key]) {
+      throw new RangeError(`exportSaeLens: ${key} has ${got ?? 'no'} values, expected ${want[key]}`);
     }
   }
+  const saeLensArch = saeLensArchitecture(arch.architecture);
+  const isTopK = saeLensArch === 'topk';
   const p = foldNormalisation(params, info.scale);
   const md = info.datasetMetadata;
   const modelName = meta(md, 'model_name', 'model');
   const hookName = meta(md, 'hook_name', 'hook', 'hook_point');
   const cfg: Record<string, unknown> = {
-    architecture: 'topk',
+    architecture: saeLensArch,
     d_in: D,
     d_sae: S,
-    k,
+    ...(isTopK ? { k } : {}),
     dtype: 'float32',
     device: 'cpu',
     apply_b_dec_to_input: true,
@@ -89,8 +112,8 @@ export function exportSaeLens(params: SaeParams, shape: SaeShape, info: ExportIn
     reshape_activations: 'none',
     rescale_acts_by_decoder_norm: false,
     // Pre-v6 SAELens configs name the activation this way.
-    activation_fn_str: 'topk',
-    activation_fn_kwargs: { k },
+    activation_fn_str: isTopK ? 'topk' : 'relu',
+    activation_fn_kwargs: isTopK ? { k } : {},
     model_name: modelName,
     hook_name: hookName,
     hook_layer: null,
@@ -105,6 +128,9 @@ export function exportSaeLens(params: SaeParams, shape: SaeShape, info: ExportIn
       dataset_path: info.datasetName,
     },
     sae_lab: {
+      architecture: arch.architecture,
+      ...(arch.architecture === 'batchtopk' ? { k } : {}),
+      auxk: arch.auxk,
       run_id: info.runId,
       steps: info.steps,
       training_tokens: info.tokens,
@@ -119,6 +145,7 @@ export function exportSaeLens(params: SaeParams, shape: SaeShape, info: ExportIn
       { name: 'W_dec', shape: [S, D], data: p.wDec },
       { name: 'b_enc', shape: [S], data: p.bEnc },
       { name: 'b_dec', shape: [D], data: p.bDec },
+      ...(withThreshold && p.threshold ? [{ name: 'threshold', shape: [S], data: p.threshold }] : []),
     ],
     { format: 'pt' },
   );

@@ -102,13 +102,33 @@ export function backwardCpu(
   }
   const gWdec = new Float32Array(S * D);
   for (let i = 0; i < S * D; i++) gWdec[i] = accDec[i] * scale;
+  const gBdec = bdecGradCpu(x, xHat, wEnc, gBenc, shape);
+  return { grads: { wEnc: gWenc, wDec: gWdec, bEnc: gBenc, bDec: gBdec }, gradPre, fireCounts };
+}
+
+/**
+ * CPU twin of shaders/bdec-grad.wgsl: ∂b_dec[d] = scale·Σ_r (x̂[r, d] − x[r, d]) − Σ_s W_enc[d, s]·∂b_enc[s]
+ * (b_dec is added to x̂ and subtracted before the encoder), scale = 2/(R·D). Both sums in float64, each rounded
+ * once (the GPU tree-reduces in f32; they agree to a few ulps).
+ * @param x, xHat f32 [R, D]; @param wEnc f32 [D, S]; @param gBenc f32 [S] @returns ∂b_dec f32 [D]
+ */
+export function bdecGradCpu(
+  x: Float32Array,
+  xHat: Float32Array,
+  wEnc: Float32Array,
+  gBenc: Float32Array,
+  shape: ForwardShape,
+): Float32Array {
+  const { rows: R, dModel: D, dSae: S } = shape;
+  const f = Math.fround;
+  const scale = lossGradScale(R, D);
   const gBdec = new Float32Array(D);
   for (let d = 0; d < D; d++) {
     let colSum = 0;
-    for (let r = 0; r < R; r++) colSum += diff[r * D + d];
+    for (let r = 0; r < R; r++) colSum += f(xHat[r * D + d] - x[r * D + d]);
     let encPath = 0;
     for (let s = 0; s < S; s++) encPath += wEnc[d * S + s] * gBenc[s];
     gBdec[d] = f(f(colSum) * scale) - f(encPath);
   }
-  return { grads: { wEnc: gWenc, wDec: gWdec, bEnc: gBenc, bDec: gBdec }, gradPre, fireCounts };
+  return gBdec;
 }

@@ -153,3 +153,103 @@ describe('CpuSaeEngine', () => {
     );
   });
 });
+
+describe('CpuSaeEngine, other architectures', () => {
+  const steps = 60;
+  const n = shape.batchSize * shape.dModel;
+  const data = synthetic(shape.batchSize * steps, 11);
+  const batch = (i: number) => data.subarray(i * n, (i + 1) * n);
+  async function train(arch: SaeShape['arch'], h: Partial<StepHyper> = {}) {
+    const s: SaeShape = { ...shape, arch };
+    const engine = new CpuSaeEngine(s, initSaeParams(s, 1, batch(0)));
+    const out: { fvu: number; l0: number; stats: Awaited<ReturnType<CpuSaeEngine['step']>> }[] = [];
+    for (let i = 0; i < steps; i++) {
+      const st = await engine.step(batch(i), { ...hyper, ...h });
+      const m = stepMetrics(st, shape.dModel, shape.dSae);
+      expect(
+        Number.isFinite(st.sse) && Number.isFinite(st.auxkLoss) && Number.isFinite(st.sparsityLoss),
+      ).toBe(true);
+      out.push({ fvu: m.fvu, l0: m.l0, stats: st });
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b) / xs.length;
+    return {
+      engine,
+      out,
+      firstFvu: mean(out.slice(0, 5).map((o) => o.fvu)),
+      lastFvu: mean(out.slice(-5).map((o) => o.fvu)),
+      firstL0: mean(out.slice(0, 5).map((o) => o.l0)),
+      lastL0: mean(out.slice(-5).map((o) => o.l0)),
+    };
+  }
+
+  it('BatchTopK keeps k·B latents per batch, learns, and tracks a positive running threshold', async () => {
+    const r = await train({ architecture: 'batchtopk', thresholdEmaRate: 0.1 });
+    for (const o of r.out) expect(o.stats.l0Sum).toBeLessThanOrEqual(shape.k * shape.batchSize);
+    expect(r.lastL0).toBeGreaterThan(shape.k * 0.9);
+    expect(r.lastFvu).toBeLessThan(r.firstFvu * 0.7);
+    const st = await r.engine.getState();
+    const theta = st.params.threshold as Float32Array;
+    expect(theta[0]).toBeGreaterThan(0);
+    expect(theta.every((t) => t === theta[0])).toBe(true);
+    // At evaluation it is a JumpReLU with that threshold: the held-out L0 lands near k.
+    const ev = await r.engine.evaluate(synthetic(256, 12), 256);
+    const l0 = ev.l0Sum / ev.nTokens;
+    expect(l0).toBeGreaterThan(shape.k * 0.5);
+    expect(l0).toBeLessThan(shape.k * 2);
+  });
+
+  it('JumpReLU: λ·L0 lowers L0, θ grows, sparsity loss = λ·L0', async () => {
+    // Adam moves log θ by about lr·thresholdLrScale per step: 60 steps need a large factor to matter.
+    const lambda = 1;
+    const jump = {
+      architecture: 'jumprelu',
+      thresholdInit: 0.3,
+      bandwidth: 0.05,
+      thresholdLrScale: 30,
+    } as const;
+    const r = await train(jump, { sparsityCoeff: lambda });
+    expect(r.lastL0).toBeLessThan(r.firstL0 * 0.7);
+    const o = r.out[10].stats;
+    expect(o.sparsityLoss).toBeCloseTo((lambda * o.l0Sum) / o.nTokens, 4);
+    const theta = (await r.engine.getState()).params.threshold as Float32Array;
+    expect(theta.reduce((a, b) => a + b) / theta.length).toBeGreaterThan(0.3 * 1.5);
+    const none = await train(jump);
+    expect(none.lastL0).toBeGreaterThan(r.lastL0);
+    expect(none.out[10].stats.sparsityLoss).toBe(0);
+  });
+
+  it('ReLU + L1: finite loss, decreasing L0 under λ, sparsity loss reported', async () => {
+    const r = await train({ architecture: 'relu' }, { sparsityCoeff: 0.5 });
+    expect(r.lastL0).toBeLessThan(r.firstL0);
+    expect(r.lastFvu).toBeLessThan(r.firstFvu);
+    expect(r.out[5].stats.sparsityLoss).toBeGreaterThan(0);
+  });
+
+  it('AuxK: zero while nothing is dead, positive once latents die, and fewer dead latents than without', async () => {
+    const wide: SaeShape['arch'] = { architecture: 'topk', auxk: true, kAux: 6 };
+    const h = { deadWindowSteps: 3, auxkDeadWindowSteps: 3 };
+    const on = await train(wide, h);
+    expect(on.out[0].stats.auxkLoss).toBe(0);
+    expect(on.out.some((o) => o.stats.auxkLoss > 0)).toBe(true);
+    const off = await train({ architecture: 'topk' }, h);
+    const dead = (r: typeof on) => r.out.slice(-10).reduce((a, o) => a + o.stats.deadCount, 0);
+    expect(off.out.every((o) => o.stats.auxkLoss === 0)).toBe(true);
+    expect(dead(on)).toBeLessThanOrEqual(dead(off));
+  });
+
+  it('state with a threshold round-trips and resumes identically (JumpReLU)', async () => {
+    const s: SaeShape = { ...shape, arch: { architecture: 'jumprelu', bandwidth: 0.05 } };
+    const h = { ...hyper, sparsityCoeff: 0.01 };
+    const a = new CpuSaeEngine(s, initSaeParams(s, 5));
+    await a.step(batch(0), h);
+    const saved = await a.getState();
+    expect(saved.adamM.threshold?.length).toBe(shape.dSae);
+    const b = new CpuSaeEngine(s, initSaeParams(s, 6));
+    await b.setState(saved);
+    expect(await b.getState()).toEqual(saved);
+    expect(await b.step(batch(1), h)).toEqual(await a.step(batch(1), h));
+    await expect(b.setState({ ...saved, params: { ...saved.params, threshold: undefined } })).rejects.toThrow(
+      /threshold/,
+    );
+  });
+});

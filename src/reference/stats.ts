@@ -30,7 +30,7 @@ export function sumSquaredDeviation(x: Float32Array, rows: number, dModel: numbe
 }
 
 /**
- * Step sums and dead-latent counters.
+ * Step sums and dead-latent counters (auxkLoss and sparsityLoss are returned as 0; the engine fills them in).
  * @param x f32 [R, D] the batch; @param rowStats f32 [R, 4] from the decoder (column 0 = per-row SSE)
  * @param fireCounts u32 [S] tokens each latent fired on in this batch
  * @param stepsSinceFired u32 [S], updated in place
@@ -71,5 +71,7 @@ export function stepStatsCpu(
     l0Sum,
     firedInBatch,
     deadCount,
+    auxkLoss: 0,
+    sparsityLoss: 0,
   };
 }

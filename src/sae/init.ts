@@ -4,17 +4,22 @@
  *   W_dec rows: random directions, unit norm (isotropic normals, then each row divided by its norm);
  *   W_enc = W_decᵀ (copied, not tied afterwards);  b_enc = 0;
  *   b_dec = mean of a data sample when one is given (Gao et al. initialise the pre-encoder bias from the data),
- *   else 0.
+ *   else 0;
+ *   θ (JumpReLU) = arch.thresholdInit for every latent (Gemma Scope: 0.001); θ (BatchTopK) = 0 until the first
+ *   step sets it (src/reference/batchtopk.ts).
  */
+
 import { Rng } from '../util/rng';
+import { hasThreshold, resolveArch } from './arch';
 import type { SaeParams, SaeShape } from './types';
 
 /**
  * Fresh SAE parameters.
- * @param shape d_model, d_sae (k and batchSize are not used here)
+ * @param shape d_model, d_sae, arch (k and batchSize are not used here)
  * @param seed any integer; the same seed gives the same parameters everywhere
  * @param sample optional f32 [rows, d_model] activations; b_dec = their per-dimension mean
- * @returns W_enc f32 [d_model, d_sae], W_dec f32 [d_sae, d_model], b_enc f32 [d_sae], b_dec f32 [d_model]
+ * @returns W_enc f32 [d_model, d_sae], W_dec f32 [d_sae, d_model], b_enc f32 [d_sae], b_dec f32 [d_model],
+ *   and θ f32 [d_sae] for JumpReLU and BatchTopK
  * @throws RangeError on a non-positive size or a sample whose length is not a multiple of d_model.
  */
 export function initSaeParams(shape: SaeShape, seed: number, sample?: Float32Array): SaeParams {
@@ -52,5 +57,10 @@ export function initSaeParams(shape: SaeShape, seed: number, sample?: Float32Arr
     for (let r = 0; r < rows; r++) for (let d = 0; d < D; d++) mean[d] += sample[r * D + d];
     for (let d = 0; d < D; d++) bDec[d] = mean[d] / rows;
   }
-  return { wEnc, wDec, bEnc: new Float32Array(S), bDec };
+  const params: SaeParams = { wEnc, wDec, bEnc: new Float32Array(S), bDec };
+  const arch = resolveArch(shape);
+  if (hasThreshold(arch.architecture)) {
+    params.threshold = new Float32Array(S).fill(arch.architecture === 'jumprelu' ? arch.thresholdInit : 0);
+  }
+  return params;
 }

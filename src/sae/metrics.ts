@@ -37,6 +37,16 @@ export const METRIC_LABELS = {
     label: 'batch feature usage',
     tooltip: 'fraction of latents that fired on ≥ 1 token of the batch.',
   },
+  auxkLoss: {
+    label: 'AuxK loss',
+    tooltip:
+      'AuxK loss = α·min(n_dead/k_aux, 1)·‖e − ê‖²/‖e − ē‖²: the top k_aux dead latents reconstruct the residual e = x − x̂ (Gao et al. 2024). 0 when nothing is dead.',
+  },
+  sparsityLoss: {
+    label: 'sparsity loss',
+    tooltip:
+      'λ·mean over tokens of the penalty: JumpReLU λ·L0, ReLU λ·Σ_i z_i·‖W_dec,i‖ (λ after its warmup, per-token units).',
+  },
 } as const;
 
 /** MSE per element: sse / (nTokens · dModel). */
@@ -64,6 +74,10 @@ export interface StepMetrics {
   firedFraction: number;
   /** deadCount / dSae. */
   deadFraction: number;
+  /** AuxK loss of the batch (StepStats.auxkLoss; 0 when off). */
+  auxkLoss: number;
+  /** Sparsity loss of the batch (StepStats.sparsityLoss; 0 for TopK and BatchTopK). */
+  sparsityLoss: number;
 }
 
 /** Derive the displayed metrics from a step's raw sums. */
@@ -75,6 +89,8 @@ export function stepMetrics(s: StepStats, dModel: number, dSae: number): StepMet
     l0: s.l0Sum / s.nTokens,
     firedFraction: s.firedInBatch / dSae,
     deadFraction: s.deadCount / dSae,
+    auxkLoss: s.auxkLoss,
+    sparsityLoss: s.sparsityLoss,
   };
 }
 

@@ -9,7 +9,54 @@
  *   x̂      = z · W_dec + b_dec                      reconstruction [B, D]
  *   loss   = mean over B·D elements of (x − x̂)²     MSE
  * Decoder rows are kept at unit norm (Gemma Scope §3.2, seed 004_5e13fcf757174fc0.txt).
+ *
+ * Other architectures (same encoder, decoder and unit-norm constraint; only the activation and the loss change):
+ *   BatchTopK (Bussmann et al. 2024; seed 001_9b5e40b3c1a813c3.txt): z = ReLU(pre · [key(pre) ≥ T]) with T the
+ *     (k·B)-th largest pre-activation of the whole batch; a running θ (EMA of the smallest kept positive
+ *     activation) replaces T at evaluation and export, where the SAE behaves as a JumpReLU SAE.
+ *   JumpReLU (Rajamanoharan et al. 2024; Gemma Scope §3.2, seed 004): z = pre · H(pre − θ), θ = exp(log θ) learned
+ *     per latent with a rectangle-kernel straight-through estimator of bandwidth ε; sparsity term λ·L0.
+ *   ReLU + L1 (Bricken et al. 2023; seed 002_282dec4f4b7cc585.txt): z = ReLU(pre); sparsity term λ·Σ_i z_i·‖W_dec,i‖.
+ *   AuxK (Gao et al. 2024 §A.2, seed 000): for TopK and BatchTopK, the top k_aux pre-activations among dead
+ *     latents reconstruct the residual e = x − x̂ (decoded without b_dec); loss α·s·‖e − ê‖²/‖e − ē‖²,
+ *     s = min(n_dead/k_aux, 1); 0 when nothing is dead.
+ * Loss units. The engines minimise L = (1/(B·D)) Σ_t [‖x_t − x̂_t‖² + λ·P_t] + AuxK term, i.e. the per-token
+ * objective of Gemma Scope / SAELens (sum over d_model, mean over tokens; λ has their meaning) divided by
+ * d_model — a constant Adam does not see. The AuxK term is α·s·(SST_x/(B·D))·SSE_aux/SST_e: relative to
+ * FVU = SSE/SST_x it weighs exactly α·s, as in Gao et al. (both normalised MSEs).
  */
+
+/** SAE architectures. */
+export type Architecture = 'topk' | 'batchtopk' | 'jumprelu' | 'relu';
+
+/**
+ * The architecture of an SAE and its hyper-parameters that are fixed for a run (step-varying ones, λ and
+ * the learning rate, are in {@link StepHyper}). Every field has a default (DEFAULT_ARCH in src/sae/arch.ts).
+ */
+export interface SaeArch {
+  /** Which SAE. Default 'topk'. */
+  architecture: Architecture;
+  /**
+   * BatchTopK: rate γ of the running threshold, θ ← (1 − γ)·θ + γ·m with m the smallest positive pre-activation
+   * kept in the batch (θ = m after the first step). Default 0.01 (SAELens' topk_threshold_lr).
+   */
+  thresholdEmaRate: number;
+  /** JumpReLU: bandwidth ε of the rectangle kernel of the straight-through estimator. Default 0.001 (Gemma Scope). */
+  bandwidth: number;
+  /** JumpReLU: initial θ of every latent. Default 0.001 (Gemma Scope §3.2). */
+  thresholdInit: number;
+  /**
+   * JumpReLU: learning rate of log θ relative to the step's lr. Default 1 (Gemma Scope: one rate for all). Adam
+   * moves log θ by about lr per step, so short runs need a larger factor for θ to leave its initial value.
+   */
+  thresholdLrScale: number;
+  /** AuxK loss on (TopK and BatchTopK only; ignored otherwise). Default false. */
+  auxk: boolean;
+  /** k_aux: dead latents used per token by AuxK. 0 = min(⌊d_model/2⌋, d_sae, 256). Default 0. */
+  kAux: number;
+  /** α: weight of the AuxK loss relative to FVU. Default 1/32 (Gao et al. 2024 §A.2). */
+  auxkAlpha: number;
+}
 
 /** Sizes of an SAE and its training batch. All positive integers. */
 export interface SaeShape {
@@ -21,6 +68,11 @@ export interface SaeShape {
   k: number;
   /** Training batch size B in tokens. */
   batchSize: number;
+  /**
+   * Architecture and its fixed hyper-parameters; missing = TopK with defaults (see resolveArch in src/sae/arch.ts).
+   * For BatchTopK, k is the mean number of latents kept per token (k·B per batch); JumpReLU and ReLU ignore k.
+   */
+  arch?: Partial<SaeArch>;
 }
 
 /** SAE parameters, float32, row-major. */
@@ -33,6 +85,12 @@ export interface SaeParams {
   bEnc: Float32Array;
   /** b_dec [d_model]. */
   bDec: Float32Array;
+  /**
+   * θ [d_sae], the per-latent threshold — JumpReLU and BatchTopK only (absent otherwise). JumpReLU trains it as
+   * log θ (the Adam moments in SaeState are those of log θ; the update is θ ← θ·exp(−Δ)); BatchTopK holds its
+   * running threshold here (every entry equal). Exported as SAELens' `threshold`.
+   */
+  threshold?: Float32Array;
 }
 
 /** Adam hyper-parameters and the learning rate of one step (Kingma & Ba 2015, Algorithm 1). */
@@ -47,6 +105,13 @@ export interface StepHyper {
   eps: number;
   /** A latent is dead when it has not fired for at least this many steps. */
   deadWindowSteps: number;
+  /**
+   * λ of this step, after its warmup (the trainer applies the schedule): JumpReLU λ·L0, ReLU λ·Σ z·‖W_dec‖.
+   * Same units as Gemma Scope / SAELens (per-token sums). Default 0.
+   */
+  sparsityCoeff?: number;
+  /** AuxK counts a latent as dead after this many steps without firing. Default deadWindowSteps. */
+  auxkDeadWindowSteps?: number;
 }
 
 /** Full training state: enough to resume bit-for-bit on the same adapter. */
@@ -79,6 +144,13 @@ export interface StepStats {
   firedInBatch: number;
   /** Number of latents whose steps-since-fired ≥ deadWindowSteps after this step. */
   deadCount: number;
+  /** AuxK loss α·s·‖e − ê‖²/‖e − ē‖² of this batch (0 when AuxK is off or nothing is dead). */
+  auxkLoss: number;
+  /**
+   * Sparsity term λ·(1/B)·Σ_t P_t of this batch in per-token units: JumpReLU P = L0, ReLU P = Σ_i z_i‖W_dec,i‖;
+   * 0 for TopK and BatchTopK.
+   */
+  sparsityLoss: number;
 }
 
 /** Raw sums from a forward-only evaluation over some rows (held-out split). */
@@ -98,7 +170,7 @@ export interface EvalStats {
 }
 
 /**
- * A TopK SAE that trains and evaluates. Implemented on the GPU (src/gpu/sae-engine.ts) and on the CPU
+ * An SAE of any {@link Architecture} that trains and evaluates. Implemented on the GPU (src/gpu/sae-engine.ts) and on the CPU
  * (src/reference/sae-engine.ts, the test oracle). Shapes are fixed at creation.
  */
 export interface SaeEngine {

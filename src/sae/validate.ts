@@ -1,6 +1,7 @@
 /**
  * Shape checks shared by the CPU and GPU SAE engines. Every error names the engine and the field at fault.
  */
+import { ARCHITECTURES, hasThreshold, resolveArch } from './arch';
 import type { SaeParams, SaeShape, SaeState, StepHyper } from './types';
 
 /** Largest k the GPU TopK kernel supports (one workgroup-memory buffer of k entries per row). */
@@ -17,12 +18,36 @@ export function assertSaeShape(who: string, shape: SaeShape): void {
   }
   if (shape.k > shape.dSae) throw new RangeError(`${who}: k=${shape.k} exceeds d_sae=${shape.dSae}`);
   if (shape.k > MAX_K) throw new RangeError(`${who}: k=${shape.k} exceeds the TopK limit of ${MAX_K}`);
+  const a = resolveArch(shape);
+  if (!ARCHITECTURES.includes(a.architecture))
+    throw new RangeError(
+      `${who}: arch.architecture must be one of ${ARCHITECTURES.join(', ')}, got ${String(a.architecture)}`,
+    );
+  if (!(a.thresholdEmaRate > 0 && a.thresholdEmaRate <= 1))
+    throw new RangeError(`${who}: arch.thresholdEmaRate must be in (0, 1], got ${a.thresholdEmaRate}`);
+  if (!(a.bandwidth > 0 && Number.isFinite(a.bandwidth)))
+    throw new RangeError(`${who}: arch.bandwidth must be a finite number > 0, got ${a.bandwidth}`);
+  if (!(a.thresholdInit > 0 && Number.isFinite(a.thresholdInit)))
+    throw new RangeError(`${who}: arch.thresholdInit must be a finite number > 0, got ${a.thresholdInit}`);
+  if (!(a.thresholdLrScale > 0 && Number.isFinite(a.thresholdLrScale)))
+    throw new RangeError(
+      `${who}: arch.thresholdLrScale must be a finite number > 0, got ${a.thresholdLrScale}`,
+    );
+  const kAux = shape.arch?.kAux ?? 0;
+  if (!Number.isInteger(kAux) || kAux < 0)
+    throw new RangeError(`${who}: arch.kAux must be an integer ≥ 0 (0 = d_model/2), got ${kAux}`);
+  if (!(a.auxkAlpha >= 0 && Number.isFinite(a.auxkAlpha)))
+    throw new RangeError(`${who}: arch.auxkAlpha must be a finite number ≥ 0, got ${a.auxkAlpha}`);
 }
 
-/** @throws RangeError when a parameter tensor does not have exactly the length its shape implies. */
+/**
+ * @throws RangeError when a parameter tensor does not have exactly the length its shape implies, or the
+ *   architecture needs a threshold θ [d_sae] (JumpReLU, BatchTopK) and it is missing.
+ */
 export function assertSaeParams(who: string, shape: SaeShape, p: SaeParams, what = 'params'): void {
   const { dModel: D, dSae: S } = shape;
-  const want: Record<keyof SaeParams, number> = { wEnc: D * S, wDec: S * D, bEnc: S, bDec: D };
+  const want: Partial<Record<keyof SaeParams, number>> = { wEnc: D * S, wDec: S * D, bEnc: S, bDec: D };
+  if (hasThreshold(resolveArch(shape).architecture)) want.threshold = S;
   for (const key of Object.keys(want) as (keyof SaeParams)[]) {
     const arr = p[key];
     if (!(arr instanceof Float32Array)) throw new RangeError(`${who}: ${what}.${key} must be a Float32Array`);
@@ -69,20 +94,34 @@ export function assertHyper(who: string, h: StepHyper): void {
   if (!(h.eps > 0)) throw new RangeError(`${who}: eps must be > 0, got ${h.eps}`);
   if (!(h.deadWindowSteps >= 1))
     throw new RangeError(`${who}: deadWindowSteps must be ≥ 1, got ${h.deadWindowSteps}`);
+  const lambda = h.sparsityCoeff ?? 0;
+  if (!(lambda >= 0 && Number.isFinite(lambda)))
+    throw new RangeError(`${who}: sparsityCoeff must be a finite number ≥ 0, got ${lambda}`);
+  if (h.auxkDeadWindowSteps !== undefined && !(h.auxkDeadWindowSteps >= 1))
+    throw new RangeError(`${who}: auxkDeadWindowSteps must be ≥ 1, got ${h.auxkDeadWindowSteps}`);
 }
 
-/** Deep copy of parameters. */
+/** Deep copy of parameters (threshold included when present). */
 export function cloneParams(p: SaeParams): SaeParams {
-  return { wEnc: p.wEnc.slice(), wDec: p.wDec.slice(), bEnc: p.bEnc.slice(), bDec: p.bDec.slice() };
+  const out: SaeParams = {
+    wEnc: p.wEnc.slice(),
+    wDec: p.wDec.slice(),
+    bEnc: p.bEnc.slice(),
+    bDec: p.bDec.slice(),
+  };
+  if (p.threshold) out.threshold = p.threshold.slice();
+  return out;
 }
 
-/** Zero-filled parameters of a shape (Adam moments at t = 0). */
+/** Zero-filled parameters of a shape (Adam moments at t = 0); with a threshold [d_sae] when the architecture has one. */
 export function zeroParams(shape: SaeShape): SaeParams {
   const { dModel: D, dSae: S } = shape;
-  return {
+  const out: SaeParams = {
     wEnc: new Float32Array(D * S),
     wDec: new Float32Array(S * D),
     bEnc: new Float32Array(S),
     bDec: new Float32Array(D),
   };
+  if (hasThreshold(resolveArch(shape).architecture)) out.threshold = new Float32Array(S);
+  return out;
 }

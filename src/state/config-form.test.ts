@@ -1,16 +1,37 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../train/config';
-import { configToForm, defaultForm, FIELD_SPECS, formToCandidate, validateForm } from './config-form';
+import {
+  configToForm,
+  defaultForm,
+  FIELD_SPECS,
+  fieldApplies,
+  formToCandidate,
+  validateForm,
+} from './config-form';
 
 describe('config form', () => {
-  it('covers every config field but the architecture, and round-trips the defaults', () => {
-    expect(FIELD_SPECS.map((s) => s.field).sort()).toEqual(
-      Object.keys(DEFAULT_CONFIG)
-        .filter((k) => k !== 'architecture')
-        .sort(),
-    );
+  it('covers every config field, and round-trips the defaults', () => {
+    expect(FIELD_SPECS.map((s) => s.field).sort()).toEqual(Object.keys(DEFAULT_CONFIG).sort());
     const r = validateForm(defaultForm());
     expect(r.ok && r.config).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('carries the architecture and its fields; shows each field for its architectures only', () => {
+    const f = { ...defaultForm(), architecture: 'jumprelu', l0Coefficient: '0.4', auxk: 'true' };
+    const r = validateForm(f);
+    expect(r.ok && r.config.architecture).toBe('jumprelu');
+    expect(r.ok && r.config.l0Coefficient).toBe(0.4);
+    const shown = (a: string) => FIELD_SPECS.filter((s) => fieldApplies(s, a)).map((s) => s.field);
+    expect(shown('jumprelu')).toEqual(
+      expect.arrayContaining(['l0Coefficient', 'bandwidth', 'thresholdInit']),
+    );
+    expect(shown('jumprelu')).not.toContain('k');
+    expect(shown('topk')).toEqual(expect.arrayContaining(['k', 'auxk', 'kAux']));
+    expect(shown('topk')).not.toContain('l1Coefficient');
+    expect(shown('relu')).toContain('l1Coefficient');
+    expect(shown('batchtopk')).toContain('thresholdEmaRate');
+    const bad = validateForm({ ...defaultForm(), architecture: 'gated' });
+    expect(!bad.ok && bad.errors.architecture).toMatch(/architecture must be one of topk, batchtopk/);
   });
 
   it('maps a blank d_sae to null and text to numbers and booleans', () => {

@@ -2,6 +2,8 @@
  * The config form's model: every {@link TrainConfig} field as the text the user typed, the conversion to a
  * candidate config, and its validation (src/train/config.ts) into one message per field.
  */
+import { ARCHITECTURES } from '../sae/arch';
+import type { Architecture } from '../sae/types';
 import {
   type ConfigErrors,
   type ConfigValidation,
@@ -12,7 +14,7 @@ import {
 } from '../train/config';
 
 /** Form fields, in display order. */
-export type FormField = Exclude<keyof TrainConfig, 'architecture'>;
+export type FormField = keyof TrainConfig;
 
 /** The form's text per field ('' in dSae = use the expansion factor; normalize is 'true'/'false'). */
 export type FormValues = Record<FormField, string>;
@@ -28,10 +30,39 @@ export interface FieldSpec {
   advanced: boolean;
   /** Step attribute of number inputs. */
   step?: string;
+  /** Display labels of select options (by option value). */
+  optionLabels?: Readonly<Record<string, string>>;
+  /** Shown only for these architectures (all when absent). */
+  archs?: readonly Architecture[];
 }
+
+/** Human names of the architectures, for the picker. */
+export const ARCHITECTURE_LABELS: Readonly<Record<Architecture, string>> = {
+  topk: 'TopK',
+  batchtopk: 'BatchTopK',
+  jumprelu: 'JumpReLU',
+  relu: 'ReLU + L1',
+};
+
+/** Whether a field applies to an architecture (see {@link FieldSpec.archs}). */
+export function fieldApplies(spec: FieldSpec, architecture: string): boolean {
+  return !spec.archs || (spec.archs as readonly string[]).includes(architecture);
+}
+
+const TOPK_LIKE: readonly Architecture[] = ['topk', 'batchtopk'];
+const SPARSITY: readonly Architecture[] = ['jumprelu', 'relu'];
 
 /** Every field of the form, in order. */
 export const FIELD_SPECS: readonly FieldSpec[] = [
+  {
+    field: 'architecture',
+    label: 'architecture',
+    help: 'TopK, BatchTopK (top k·B of the batch), JumpReLU (learned thresholds) or ReLU + L1.',
+    kind: 'select',
+    options: ARCHITECTURES,
+    optionLabels: ARCHITECTURE_LABELS,
+    advanced: false,
+  },
   {
     field: 'dSae',
     label: 'd_sae',
@@ -51,10 +82,37 @@ export const FIELD_SPECS: readonly FieldSpec[] = [
   {
     field: 'k',
     label: 'k',
-    help: 'Latents kept per token (TopK).',
+    help: 'Latents kept per token (BatchTopK: on average, k·batch per batch).',
     kind: 'number',
     advanced: false,
     step: '1',
+    archs: TOPK_LIKE,
+  },
+  {
+    field: 'l0Coefficient',
+    label: 'L0 coefficient λ',
+    help: 'Weight of λ·L0 (per token); larger = sparser.',
+    kind: 'number',
+    advanced: false,
+    step: 'any',
+    archs: ['jumprelu'],
+  },
+  {
+    field: 'l1Coefficient',
+    label: 'L1 coefficient λ',
+    help: 'Weight of λ·Σ z·‖W_dec‖ (per token); larger = sparser.',
+    kind: 'number',
+    advanced: false,
+    step: 'any',
+    archs: ['relu'],
+  },
+  {
+    field: 'auxk',
+    label: 'AuxK loss',
+    help: 'Dead latents learn to reconstruct the residual (Gao et al.).',
+    kind: 'checkbox',
+    advanced: false,
+    archs: TOPK_LIKE,
   },
   {
     field: 'batchSize',
@@ -169,6 +227,78 @@ export const FIELD_SPECS: readonly FieldSpec[] = [
     advanced: true,
   },
   {
+    field: 'sparsityWarmupSteps',
+    label: 'λ warmup (steps)',
+    help: 'λ rises linearly from 0 over these steps.',
+    kind: 'number',
+    advanced: true,
+    step: '1',
+    archs: SPARSITY,
+  },
+  {
+    field: 'bandwidth',
+    label: 'bandwidth ε',
+    help: 'Width of the rectangle kernel of the threshold gradient.',
+    kind: 'number',
+    advanced: true,
+    step: 'any',
+    archs: ['jumprelu'],
+  },
+  {
+    field: 'thresholdInit',
+    label: 'initial θ',
+    help: 'Starting threshold of every latent.',
+    kind: 'number',
+    advanced: true,
+    step: 'any',
+    archs: ['jumprelu'],
+  },
+  {
+    field: 'thresholdLrScale',
+    label: 'θ learning-rate factor',
+    help: 'log θ learns at lr × this.',
+    kind: 'number',
+    advanced: true,
+    step: 'any',
+    archs: ['jumprelu'],
+  },
+  {
+    field: 'thresholdEmaRate',
+    label: 'threshold rate γ',
+    help: 'Running threshold θ ← (1 − γ)θ + γ·(smallest kept activation).',
+    kind: 'number',
+    advanced: true,
+    step: 'any',
+    archs: ['batchtopk'],
+  },
+  {
+    field: 'kAux',
+    label: 'k_aux',
+    help: 'Dead latents per token in AuxK; 0 = d_model / 2.',
+    kind: 'number',
+    advanced: true,
+    step: '1',
+    archs: TOPK_LIKE,
+  },
+  {
+    field: 'auxkAlpha',
+    label: 'AuxK α',
+    help: 'Weight of the AuxK loss relative to FVU.',
+    kind: 'number',
+    advanced: true,
+    step: 'any',
+    archs: TOPK_LIKE,
+  },
+  {
+    field: 'auxkDeadWindowTokens',
+    label: 'AuxK dead window (tokens)',
+    help: 'AuxK counts a latent dead after this many tokens without firing.',
+    kind: 'number',
+    advanced: true,
+    step: '1',
+    archs: TOPK_LIKE,
+  },
+  {
     field: 'checkpointIntervalSec',
     label: 'checkpoint every (s)',
     help: 'Seconds of training between checkpoints.',
@@ -200,7 +330,7 @@ function num(s: string): number {
 
 /** The candidate config a form describes (not yet validated). */
 export function formToCandidate(f: FormValues): Record<keyof TrainConfig, unknown> {
-  const out: Record<string, unknown> = { architecture: 'topk' };
+  const out: Record<string, unknown> = {};
   for (const { field, kind } of FIELD_SPECS) {
     const s = f[field];
     if (field === 'dSae') out[field] = s.trim() === '' ? null : num(s);

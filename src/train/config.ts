@@ -1,5 +1,6 @@
 /**
- * Training configuration of a TopK SAE run: every field, its default and its validation.
+ * Training configuration of an SAE run (TopK, BatchTopK, JumpReLU or ReLU + L1, optionally with AuxK): every field,
+ * its default and its validation.
  *
  * Defaults follow SAELens / Gemma Scope practice where it applies (Adam β2 = 0.999, ε = 1e-8, activations
  * scaled so the mean squared norm is d_model — Gemma Scope §3.2, seed 004_5e13fcf757174fc0.txt) and were checked
@@ -10,23 +11,30 @@
  * training rows, …); every problem comes back as a message keyed by the field it concerns, for the form.
  */
 import * as v from 'valibot';
+import { ARCHITECTURES, DEFAULT_ARCH, MAX_K_AUX } from '../sae/arch';
+import type { Architecture, SaeArch, SaeShape } from '../sae/types';
 import { MAX_K } from '../sae/validate';
 
-/** SAE architectures the trainer can train. Only TopK for now (Gao et al. 2024 §2.3). */
-export type Architecture = 'topk';
+export type { Architecture };
 
 /** How the learning rate decays after warmup (see src/train/schedule.ts). */
 export type LrDecay = 'cosine' | 'linear' | 'none';
 
 /** Everything that defines a training run. Plain data (structured-cloneable, JSON-safe). */
 export interface TrainConfig {
-  /** SAE architecture. Default 'topk'. */
+  /**
+   * SAE architecture (src/sae/types.ts): 'topk' (Gao et al. 2024), 'batchtopk' (Bussmann et al. 2024), 'jumprelu'
+   * (Rajamanoharan et al. 2024, Gemma Scope) or 'relu' (ReLU + L1, Bricken et al. 2023). Default 'topk'.
+   */
   architecture: Architecture;
   /** d_sae: number of latents. null = expansionFactor × d_model. Default null. */
   dSae: number | null;
   /** Latents per d_model unit, used when dSae is null (d_sae = expansionFactor · d_model). Default 8. */
   expansionFactor: number;
-  /** k: latents kept per token by TopK; 1 ≤ k ≤ min(d_sae, MAX_K of src/sae/validate.ts). Default 32. */
+  /**
+   * k: latents kept per token by TopK, mean latents per token kept by BatchTopK (k·B per batch); ignored by
+   * JumpReLU and ReLU. 1 ≤ k ≤ min(d_sae, MAX_K of src/sae/validate.ts). Default 32.
+   */
   k: number;
   /** Tokens (rows) per training batch. Default 1024. */
   batchSize: number;
@@ -66,6 +74,40 @@ export interface TrainConfig {
   normalize: boolean;
   /** Seconds of training between two checkpoints into IndexedDB (also saved on pause). Default 30. */
   checkpointIntervalSec: number;
+  /**
+   * JumpReLU: λ of the sparsity loss λ·L0, per-token units of Gemma Scope / SAELens (`l0_coefficient`). Default 0.3
+   * (measured on the demo, 300 steps: see the architecture notes in src/train/README.md).
+   */
+  l0Coefficient: number;
+  /** ReLU + L1: λ of λ·Σ_i z_i·‖W_dec,i‖ (SAELens `l1_coefficient`, per-token units). Default 5 (Anthropic's value). */
+  l1Coefficient: number;
+  /**
+   * JumpReLU and ReLU: λ rises linearly from 0 to its value over this many steps (Gemma Scope warms up over 10,000
+   * steps of much longer runs; 100 suits the 300–1,000-step runs of a browser). Default 100.
+   */
+  sparsityWarmupSteps: number;
+  /** JumpReLU: bandwidth ε of the rectangle-kernel straight-through estimator. Default 0.001 (Gemma Scope). */
+  bandwidth: number;
+  /** JumpReLU: initial threshold θ of every latent. Default 0.001 (Gemma Scope). */
+  thresholdInit: number;
+  /**
+   * JumpReLU: learning rate of log θ relative to lr. Adam moves log θ by about lr·factor per step, so θ can only
+   * travel e^(steps·lr·factor): Gemma Scope's factor 1 needs ~10⁵ steps. Default 30 (for short runs).
+   */
+  thresholdLrScale: number;
+  /** BatchTopK: rate γ of the running threshold θ ← (1 − γ)·θ + γ·(smallest kept activation). Default 0.01 (SAELens). */
+  thresholdEmaRate: number;
+  /** AuxK loss for dead latents (TopK and BatchTopK; Gao et al. 2024 §A.2). Default false. */
+  auxk: boolean;
+  /** k_aux: dead latents per token in the AuxK loss; 0 = d_model/2 (Gao et al.), capped at d_sae and 256. Default 0. */
+  kAux: number;
+  /** α: AuxK weight relative to FVU. Default 1/32 (Gao et al.). */
+  auxkAlpha: number;
+  /**
+   * AuxK counts a latent as dead after this many tokens without firing (Gao et al.: 10M, for runs of billions of
+   * tokens; converted to steps, rounded up, at least 1). Default 50,000 (about 100 steps of 512 tokens).
+   */
+  auxkDeadWindowTokens: number;
 }
 
 /** The defaults of every field (see the field docs of {@link TrainConfig}). */
@@ -90,6 +132,17 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   heldOutFraction: 0.05,
   normalize: true,
   checkpointIntervalSec: 30,
+  l0Coefficient: 0.3,
+  l1Coefficient: 5,
+  sparsityWarmupSteps: 100,
+  bandwidth: DEFAULT_ARCH.bandwidth,
+  thresholdInit: DEFAULT_ARCH.thresholdInit,
+  thresholdLrScale: 30,
+  thresholdEmaRate: DEFAULT_ARCH.thresholdEmaRate,
+  auxk: false,
+  kAux: 0,
+  auxkAlpha: DEFAULT_ARCH.auxkAlpha,
+  auxkDeadWindowTokens: 50_000,
 });
 
 /** Upper bounds that keep a run inside what a browser GPU can hold; generous on purpose. */
@@ -112,7 +165,7 @@ const real = (what: string) =>
 
 /** Field-level schema of {@link TrainConfig}; cross-field rules are in {@link validateConfig}. */
 export const TrainConfigSchema = v.object({
-  architecture: v.picklist(['topk'], 'architecture must be "topk"'),
+  architecture: v.picklist(ARCHITECTURES, `architecture must be one of ${ARCHITECTURES.join(', ')}`),
   dSae: v.nullable(int(1, LIMITS.maxDSae, 'd_sae')),
   expansionFactor: v.pipe(
     real('expansion factor'),
@@ -152,6 +205,37 @@ export const TrainConfigSchema = v.object({
     v.minValue(1, 'checkpoint interval must be at least 1 s'),
     v.maxValue(86_400, 'checkpoint interval must be at most one day'),
   ),
+  l0Coefficient: v.pipe(real('L0 coefficient λ'), v.minValue(0, 'L0 coefficient λ must be ≥ 0')),
+  l1Coefficient: v.pipe(real('L1 coefficient λ'), v.minValue(0, 'L1 coefficient λ must be ≥ 0')),
+  sparsityWarmupSteps: int(0, LIMITS.maxSteps, 'sparsity warmup'),
+  bandwidth: v.pipe(
+    real('bandwidth ε'),
+    v.gtValue(0, 'bandwidth ε must be positive'),
+    v.maxValue(10, 'bandwidth ε must be at most 10'),
+  ),
+  thresholdInit: v.pipe(
+    real('initial θ'),
+    v.gtValue(0, 'initial θ must be positive'),
+    v.maxValue(1000, 'initial θ must be at most 1000'),
+  ),
+  thresholdLrScale: v.pipe(
+    real('θ learning-rate factor'),
+    v.gtValue(0, 'θ learning-rate factor must be positive'),
+    v.maxValue(10_000, 'θ learning-rate factor must be at most 10,000'),
+  ),
+  thresholdEmaRate: v.pipe(
+    real('threshold rate γ'),
+    v.gtValue(0, 'threshold rate γ must be in (0, 1]'),
+    v.maxValue(1, 'threshold rate γ must be in (0, 1]'),
+  ),
+  auxk: v.boolean('AuxK must be true or false'),
+  kAux: int(0, MAX_K_AUX, 'k_aux'),
+  auxkAlpha: v.pipe(
+    real('AuxK α'),
+    v.minValue(0, 'AuxK α must be ≥ 0'),
+    v.maxValue(100, 'AuxK α must be at most 100'),
+  ),
+  auxkDeadWindowTokens: int(1, Number.MAX_SAFE_INTEGER, 'AuxK dead window'),
 });
 
 /** Per-field problems: the key is the {@link TrainConfig} field, the value a sentence for the form. */
@@ -225,6 +309,44 @@ export function splitRows(
 ): { trainRows: number; heldOutRows: number } {
   const heldOutRows = Math.min(nTokens, Math.ceil(nTokens * heldOutFraction));
   return { trainRows: nTokens - heldOutRows, heldOutRows };
+}
+
+/** The engine's architecture for a config (src/sae/types.ts SaeArch). */
+export function archOf(c: TrainConfig): SaeArch {
+  return {
+    architecture: c.architecture,
+    thresholdEmaRate: c.thresholdEmaRate,
+    bandwidth: c.bandwidth,
+    thresholdInit: c.thresholdInit,
+    thresholdLrScale: c.thresholdLrScale,
+    auxk: c.auxk,
+    kAux: c.kAux,
+    auxkAlpha: c.auxkAlpha,
+  };
+}
+
+/** The engine shape of a run of `c` on data of width `dModel` with `dSae` latents. */
+export function engineShape(c: TrainConfig, dModel: number, dSae: number): SaeShape {
+  return { dModel, dSae, k: c.k, batchSize: c.batchSize, arch: archOf(c) };
+}
+
+/**
+ * λ of step t (0-based): the architecture's coefficient (l0Coefficient for JumpReLU, l1Coefficient for ReLU, 0
+ * otherwise) times min(1, (t + 1)/sparsityWarmupSteps) — a linear warmup from 0 (Gemma Scope §3.2, seed 004).
+ */
+export function sparsityCoeff(
+  c: Pick<TrainConfig, 'architecture' | 'l0Coefficient' | 'l1Coefficient' | 'sparsityWarmupSteps'>,
+  t: number,
+): number {
+  const lambda =
+    c.architecture === 'jumprelu' ? c.l0Coefficient : c.architecture === 'relu' ? c.l1Coefficient : 0;
+  if (c.sparsityWarmupSteps <= 0) return lambda;
+  return lambda * Math.min(1, (t + 1) / c.sparsityWarmupSteps);
+}
+
+/** AuxK's dead window in steps: ceil(auxkDeadWindowTokens / batchSize), at least 1 (StepHyper.auxkDeadWindowSteps). */
+export function auxkDeadWindowSteps(c: Pick<TrainConfig, 'auxkDeadWindowTokens' | 'batchSize'>): number {
+  return Math.max(1, Math.ceil(c.auxkDeadWindowTokens / c.batchSize));
 }
 
 /**

@@ -20,6 +20,8 @@ export const TRAIN_FIELDS = [
   'l0',
   'deadFraction',
   'firedFraction',
+  'auxkLoss',
+  'sparsityLoss',
   'tokensPerSec',
 ] as const;
 

@@ -278,3 +278,73 @@ describe('Trainer on the stories260K activations (CPU engine)', () => {
     expect(s.heldOut.explainedVariance).toBeGreaterThan(0.6);
   }, 120_000);
 });
+
+describe('Trainer, other architectures', () => {
+  it('passes λ with its warmup, records the sparsity loss and the threshold (JumpReLU)', async () => {
+    const cfg: TrainConfig = {
+      ...config,
+      architecture: 'jumprelu',
+      l0Coefficient: 0.5,
+      sparsityWarmupSteps: 20,
+      bandwidth: 0.05,
+      thresholdInit: 0.1,
+    };
+    const { summary, events, params } = await fullRun(cfg);
+    const points = events.flatMap((e) => (e.type === 'metrics' ? [e.point] : []));
+    // λ·L0 with λ_t = 0.5·min(1, (t+1)/20): the point of step t (1-based) has λ = 0.5·min(1, t/20).
+    for (const p of [points[4], points[39]]) {
+      expect(p.sparsityLoss).toBeCloseTo(0.5 * Math.min(1, p.step / 20) * p.l0, 4);
+    }
+    expect(points.every((p) => p.auxkLoss === 0)).toBe(true);
+    expect(summary.architecture).toBe('jumprelu');
+    expect(params.threshold?.length).toBe(48);
+    expect(summary.meanThreshold).toBeGreaterThan(0.1);
+  });
+
+  it('turns AuxK on for TopK with its own dead window, and resumes a BatchTopK run identically', async () => {
+    const aux = await fullRun({ ...config, auxk: true, kAux: 6, auxkDeadWindowTokens: 64 });
+    const points = aux.events.flatMap((e) => (e.type === 'metrics' ? [e.point] : []));
+    expect(points.some((p) => p.auxkLoss > 0)).toBe(true);
+    expect(points[0].auxkLoss).toBe(0);
+
+    const cfg: TrainConfig = { ...config, architecture: 'batchtopk', thresholdEmaRate: 0.1 };
+    const whole = await fullRun(cfg);
+    const store = new MemoryCheckpointStore();
+    let trainer: Trainer | null = null;
+    let paused: Promise<void> | null = null;
+    const d = deps(store, [], {
+      onEvent: (e) => {
+        if (e.type === 'metrics' && e.point.step === 25 && trainer) paused = trainer.pause();
+      },
+    });
+    trainer = await Trainer.start(cfg, source(), d, 'run-b');
+    const running = trainer.run();
+    while (!paused) await new Promise((r) => setTimeout(r, 1));
+    await paused;
+    const cp = await store.load('run-b');
+    if (!cp) throw new Error('no checkpoint');
+    expect(cp.data.state.params.threshold?.length).toBe(48);
+    trainer.stop();
+    await running;
+    const resumed = await Trainer.resume(cp, source(), deps(new MemoryCheckpointStore(), []));
+    await resumed.run();
+    const p = await resumed.params();
+    expectSameParams(whole.params, p);
+    expect(p.threshold).toEqual(whole.params.threshold);
+  });
+});
+
+describe('config: sparsity schedule and AuxK window', () => {
+  it('warms λ up linearly from 0 and picks the architecture coefficient', async () => {
+    const { sparsityCoeff, auxkDeadWindowSteps } = await import('./config');
+    const c = { l0Coefficient: 0.4, l1Coefficient: 5, sparsityWarmupSteps: 100 };
+    expect(sparsityCoeff({ ...c, architecture: 'jumprelu' }, 0)).toBeCloseTo(0.004, 12);
+    expect(sparsityCoeff({ ...c, architecture: 'jumprelu' }, 49)).toBeCloseTo(0.2, 12);
+    expect(sparsityCoeff({ ...c, architecture: 'jumprelu' }, 500)).toBe(0.4);
+    expect(sparsityCoeff({ ...c, architecture: 'relu' }, 99)).toBe(5);
+    expect(sparsityCoeff({ ...c, architecture: 'topk' }, 50)).toBe(0);
+    expect(sparsityCoeff({ ...c, architecture: 'relu', sparsityWarmupSteps: 0 }, 0)).toBe(5);
+    expect(auxkDeadWindowSteps({ auxkDeadWindowTokens: 50_000, batchSize: 512 })).toBe(98);
+    expect(auxkDeadWindowSteps({ auxkDeadWindowTokens: 1, batchSize: 512 })).toBe(1);
+  });
+});

@@ -1,8 +1,8 @@
 /**
- * The training loop of a TopK SAE run (no React, no DOM; runs in the lab worker and in Node tests).
+ * The training loop of an SAE run of any architecture (no React, no DOM; runs in the lab worker and in Node tests).
  *
  * Per step t (0-based) of T: take batch t from the {@link Batcher} (seeded, held-out rows excluded), call
- * `engine.step(x, {lr: learningRate(config, t), β1, β2, ε, deadWindowSteps})` while the next batch is being cut
+ * `engine.step(x, {lr: learningRate(config, t), β1, β2, ε, deadWindowSteps, λ_t, AuxK window})` while the next batch is being cut
  * (double buffering), and every `sampleIntervalMs` (default 1/15 s) of wall time ask the engine for that step's
  * sums and emit one {@link TrainPoint} — so the UI gets at most ~15 points/s however fast the steps are, and a point
  * per step when steps are slower than that. Every `evalInterval` steps, and once at the end on a larger sample,
@@ -18,10 +18,19 @@
 import type { DatasetSource } from '../data/types';
 import { initSaeParams } from '../sae/init';
 import { type EvalMetrics, evalMetrics, stepMetrics } from '../sae/metrics';
-import type { SaeEngine, SaeParams, SaeShape, StepHyper, StepStats } from '../sae/types';
+import type { Architecture, SaeEngine, SaeParams, SaeShape, StepHyper, StepStats } from '../sae/types';
 import { Batcher } from './batcher';
 import type { Checkpoint, CheckpointMeta, CheckpointStatus, CheckpointStore } from './checkpoint';
-import { deadWindowSteps, resolveDSae, type TrainConfig, validateConfig } from './config';
+import {
+  auxkDeadWindowSteps,
+  DEFAULT_CONFIG,
+  deadWindowSteps,
+  engineShape,
+  resolveDSae,
+  sparsityCoeff,
+  type TrainConfig,
+  validateConfig,
+} from './config';
 import { decoderRowNorms, sortedFiringRates } from './diagnostics';
 import {
   EVAL_FIELDS,
@@ -83,6 +92,10 @@ export interface RunSummary {
   dModel: number;
   dSae: number;
   k: number;
+  /** The SAE architecture trained. */
+  architecture: Architecture;
+  /** Mean of the threshold θ over latents (JumpReLU, BatchTopK's running θ), else null. Training space. */
+  meanThreshold: number | null;
   /** The last sampled training step (metrics on its batch), null if none was sampled. */
   lastTrain: TrainPoint | null;
   /** Held-out evaluation on the final sample. */
@@ -208,12 +221,7 @@ export class Trainer {
     }
     const c = v.config;
     const batcher = Trainer.makeBatcher(c, source, deps);
-    const shape: SaeShape = {
-      dModel: m.dModel,
-      dSae: resolveDSae(c, m.dModel),
-      k: c.k,
-      batchSize: c.batchSize,
-    };
+    const shape: SaeShape = engineShape(c, m.dModel, resolveDSae(c, m.dModel));
     const first = await batcher.next();
     batcher.seek(0);
     const engine = await deps.createEngine(shape, initSaeParams(shape, c.seed, first));
@@ -241,10 +249,11 @@ export class Trainer {
           `"${m.name}" (d_model ${m.dModel}) does not match.`,
       );
     }
-    const c = meta.config;
+    // Checkpoints written before a config field existed get its default.
+    const c: TrainConfig = { ...DEFAULT_CONFIG, ...meta.config };
     const batcher = Trainer.makeBatcher(c, source, deps);
     batcher.seek(meta.step);
-    const shape: SaeShape = { dModel: m.dModel, dSae: meta.dSae, k: c.k, batchSize: c.batchSize };
+    const shape: SaeShape = engineShape(c, m.dModel, meta.dSae);
     const engine = await deps.createEngine(shape, cp.data.state.params);
     await engine.setState(cp.data.state);
     const info = Trainer.makeInfo(meta.runId, c, source, shape, batcher, meta.step, deps);
@@ -435,6 +444,8 @@ export class Trainer {
           beta2: c.beta2,
           eps: c.eps,
           deadWindowSteps: i.deadWindowSteps,
+          sparsityCoeff: sparsityCoeff(c, t),
+          auxkDeadWindowSteps: auxkDeadWindowSteps(c),
         };
         const stepDone = this.engine.step(x, hyper, sample);
         nextBatch = t + 1 < c.steps ? this.batcher.next() : null;
@@ -524,6 +535,10 @@ export class Trainer {
       dModel: i.shape.dModel,
       dSae: i.shape.dSae,
       k: i.shape.k,
+      architecture: i.config.architecture,
+      meanThreshold: state.params.threshold
+        ? state.params.threshold.reduce((a, b) => a + b, 0) / state.params.threshold.length
+        : null,
       lastTrain: this.trainHistory.last,
       heldOut: m,
       sampleTokens: final.rows,

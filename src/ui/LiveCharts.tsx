@@ -1,4 +1,8 @@
-/** The grid of live training charts: loss, explained variance, L0, dead fraction, batch feature usage. */
+/**
+ * The grid of live training charts: loss, explained variance, L0 (train and held-out), dead fraction, batch feature
+ * usage, learning rate, and — when the architecture has them — the AuxK loss and the sparsity loss.
+ */
+import { resolveArch } from '../sae/arch';
 import { METRIC_LABELS } from '../sae/metrics';
 import { useLab } from '../state/lab-store';
 import { LiveChart } from './LiveChart';
@@ -9,6 +13,20 @@ const HELD_OUT = '#d97706';
 /** Live charts of the current run. */
 export function LiveCharts() {
   const k = useLab((s) => s.run?.shape.k ?? null);
+  const architecture = useLab((s) => (s.run ? resolveArch(s.run.shape).architecture : 'topk'));
+  const auxk = useLab((s) => (s.run ? resolveArch(s.run.shape).auxk : false));
+  const l0Title =
+    k === null || architecture === 'jumprelu' || architecture === 'relu'
+      ? 'L0 (achieved)'
+      : architecture === 'batchtopk'
+        ? `L0 (k = ${k} on average)`
+        : `L0 (k = ${k})`;
+  const l0Note =
+    architecture === 'topk'
+      ? 'TopK keeps at most k.'
+      : architecture === 'batchtopk'
+        ? 'BatchTopK keeps k·B per training batch; held-out uses its running threshold (JumpReLU).'
+        : 'Not fixed by construction: set by λ.';
   return (
     <section aria-label="Training curves" className="charts">
       <LiveChart
@@ -34,11 +52,32 @@ export function LiveCharts() {
       />
       <LiveChart
         id="l0"
-        title={`L0${k !== null ? ` (k = ${k})` : ''}`}
+        title={l0Title}
         yLabel="latents / token"
-        formula={`L0 = ${METRIC_LABELS.l0.tooltip} TopK keeps at most k.`}
-        series={[{ table: 'train', field: 'l0', label: 'train batch', color: TRAIN }]}
+        formula={`L0 = ${METRIC_LABELS.l0.tooltip} ${l0Note}`}
+        series={[
+          { table: 'train', field: 'l0', label: 'train batch', color: TRAIN },
+          { table: 'eval', field: 'l0', label: 'held-out', color: HELD_OUT },
+        ]}
       />
+      {auxk && (
+        <LiveChart
+          id="auxk"
+          title="AuxK loss"
+          yLabel="α·s·‖e − ê‖² / ‖e − ē‖²"
+          formula={METRIC_LABELS.auxkLoss.tooltip}
+          series={[{ table: 'train', field: 'auxkLoss', label: 'train batch', color: '#7c3aed' }]}
+        />
+      )}
+      {(architecture === 'jumprelu' || architecture === 'relu') && (
+        <LiveChart
+          id="sparsity"
+          title={architecture === 'jumprelu' ? 'Sparsity loss (λ·L0)' : 'Sparsity loss (λ·Σ z·‖W_dec‖)'}
+          yLabel="per token"
+          formula={METRIC_LABELS.sparsityLoss.tooltip}
+          series={[{ table: 'train', field: 'sparsityLoss', label: 'train batch', color: '#0891b2' }]}
+        />
+      )}
       <LiveChart
         id="dead"
         title="Dead fraction"

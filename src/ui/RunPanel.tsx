@@ -3,7 +3,7 @@
  * Train / Pause / Resume / Stop, and the list of checkpointed runs that can be resumed.
  */
 import { useId } from 'react';
-import { FIELD_SPECS, type FieldSpec } from '../state/config-form';
+import { ARCHITECTURE_LABELS, FIELD_SPECS, type FieldSpec, fieldApplies } from '../state/config-form';
 import { useLab } from '../state/lab-store';
 import { resolveDSae } from '../train/config';
 import { formatInt } from './format';
@@ -40,7 +40,7 @@ function Field({ spec }: { spec: FieldSpec }) {
         <select {...common} value={value} onChange={(e) => setField(spec.field, e.target.value)}>
           {spec.options?.map((o) => (
             <option key={o} value={o}>
-              {o}
+              {spec.optionLabels?.[o] ?? o}
             </option>
           ))}
         </select>
@@ -161,8 +161,12 @@ function Checkpoints() {
         {resumable.map((c) => (
           <li key={c.runId} data-testid="checkpoint" data-run-id={c.runId} data-step={c.step}>
             <span>
-              {c.datasetName}: d_sae {c.dSae}, k {c.config.k}, step {formatInt(c.step)} /{' '}
-              {formatInt(c.totalSteps)} ({c.status}, saved {new Date(c.savedAt).toLocaleTimeString()})
+              {c.datasetName}: {ARCHITECTURE_LABELS[c.config.architecture ?? 'topk']}, d_sae {c.dSae}
+              {(c.config.architecture ?? 'topk') === 'topk' || c.config.architecture === 'batchtopk'
+                ? `, k ${c.config.k}`
+                : ''}
+              , step {formatInt(c.step)} / {formatInt(c.totalSteps)} ({c.status}, saved{' '}
+              {new Date(c.savedAt).toLocaleTimeString()})
             </span>{' '}
             <button
               type="button"
@@ -193,8 +197,10 @@ export function RunPanel() {
         : Number(s.form.dSae);
     return Number.isFinite(dSae) ? `d_sae = ${formatInt(dSae)} latents` : null;
   });
-  const basic = FIELD_SPECS.filter((f) => !f.advanced);
-  const advanced = FIELD_SPECS.filter((f) => f.advanced);
+  const architecture = useLab((s) => s.form.architecture);
+  const shown = FIELD_SPECS.filter((f) => fieldApplies(f, architecture));
+  const basic = shown.filter((f) => !f.advanced);
+  const advanced = shown.filter((f) => f.advanced);
   return (
     <section aria-label="Run" className="run-panel">
       <h2>Run</h2>

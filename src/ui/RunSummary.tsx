@@ -7,6 +7,7 @@
 import { useMemo } from 'react';
 import uPlot from 'uplot';
 import { METRIC_LABELS } from '../sae/metrics';
+import { ARCHITECTURE_LABELS } from '../state/config-form';
 import { useLab } from '../state/lab-store';
 import { histogram } from '../train/diagnostics';
 import type { RunSummary as Summary } from '../train/trainer';
@@ -41,7 +42,41 @@ function SummaryTable({ s }: { s: Summary }) {
     ],
     [METRIC_LABELS.cosine.label, '', formatSig(h.cosine), 'cosine', undefined, h.cosine],
     [METRIC_LABELS.relErr.label, '', formatSig(h.relErr), 'relerr', undefined, h.relErr],
-    [`L0 (k = ${s.k})`, formatSig(t?.l0), formatSig(h.l0), 'l0', t?.l0, h.l0],
+    ['architecture', ARCHITECTURE_LABELS[s.architecture ?? 'topk'], '', 'architecture'],
+    [
+      s.architecture === 'jumprelu' || s.architecture === 'relu'
+        ? 'L0'
+        : s.architecture === 'batchtopk'
+          ? `L0 (k = ${s.k} per token on average; held-out: threshold θ)`
+          : `L0 (k = ${s.k})`,
+      formatSig(t?.l0),
+      formatSig(h.l0),
+      'l0',
+      t?.l0,
+      h.l0,
+    ],
+    ...(s.meanThreshold !== null && s.meanThreshold !== undefined
+      ? [
+          ['mean threshold θ', formatSig(s.meanThreshold), '', 'threshold', s.meanThreshold] as [
+            string,
+            string,
+            string,
+            string,
+            number,
+          ],
+        ]
+      : []),
+    ...(t && t.auxkLoss > 0
+      ? [
+          [METRIC_LABELS.auxkLoss.label, formatSig(t.auxkLoss), '', 'auxk', t.auxkLoss] as [
+            string,
+            string,
+            string,
+            string,
+            number,
+          ],
+        ]
+      : []),
     [
       `dead latents (window ${int(s.deadWindowSteps)} steps = ${int(s.deadWindowTokens)} tokens)`,
       `${int(s.deadInWindow)} / ${int(s.dSae)} (${formatPct(s.deadInWindow / s.dSae, 2)})`,

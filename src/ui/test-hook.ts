@@ -3,6 +3,8 @@
  * chart draws), and a snapshot of the run status. Tests use this and data-testid attributes, never internals.
  */
 import { useLab } from '../state/lab-store';
+import { metricBuffers } from '../state/metric-buffers';
+import type { TrainField } from '../train/history';
 import { labWorker } from '../worker/client';
 
 /** Counters of one chart. */
@@ -24,6 +26,8 @@ export interface SaeLabHook {
   run(): { status: string; step: number | null; totalSteps: number | null; runId: string | null };
   /** Destroy the worker's GPUDevice, as a driver reset would (exercises the device-lost banner). */
   loseDevice(): Promise<void>;
+  /** The values of one training-history field the charts hold (sampled steps, oldest first). */
+  trainSeries(field: TrainField): number[];
 }
 
 /**
@@ -45,6 +49,7 @@ export function saeLabHook(): SaeLabHook {
     };
   };
   hook.loseDevice ??= () => labWorker().loseDeviceForTest();
+  hook.trainSeries ??= (field) => Array.from(metricBuffers.train.column(field));
   return hook as SaeLabHook;
 }
 

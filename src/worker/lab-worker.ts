@@ -13,7 +13,7 @@ import { GpuSaeEngine } from '../gpu/sae-engine';
 import { runSelfCheck } from '../gpu/selfcheck';
 import type { SaeParams, SaeShape } from '../sae/types';
 import { IdbCheckpointStore } from '../train/checkpoint';
-import type { TrainConfig } from '../train/config';
+import { DEFAULT_CONFIG, engineShape, type TrainConfig } from '../train/config';
 import { Trainer, type TrainerDeps } from '../train/trainer';
 import type { ExportedSae, GpuStatus, LabApi, LabEventListener } from './api';
 
@@ -144,7 +144,7 @@ const api: LabApi = {
       const m = cp.meta;
       datasetId = m.datasetId;
       params = cp.data.state.params;
-      shape = { dModel: m.dModel, dSae: m.dSae, k: m.config.k, batchSize: m.config.batchSize };
+      shape = engineShape({ ...DEFAULT_CONFIG, ...m.config }, m.dModel, m.dSae);
       info = {
         scale: m.scale,
         runId,

@@ -1,4 +1,5 @@
 /** Registry of every GPU-vs-CPU check the browser tests can run, by name. Add one line per kernel. */
+import { auxkCheck, batchtopkCheck, jumpreluCheck, reluL1Check } from './arch';
 import {
   adamCheck,
   backwardCheck,
@@ -10,6 +11,7 @@ import {
 } from './kernels';
 import { matmulCheck } from './matmul';
 import { saeEvalCheck, saeStateCheck, saeStepCheck, saeTrainCheck } from './sae-step';
+import { trainRunCheck } from './train-run';
 import type { Check } from './types';
 
 export const checks: Record<string, Check> = {
@@ -25,4 +27,9 @@ export const checks: Record<string, Check> = {
   'sae-eval': saeEvalCheck,
   'sae-state': saeStateCheck,
   'sae-train': saeTrainCheck,
+  batchtopk: batchtopkCheck,
+  jumprelu: jumpreluCheck,
+  'relu-l1': reluL1Check,
+  auxk: auxkCheck,
+  'train-run': trainRunCheck,
 };

@@ -4,17 +4,44 @@
  */
 import { GpuSaeEngine } from '../../../src/gpu/sae-engine';
 import { type CompareReport, compareArrays } from '../../../src/reference/compare';
-import { CpuSaeEngine } from '../../../src/reference/sae-engine';
+import { batchTopkSparseCpu, CpuSaeEngine } from '../../../src/reference/sae-engine';
+import { ARCHITECTURES } from '../../../src/sae/arch';
 import { initSaeParams } from '../../../src/sae/init';
 import { mse } from '../../../src/sae/metrics';
-import type { SaeParams, SaeShape, SaeState, StepHyper, StepStats } from '../../../src/sae/types';
+import type {
+  Architecture,
+  SaeParams,
+  SaeShape,
+  SaeState,
+  StepHyper,
+  StepStats,
+} from '../../../src/sae/types';
 import { Rng } from '../../../src/util/rng';
 import { parseNpyF32 } from '../npy';
-import { type Check, type CheckParams, num } from './types';
+import { type Check, type CheckParams, flag, num } from './types';
 import { activations, compareExact, conditionReport, scaledTol } from './util';
 
+/**
+ * The engine shape of a check: rows, dModel, dSae, k, and the architecture from params.architecture ('topk' by
+ * default), params.auxk, params.kAux, params.bandwidth, params.thresholdInit, params.thresholdLrScale,
+ * params.thresholdEmaRate (each optional).
+ */
 function shapeOf(p: CheckParams): SaeShape {
-  return { batchSize: num(p, 'rows'), dModel: num(p, 'dModel'), dSae: num(p, 'dSae'), k: num(p, 'k') };
+  const shape: SaeShape = {
+    batchSize: num(p, 'rows'),
+    dModel: num(p, 'dModel'),
+    dSae: num(p, 'dSae'),
+    k: num(p, 'k'),
+  };
+  const architecture = p['architecture'] ?? 'topk';
+  if (typeof architecture !== 'string' || !(ARCHITECTURES as readonly string[]).includes(architecture))
+    throw new Error(`check parameter "architecture" must be one of ${ARCHITECTURES.join(', ')}`);
+  const arch: SaeShape['arch'] = { architecture: architecture as Architecture, auxk: flag(p, 'auxk') };
+  for (const key of ['kAux', 'bandwidth', 'thresholdInit', 'thresholdLrScale', 'thresholdEmaRate'] as const) {
+    if (p[key] !== undefined) arch[key] = num(p, key);
+  }
+  shape.arch = arch;
+  return shape;
 }
 
 function hyperOf(p: CheckParams): StepHyper {
@@ -24,25 +51,40 @@ function hyperOf(p: CheckParams): StepHyper {
     beta2: num(p, 'beta2', 0.999),
     eps: 1e-8,
     deadWindowSteps: num(p, 'window', 2),
+    sparsityCoeff: num(p, 'lambda', 0),
+    auxkDeadWindowSteps: num(p, 'auxWindow', num(p, 'window', 2)),
   };
 }
 
 function tag(name: string, s: SaeShape): string {
-  return `${name} B=${s.batchSize} D=${s.dModel} S=${s.dSae} k=${s.k}`;
+  const a = s.arch?.architecture ?? 'topk';
+  return `${name} ${a}${s.arch?.auxk ? '+AuxK' : ''} B=${s.batchSize} D=${s.dModel} S=${s.dSae} k=${s.k}`;
 }
 
 const KEYS = ['wEnc', 'wDec', 'bEnc', 'bDec'] as const;
 
+/** The parameter keys of a state: the four tensors and θ when the architecture has one. */
+function keysOf(params: SaeParams): (keyof SaeParams)[] {
+  return params.threshold ? [...KEYS, 'threshold'] : [...KEYS];
+}
+
+/** A parameter tensor that must exist (keysOf only lists present ones). */
+function tensor(params: SaeParams, key: keyof SaeParams): Float32Array {
+  const t = params[key];
+  if (!t) throw new Error(`state has no ${key}`);
+  return t;
+}
+
 function statsVector(s: StepStats | null): number[] {
-  return s ? [s.nTokens, s.sse, s.sst, s.l0Sum, s.firedInBatch, s.deadCount] : [];
+  return s ? [s.nTokens, s.sse, s.sst, s.l0Sum, s.firedInBatch, s.deadCount, s.auxkLoss, s.sparsityLoss] : [];
 }
 
 /** Compare two full states exactly (bitwise floats). */
 function compareStatesExact(label: string, got: SaeState, want: SaeState): CompareReport[] {
   const out: CompareReport[] = [];
   for (const part of ['params', 'adamM', 'adamV'] as const) {
-    for (const key of KEYS)
-      out.push(compareExact(`${label} ${part}.${key}`, got[part][key], want[part][key]));
+    for (const key of keysOf(want[part]))
+      out.push(compareExact(`${label} ${part}.${key}`, tensor(got[part], key), tensor(want[part], key)));
   }
   out.push(
     compareExact(
@@ -59,7 +101,8 @@ function compareStatesExact(label: string, got: SaeState, want: SaeState): Compa
  * Tolerances: parameters atol 2e-6 + rtol 1e-5 (an Adam step moves each element by ≈ lr = 1e-3, so this is 0.2%
  * of one step); Adam m within 1e-4·max|m| + rtol 1e-3 and v within 1e-4·max|v| + rtol 2e-3 (they carry the
  * gradients' f32 rounding, doubled for v ∝ g²); t and steps-since-fired exact; step sums: l0, fired, dead exact,
- * sse and sst rtol 1e-5.
+ * sse and sst rtol 1e-5; AuxK and sparsity losses within 1e-7 + rtol 1e-4; θ (JumpReLU: exp on each side, BatchTopK:
+ * its running value) within rtol 1e-5.
  */
 export const saeStepCheck: Check = async (gpu, p) => {
   const shape = shapeOf(p);
@@ -73,43 +116,38 @@ export const saeStepCheck: Check = async (gpu, p) => {
   const eng = await GpuSaeEngine.create(gpu, shape, init);
   const reports: CompareReport[] = [];
   const t = `${tag('sae step', shape)} β1=${hyper.beta1} steps=${steps}`;
+  let auxSeen = 0;
   try {
     for (let i = 0; i < steps; i++) {
       const g = statsVector(await eng.step(batches[i], hyper));
       const c = statsVector(await cpu.step(batches[i], hyper));
+      auxSeen = Math.max(auxSeen, g[6]);
       reports.push(
         compareExact(
           `${t} step ${i + 1} nTokens, l0, fired, dead`,
-          [g[0], ...g.slice(3)],
-          [c[0], ...c.slice(3)],
+          [g[0], ...g.slice(3, 6)],
+          [c[0], ...c.slice(3, 6)],
         ),
       );
       reports.push(
         compareArrays(`${t} step ${i + 1} sse, sst`, g.slice(1, 3), c.slice(1, 3), { atol: 0, rtol: 1e-5 }),
       );
+      reports.push(
+        compareArrays(`${t} step ${i + 1} auxk loss, sparsity loss`, g.slice(6), c.slice(6), {
+          atol: 1e-7,
+          rtol: 1e-4,
+        }),
+      );
     }
     const got = await eng.getState();
     const want = await cpu.getState();
-    for (const key of KEYS) {
-      reports.push(
-        compareArrays(`${t} ${key}`, got.params[key], want.params[key], { atol: 2e-6, rtol: 1e-5 }),
-      );
-      reports.push(
-        compareArrays(
-          `${t} Adam m ${key}`,
-          got.adamM[key],
-          want.adamM[key],
-          scaledTol(want.adamM[key], 1e-4, 1e-3),
-        ),
-      );
-      reports.push(
-        compareArrays(
-          `${t} Adam v ${key}`,
-          got.adamV[key],
-          want.adamV[key],
-          scaledTol(want.adamV[key], 1e-4, 2e-3),
-        ),
-      );
+    for (const key of keysOf(want.params)) {
+      const tol = key === 'threshold' ? { atol: 0, rtol: 1e-5 } : { atol: 2e-6, rtol: 1e-5 };
+      reports.push(compareArrays(`${t} ${key}`, tensor(got.params, key), tensor(want.params, key), tol));
+      const m = tensor(want.adamM, key);
+      const v = tensor(want.adamV, key);
+      reports.push(compareArrays(`${t} Adam m ${key}`, tensor(got.adamM, key), m, scaledTol(m, 1e-4, 1e-3)));
+      reports.push(compareArrays(`${t} Adam v ${key}`, tensor(got.adamV, key), v, scaledTol(v, 1e-4, 2e-3)));
     }
     reports.push(
       compareExact(
@@ -118,6 +156,17 @@ export const saeStepCheck: Check = async (gpu, p) => {
         [want.t, ...want.stepsSinceFired],
       ),
     );
+    if (flag(p, 'expectDense')) {
+      const dense = batchTopkSparseCpu(batches[0], init, shape) === null;
+      reports.push(
+        conditionReport(`${t} takes the dense fallback`, dense, 'a token keeps more than 256 latents'),
+      );
+    }
+    if (flag(p, 'expectAuxk')) {
+      reports.push(
+        conditionReport(`${t} AuxK active in this check`, auxSeen > 0, `max AuxK loss ${auxSeen}`),
+      );
+    }
   } finally {
     eng.destroy();
   }

@@ -120,6 +120,42 @@ export function createBackward(gpu: Gpu, shape: BackwardShape, label = 'backward
   };
 }
 
+/** ∂b_dec of a dense backward pass (shaders/bdec-grad.wgsl alone; CPU twin bdecGradCpu). */
+export interface BdecGradKernel {
+  /** Record ∂b_dec = scale·Σ_r (x̂ − x) − W_enc·∂b_enc. x, x̂ f32 [R, D], W_enc [D, S], ∂b_enc [S], ∂b_dec [D]. */
+  encode(
+    pass: GPUComputePassEncoder,
+    bufs: { x: GPUBuffer; xHat: GPUBuffer; wEnc: GPUBuffer; gBenc: GPUBuffer; gBdec: GPUBuffer },
+  ): void;
+  destroy(): void;
+}
+
+/** The ∂b_dec kernel alone, scale = 2/(R·D). @throws GpuError on a non-positive size. */
+export function createBdecGrad(gpu: Gpu, shape: ForwardShape, label = 'bdec-grad'): BdecGradKernel {
+  const { rows: R, dModel: D, dSae: S } = shape;
+  for (const [n, v] of Object.entries({ rows: R, d_model: D, d_sae: S })) positiveInt(label, n, v);
+  const ro = 'read-only-storage' as const;
+  const pipe = gpu.pipeline(bdecGradShader, 'bdec_grad', ['uniform', ro, ro, ro, ro, 'storage'], {
+    WG: wgSize(gpu, 64),
+  });
+  const scale = f32Bits(lossGradScale(R, D));
+  const params = gpu.uniform(`${label}:params`, new Uint32Array([R, D, S, 0, scale, 0, 0, 0]));
+  const grid = grid1d(gpu, label, D);
+  return {
+    encode(pass, b) {
+      needBuffer(label, 'x', b.x, R * D);
+      needBuffer(label, 'x̂', b.xHat, R * D);
+      needBuffer(label, 'W_enc', b.wEnc, D * S);
+      needBuffer(label, '∂b_enc', b.gBenc, S);
+      needBuffer(label, '∂b_dec', b.gBdec, D);
+      gpu.dispatch(pass, pipe, [params, b.x, b.xHat, b.wEnc, b.gBenc, b.gBdec], grid);
+    },
+    destroy() {
+      params.destroy();
+    },
+  };
+}
+
 /** One-shot backward for tests: the gradients, ∂pre per pair and the per-latent fire counts. */
 export async function backwardGpu(
   gpu: Gpu,

@@ -35,9 +35,13 @@ export interface StatsKernel {
   destroy(): void;
 }
 
-/** Decode the 8-word output buffer into {@link StepStats}. */
+/**
+ * Decode the 8-word output buffer into {@link StepStats}. Words 5 and 6 (f32 bits) are the AuxK and sparsity
+ * losses: the stats kernel writes 0 there and, when the architecture has them, shaders/arch-stats.wgsl
+ * overwrites them afterwards.
+ */
 export function decodeStats(words: Uint32Array, rows: number): StepStats {
-  const f = new Float32Array(words.buffer, words.byteOffset, 2);
+  const f = new Float32Array(words.buffer, words.byteOffset, STATS_WORDS);
   return {
     nTokens: rows,
     sse: f[0],
@@ -45,6 +49,8 @@ export function decodeStats(words: Uint32Array, rows: number): StepStats {
     l0Sum: words[2],
     firedInBatch: words[3],
     deadCount: words[4],
+    auxkLoss: f[5],
+    sparsityLoss: f[6],
   };
 }
 
