@@ -10,6 +10,7 @@ test('the lab page reports the WebGPU adapter and passes the matmul self-check (
   await expect(page.getByTestId('webgpu-banner')).toHaveCount(0);
   await expect(page.getByTestId('adapter')).toContainText(/swiftshader|nvidia|amd|intel|apple|google/i);
   console.log(`[webgpu adapter] ${await page.getByTestId('adapter').innerText()}`);
+  await page.getByTestId('adapter').click(); // open the collapsed GPU details, as a user would
   const check = page.getByTestId('selfcheck');
   await expect(check).toBeVisible({ timeout: 60_000 });
   await expect(check).toHaveAttribute('data-ok', 'true');

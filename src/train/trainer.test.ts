@@ -189,17 +189,25 @@ describe('Trainer', () => {
     expect(newPoints.map((p) => p.mse)).toEqual(refPoints.slice(23).map((p) => p.mse));
   });
 
-  it('stop ends the run early with a summary of the steps done', async () => {
+  it('stop ends the run early with a summary of the steps done (one evaluation at that step)', async () => {
     const store = new MemoryCheckpointStore();
+    const evals: number[] = [];
     let trainer: Trainer | null = null;
     trainer = await Trainer.start(
       config,
       source(),
-      deps(store, [], { onEvent: (e) => e.type === 'metrics' && e.point.step === 10 && trainer?.stop() }),
+      deps(store, [], {
+        onEvent: (e) => {
+          if (e.type === 'metrics' && e.point.step === 20) trainer?.stop();
+          if (e.type === 'eval') evals.push(e.point.step);
+        },
+      }),
       'run-s',
     );
     const s = (await trainer.run()) as RunSummary;
-    expect(s.steps).toBe(10);
+    expect(s.steps).toBe(20);
+    expect(evals).toEqual([20]);
+    expect(s.sampleTokens).toBe(151);
     expect(s.stoppedEarly).toBe(true);
     expect((await store.list())[0].status).toBe('stopped');
   });

@@ -473,13 +473,17 @@ export class Trainer {
           this.trainHistory.push(point);
           this.emit({ type: 'metrics', point });
         }
-        if (this.step % c.evalInterval === 0 && this.step < c.steps)
+        // No periodic evaluation at the last step or when stopping: finish() evaluates there on a bigger sample.
+        if (this.step % c.evalInterval === 0 && this.step < c.steps && !this.stopRequested) {
           await this.evaluate(await this.periodicSample());
+        }
         if (this.wallMs() - lastCheckpointWall >= c.checkpointIntervalSec * 1000) {
           await this.checkpoint('running');
           lastCheckpointWall = this.wallMs();
         }
       }
+      // A batch prefetched for a step that will not run must not surface as an unhandled rejection.
+      nextBatch?.catch(() => undefined);
       return await this.finish();
     } catch (e) {
       this.wallMsBefore = this.wallMs();

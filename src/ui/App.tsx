@@ -34,10 +34,9 @@ export function App() {
           <RunSummary />
         </div>
       </div>
-      <section aria-label="Datasets" className="datasets-section">
-        <h2>Datasets</h2>
+      <div className="datasets-section">
         <DatasetLibrary />
-      </section>
+      </div>
       <GpuDetails />
     </main>
   );

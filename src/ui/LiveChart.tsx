@@ -6,6 +6,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import { type MetricBuffers, metricBuffers } from '../state/metric-buffers';
 import type { EvalField, TrainField } from '../train/history';
+import { formatSig } from './format';
 import { recordDraw } from './test-hook';
 
 /** One line of a chart: a field of the training table or of the held-out table. */
@@ -82,7 +83,12 @@ export function LiveChart({
       },
       axes: [
         { label: 'step', labelSize: 18, size: 36 },
-        { label: yLabel, labelSize: 18, size: 60 },
+        {
+          label: yLabel,
+          labelSize: 18,
+          size: 60,
+          values: (_u, ticks) => ticks.map((t) => (Number.isFinite(t) ? formatSig(t, 3) : '')),
+        },
       ],
       series: [
         { label: 'step' },

@@ -172,10 +172,13 @@ function RowNormHistogram({ s }: { s: Summary }) {
       mn = Math.min(mn, v);
       mx = Math.max(mx, v);
     }
-    const lo = Math.min(mn, 0.95);
-    const hi = Math.max(mx, 1.05);
-    const h = histogram(s.decoderRowNorms, 40, lo, hi);
-    const mids = Array.from({ length: 40 }, (_, i) => (h.edges[i] + h.edges[i + 1]) / 2);
+    const half = Math.max(0.05, 1 - mn, mx - 1) * 1.05;
+    const lo = 1 - half;
+    const hi = 1 + half;
+    // An odd number of bins over a range symmetric about 1 puts 1.0 in the middle of a bin.
+    const bins = 41;
+    const h = histogram(s.decoderRowNorms, bins, lo, hi);
+    const mids = Array.from({ length: bins }, (_, i) => (h.edges[i] + h.edges[i + 1]) / 2);
     return { data: [mids, Array.from(h.counts)] as uPlot.AlignedData, lo, hi };
   }, [s]);
   const options = useMemo(
