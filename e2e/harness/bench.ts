@@ -8,8 +8,9 @@ import { createMatmul } from '../../src/gpu/kernels/matmul';
 import { GpuSaeEngine } from '../../src/gpu/sae-engine';
 import { matmulCpu } from '../../src/reference/matmul';
 import { initSaeParams } from '../../src/sae/init';
-import type { SaeShape, StepHyper } from '../../src/sae/types';
+import type { Architecture, SaeShape, StepHyper } from '../../src/sae/types';
 import { Rng } from '../../src/util/rng';
+import { loadActivations, runTraining } from './checks/train-run';
 import { importBench } from './import-bench';
 
 /** Which suite to run, and its options. */
@@ -193,11 +194,59 @@ export const suites: Record<string, Suite> = {
   import: (_gpu, _reps, options) => importBench(options),
 };
 
+/**
+ * The demo table of every architecture (issue 6): the real trainer on the built-in demo dataset
+ * (/demo/stories260K.resid_post.2.f32.npy of the build) at d_sae = 512, batch 512, 300 steps, each architecture
+ * with the trainer's defaults (k = 8 for TopK and BatchTopK, lr 1e-3; options.lrs for others); held-out EV, FVU, L0, dead
+ * fraction, mean θ and wall time. Slow (minutes per run on a CPU adapter): run on demand,
+ * `npm run bench -- arch-demo`. options.architectures / options.lrs narrow it.
+ */
+const archDemoSuite: Suite = async (gpu, _reps, options) => {
+  const npy = await loadActivations('/demo/stories260K.resid_post.2.f32.npy');
+  const archs = (options.architectures as Architecture[] | undefined) ?? [
+    'topk',
+    'batchtopk',
+    'jumprelu',
+    'relu',
+  ];
+  const lrs = (options.lrs as number[] | undefined) ?? [1e-3];
+  const rows = [];
+  for (const lr of lrs) {
+    for (const architecture of archs) {
+      const r = await runTraining(gpu, npy, {
+        dSae: 512,
+        batchSize: 512,
+        steps: 300,
+        k: 8,
+        lr,
+        architecture,
+      });
+      rows.push({
+        architecture,
+        lr,
+        held_out_explained_variance: round(r.heldOut.explainedVariance),
+        held_out_fvu: round(r.heldOut.fvu),
+        held_out_l0: round(r.heldOut.l0),
+        held_out_dead_fraction: round(r.heldOut.deadFraction),
+        held_out_tokens: r.sampleTokens,
+        mean_threshold: r.meanThreshold === null ? null : round(r.meanThreshold),
+        wall_s: round(r.wallS),
+      });
+    }
+  }
+  return { config: { d_model: npy.cols, d_sae: 512, batch: 512, steps: 300, k: 8 }, rows };
+};
+
+/** Suites run only when named (too slow for the default `npm run bench`). */
+export const onDemandSuites: Record<string, Suite> = { 'arch-demo': archDemoSuite };
+
 /** Run one suite. @throws Error for an unknown suite. */
 export async function runBench(gpu: Gpu, spec: BenchSpec): Promise<unknown> {
-  const suite = suites[spec.suite];
+  const suite = suites[spec.suite] ?? onDemandSuites[spec.suite];
   if (!suite)
-    throw new Error(`unknown bench suite "${spec.suite}"; known: ${Object.keys(suites).join(', ')}`);
+    throw new Error(
+      `unknown bench suite "${spec.suite}"; known: ${[...Object.keys(suites), ...Object.keys(onDemandSuites)].join(', ')}`,
+    );
   return suite(gpu, spec.reps ?? 10, spec.options ?? {});
 }
 

@@ -15,6 +15,8 @@ const point = (step: number): TrainPoint => ({
   l0: 8,
   deadFraction: 0,
   firedFraction: 1,
+  auxkLoss: 0,
+  sparsityLoss: 0,
   tokensPerSec: 100,
 });
 

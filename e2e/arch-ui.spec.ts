@@ -1,0 +1,141 @@
+/**
+ * The architecture picker end to end in the built app, on the built-in demo dataset: pick JumpReLU, or BatchTopK
+ * with AuxK, train (short runs), watch the architecture's own live curves (sparsity loss, AuxK loss, achieved
+ * L0) arrive during the run, read the summary, and export: cfg.json records the architecture and
+ * sae_weights.safetensors carries `threshold` [d_sae] as SAELens does.
+ */
+import { readFile } from 'node:fs/promises';
+import { type Download, expect, type Page, test } from '@playwright/test';
+
+interface LabHook {
+  charts: Record<string, { points: number; draws: number; lastStep: number; pointsWhileRunning: number }>;
+  run(): { status: string; step: number | null; totalSteps: number | null; runId: string | null };
+  trainSeries(field: string): number[];
+}
+
+async function openLab(page: Page): Promise<void> {
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  page.on('console', (m) => m.type() === 'error' && console.error('[console]', m.text()));
+  await page.goto('/');
+  await expect(page.getByTestId('webgpu-banner')).toHaveCount(0);
+  await expect(page.getByTestId('adapter-name')).not.toHaveText(/looking for a GPU|no WebGPU adapter/);
+  await expect(page.getByTestId('dataset-picker')).toHaveValue('demo-stories260K-resid_post-2', {
+    timeout: 60_000,
+  });
+}
+
+/** Pick an architecture, open the advanced section, fill the fields; no field may show an error. */
+async function configure(page: Page, architecture: string, fields: Record<string, string>): Promise<void> {
+  await page.getByTestId('cfg-architecture').selectOption(architecture);
+  await page.locator('details > summary', { hasText: 'Advanced' }).click();
+  for (const [field, value] of Object.entries(fields)) {
+    const el = page.getByTestId(`cfg-${field}`);
+    if (value === 'true') await el.check();
+    else await el.fill(value);
+  }
+  await expect(page.locator('[data-testid^="cfg-error-"]')).toHaveCount(0);
+}
+
+const status = (page: Page) => page.getByTestId('status');
+const chart = (page: Page, id: string) =>
+  page.evaluate((i) => (window as unknown as { __saeLab: LabHook }).__saeLab.charts[i], id);
+const series = (page: Page, field: string) =>
+  page.evaluate((f) => (window as unknown as { __saeLab: LabHook }).__saeLab.trainSeries(f), field);
+
+/** Train, requiring points on `charts` while the run is still going, and wait for the summary. */
+async function trainWithLiveCurves(page: Page, steps: number, charts: string[]): Promise<void> {
+  await page.getByTestId('train').click();
+  await expect(status(page)).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+  for (const id of charts) {
+    await expect
+      .poll(async () => (await chart(page, id))?.pointsWhileRunning ?? 0, { timeout: 300_000 })
+      .toBeGreaterThanOrEqual(2);
+  }
+  await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 600_000 });
+  await expect(status(page)).toHaveAttribute('data-step', String(steps));
+  await expect(page.getByTestId('summary-table')).toBeVisible();
+}
+
+/** Click Export; return cfg.json and the safetensors header. */
+async function exportRun(page: Page) {
+  const downloads: Download[] = [];
+  page.on('download', (d) => downloads.push(d));
+  await page.getByTestId('export').click();
+  await expect.poll(() => downloads.length).toBe(2);
+  const byName = new Map(downloads.map((d) => [d.suggestedFilename(), d]));
+  const cfg = JSON.parse(await readFile((await byName.get('cfg.json')?.path()) as string, 'utf8'));
+  const st = await readFile((await byName.get('sae_weights.safetensors')?.path()) as string);
+  const n = Number(st.readBigUInt64LE(0));
+  return {
+    cfg,
+    header: JSON.parse(st.subarray(8, 8 + n).toString('utf8')),
+    bytes: st.length,
+    headerBytes: n,
+  };
+}
+
+test('JumpReLU from the picker: live sparsity loss and achieved L0, summary θ, export with threshold', async ({
+  page,
+}) => {
+  test.setTimeout(900_000);
+  await openLab(page);
+  // Fields a JumpReLU run does not use are hidden; its own are shown.
+  await page.getByTestId('cfg-architecture').selectOption('jumprelu');
+  await expect(page.getByTestId('cfg-k')).toHaveCount(0);
+  await expect(page.getByTestId('cfg-l0Coefficient')).toBeVisible();
+  await configure(page, 'jumprelu', {
+    dSae: '128',
+    batchSize: '256',
+    steps: '40',
+    lr: '0.001',
+    l0Coefficient: '0.3',
+    sparsityWarmupSteps: '10',
+    thresholdInit: '0.1',
+    bandwidth: '0.01',
+  });
+  await trainWithLiveCurves(page, 40, ['sparsity', 'l0', 'loss']);
+  const sparsity = await series(page, 'sparsityLoss');
+  expect(sparsity.at(-1)).toBeGreaterThan(0);
+  await expect(page.getByTestId('summary-architecture')).toContainText('JumpReLU');
+  expect(
+    Number(await page.getByTestId('summary-threshold').getAttribute('data-train-value')),
+  ).toBeGreaterThan(0);
+  const out = await exportRun(page);
+  expect(out.cfg).toMatchObject({
+    architecture: 'jumprelu',
+    d_in: 64,
+    d_sae: 128,
+    normalize_activations: 'none',
+  });
+  expect(out.cfg.sae_lab).toMatchObject({ architecture: 'jumprelu' });
+  expect(out.cfg.sae_lab.config).toMatchObject({ architecture: 'jumprelu', l0Coefficient: 0.3 });
+  expect(out.header.threshold).toMatchObject({ dtype: 'F32', shape: [128] });
+  expect(out.bytes).toBe(8 + out.headerBytes + 4 * (2 * 64 * 128 + 128 + 64 + 128));
+});
+
+test('BatchTopK + AuxK from the picker: live AuxK loss, L0 = k in training, export as JumpReLU with θ', async ({
+  page,
+}) => {
+  test.setTimeout(900_000);
+  await openLab(page);
+  await configure(page, 'batchtopk', {
+    dSae: '256',
+    k: '4',
+    batchSize: '256',
+    steps: '40',
+    lr: '0.001',
+    auxk: 'true',
+    auxkDeadWindowTokens: '512',
+    deadWindowTokens: '512',
+  });
+  await trainWithLiveCurves(page, 40, ['auxk', 'l0', 'dead']);
+  const l0 = await series(page, 'l0');
+  for (const v of l0) expect(v).toBeCloseTo(4, 1);
+  const auxk = await series(page, 'auxkLoss');
+  expect(Math.max(...auxk)).toBeGreaterThan(0);
+  await expect(page.getByTestId('summary-architecture')).toContainText('BatchTopK');
+  const out = await exportRun(page);
+  expect(out.cfg).toMatchObject({ architecture: 'jumprelu', d_in: 64, d_sae: 256 });
+  expect(out.cfg.sae_lab).toMatchObject({ architecture: 'batchtopk', k: 4, auxk: true });
+  expect(out.header.threshold).toMatchObject({ dtype: 'F32', shape: [256] });
+});
