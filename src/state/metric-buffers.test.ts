@@ -10,8 +10,6 @@ const point = (step: number): TrainPoint => ({
   mse: 1 / step,
   fvu: 0.5,
   explainedVariance: 0.5,
-  auxkLoss: 0,
-  sparsityLoss: 0,
   l0: 8,
   deadFraction: 0,
   firedFraction: 1,
