@@ -1,6 +1,6 @@
 /**
- * The architecture picker end to end in the built app, on the built-in demo dataset: pick JumpReLU, or BatchTopK
- * with AuxK, train (short runs), watch the architecture's own live curves (sparsity loss, AuxK loss, achieved
+ * The architecture picker end to end in the built app, on the built-in demo dataset: pick JumpReLU, ReLU + L1,
+ * or BatchTopK with AuxK, train (short runs), watch the architecture's own live curves (sparsity loss, AuxK loss, achieved
  * L0) arrive during the run, read the summary, and export: cfg.json records the architecture and
  * sae_weights.safetensors carries `threshold` [d_sae] as SAELens does.
  */
@@ -138,4 +138,33 @@ test('BatchTopK + AuxK from the picker: live AuxK loss, L0 = k in training, expo
   expect(out.cfg).toMatchObject({ architecture: 'jumprelu', d_in: 64, d_sae: 256 });
   expect(out.cfg.sae_lab).toMatchObject({ architecture: 'batchtopk', k: 4, auxk: true });
   expect(out.header.threshold).toMatchObject({ dtype: 'F32', shape: [256] });
+});
+
+test('ReLU + L1 from the picker: live sparsity loss and achieved L0, export as standard', async ({ page }) => {
+  test.setTimeout(900_000);
+  await openLab(page);
+  await page.getByTestId('cfg-architecture').selectOption('relu');
+  await expect(page.getByTestId('cfg-k')).toHaveCount(0);
+  await expect(page.getByTestId('cfg-l1Coefficient')).toBeVisible();
+  await configure(page, 'relu', {
+    dSae: '128',
+    batchSize: '256',
+    steps: '40',
+    lr: '0.003',
+    l1Coefficient: '2',
+    sparsityWarmupSteps: '10',
+  });
+  await trainWithLiveCurves(page, 40, ['sparsity', 'l0', 'loss']);
+  const sparsity = await series(page, 'sparsityLoss');
+  expect(sparsity.every(Number.isFinite)).toBe(true);
+  expect(sparsity.at(-1)).toBeGreaterThan(0);
+  const l0 = await series(page, 'l0');
+  expect(l0.at(-1)).toBeLessThan(l0[0]);
+  await expect(page.getByTestId('summary-architecture')).toContainText('ReLU');
+  const out = await exportRun(page);
+  expect(out.cfg).toMatchObject({ architecture: 'standard', d_in: 64, d_sae: 128 });
+  expect(out.cfg.sae_lab).toMatchObject({ architecture: 'relu' });
+  expect(out.cfg.sae_lab.config).toMatchObject({ architecture: 'relu', l1Coefficient: 2 });
+  expect(out.header.threshold).toBeUndefined();
+  expect(out.bytes).toBe(8 + out.headerBytes + 4 * (2 * 64 * 128 + 128 + 64));
 });
