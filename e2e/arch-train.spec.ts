@@ -81,52 +81,38 @@ test.describe('architectures on the demo dataset (real activations)', () => {
     expect(batch.meanThreshold).toBeGreaterThan(0);
   });
 
-  test('JumpReLU: held-out L0 in [4, 40] with λ = 0.3 (150 steps)', async ({ page }) => {
-    test.setTimeout(1_200_000);
-    // λ·L0 with λ = 0.3 (per-token units) warmed up over 50 steps; θ starts at 0.1 and log θ learns at 30 × lr
-    // with ε = 0.01, so that θ reaches its working range within the run (see src/sae/README.md).
-    const r = await train(page, {
-      ...DEMO,
-      steps: 150,
-      architecture: 'jumprelu',
-      l0Coefficient: 0.3,
-      sparsityWarmupSteps: 50,
-      bandwidth: 0.01,
-      thresholdInit: 0.1,
-      thresholdLrScale: 30,
-    });
+  test('JumpReLU (config defaults, λ = 0.3): held-out L0 in [4, 40]', async ({ page }) => {
+    test.setTimeout(1_500_000);
+    // The trainer's defaults (src/train/config.ts): λ = 0.3 (per-token units) warmed up over 100 steps, θ starts at
+    // Gemma Scope's 0.001, log θ learns at 30 × lr with ε = 0.01 so that θ reaches its working range within a
+    // 300-step run (src/sae/README.md). lr 3e-3 as for the other architectures of the demo table.
+    const r = await train(page, { ...DEMO, lr: 3e-3, architecture: 'jumprelu' });
     expect(r.heldOut.l0).toBeGreaterThanOrEqual(4);
     expect(r.heldOut.l0).toBeLessThanOrEqual(40);
-    expect(r.heldOut.explainedVariance).toBeGreaterThan(0.5);
+    expect(r.heldOut.explainedVariance).toBeGreaterThan(0.6);
     expect(r.sparsityLoss.at(-1)).toBeGreaterThan(0);
-    expect(r.meanThreshold).toBeGreaterThan(0.1);
+    expect(r.meanThreshold).toBeGreaterThan(0.01);
   });
 
-  test('ReLU + L1: finite loss and decreasing L0 (80 steps)', async ({ page }) => {
-    test.setTimeout(900_000);
-    // λ = 5 (per-token units; the default), warmed up over 20 steps, lr 3e-3: L0 falls from about half of d_sae
-    // as Adam moves b_enc (about lr per step), so 80 steps show the trend at a third of the cost of 300.
-    const r = await train(page, {
-      ...DEMO,
-      steps: 80,
-      lr: 3e-3,
-      warmupSteps: 10,
-      architecture: 'relu',
-      l1Coefficient: 5,
-      sparsityWarmupSteps: 20,
-    });
+  test('ReLU + L1 (λ = 1, the default): finite loss and decreasing L0', async ({ page }) => {
+    test.setTimeout(1_500_000);
+    // λ = 1 (per-token units) warmed up over 100 steps, lr 3e-3. L0 starts near d_sae/2 (ReLU of a tied init)
+    // and falls as the L1 term takes hold; Anthropic's λ = 5 collapses a run this short (src/train/config.ts).
+    const r = await train(page, { ...DEMO, lr: 3e-3, architecture: 'relu', l1Coefficient: 1 });
     expect(r.trainMse.every(Number.isFinite)).toBe(true);
     expect(r.sparsityLoss.every(Number.isFinite)).toBe(true);
     expect(Number.isFinite(r.heldOut.fvu)).toBe(true);
-    const first = mean(r.trainL0.slice(0, 5));
-    const mid = mean(r.trainL0.slice(35, 45));
-    const last = mean(r.trainL0.slice(-5));
+    const n = r.trainL0.length;
+    const first = mean(r.trainL0.slice(0, 10));
+    const mid = mean(r.trainL0.slice(Math.floor(n / 2) - 5, Math.floor(n / 2) + 5));
+    const last = mean(r.trainL0.slice(-10));
     console.log(
-      `[demo relu] train L0: first 5 steps ${first.toFixed(1)}, steps 36-45 ${mid.toFixed(1)}, last 5 ${last.toFixed(1)}`,
+      `[demo relu] train L0: first 10 sampled steps ${first.toFixed(1)}, middle 10 ${mid.toFixed(1)}, last 10 ${last.toFixed(1)}`,
     );
     expect(mid).toBeLessThan(first);
     expect(last).toBeLessThan(mid);
     expect(r.heldOut.l0).toBeLessThan(first);
+    expect(r.heldOut.explainedVariance).toBeGreaterThan(0.5);
   });
 
   test('dead latents: TopK d_sae = 1024, k = 4, bad init scale — fewer dead with AuxK than without', async ({

@@ -140,7 +140,9 @@ test('BatchTopK + AuxK from the picker: live AuxK loss, L0 = k in training, expo
   expect(out.header.threshold).toMatchObject({ dtype: 'F32', shape: [256] });
 });
 
-test('ReLU + L1 from the picker: live sparsity loss and achieved L0, export as standard', async ({ page }) => {
+test('ReLU + L1 from the picker: live sparsity loss and achieved L0, export as standard', async ({
+  page,
+}) => {
   test.setTimeout(900_000);
   await openLab(page);
   await page.getByTestId('cfg-architecture').selectOption('relu');

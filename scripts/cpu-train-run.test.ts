@@ -23,7 +23,15 @@ describe('cpu-train (trainer on the CPU engine in Node)', () => {
   it('runs to the end and reports the held-out metrics and the dead-latent trace', async () => {
     const npy = await writeNpy(2000, 12);
     const lines: string[] = [];
-    const config = { dSae: 48, k: 3, batchSize: 64, steps: 12, warmupSteps: 2, seed: 3, deadWindowTokens: 256 };
+    const config = {
+      dSae: 48,
+      k: 3,
+      batchSize: 64,
+      steps: 12,
+      warmupSteps: 2,
+      seed: 3,
+      deadWindowTokens: 256,
+    };
     const r = await cpuTrain({ npy, config, encoderShrink: 0, traceEvery: 4, log: (l) => lines.push(l) });
     expect(r.steps).toBe(12);
     expect(r.data).toEqual({ file: npy, rows: 2000, d_model: 12 });

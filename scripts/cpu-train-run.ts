@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { CpuSaeEngine } from '../src/reference/sae-engine';
 import type { SaeParams } from '../src/sae/types';
 import { MemoryCheckpointStore } from '../src/train/checkpoint';
-import { DEFAULT_CONFIG, type TrainConfig } from '../src/train/config';
+import { DEFAULT_CONFIG, deadWindowSteps, type TrainConfig } from '../src/train/config';
 import { memorySource } from '../src/train/testing/memory-source';
 import { parseNpyF32 } from '../src/train/testing/npy';
 import { type TrainEvent, Trainer } from '../src/train/trainer';
@@ -53,7 +53,7 @@ export async function cpuTrain(o: CpuTrainOptions) {
     const inner = engine as unknown as { stepsSinceFired: Uint32Array; params: SaeParams };
     const S = engine.shape.dSae;
     const D = engine.shape.dModel;
-    const window = Math.ceil(Math.min(config.deadWindowTokens, config.steps * config.batchSize) / config.batchSize);
+    const window = deadWindowSteps(config);
     const dead = new Set<number>();
     for (let s = 0; s < S; s++) if (inner.stepsSinceFired[s] >= window) dead.add(s);
     let normDead = 0;

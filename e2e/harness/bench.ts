@@ -197,7 +197,7 @@ export const suites: Record<string, Suite> = {
 /**
  * The demo table of every architecture (issue 6): the real trainer on the built-in demo dataset
  * (/demo/stories260K.resid_post.2.f32.npy of the build) at d_sae = 512, batch 512, 300 steps, each architecture
- * with the trainer's defaults (k = 8 for TopK and BatchTopK, lr 1e-3; options.lrs for others); held-out EV, FVU, L0, dead
+ * with the trainer's defaults (k = 8 for TopK and BatchTopK) at lr 3e-3 (options.lrs for others); held-out EV, FVU, L0, dead
  * fraction, mean θ and wall time. Slow (minutes per run on a CPU adapter): run on demand,
  * `npm run bench -- arch-demo`. options.architectures / options.lrs narrow it.
  */
@@ -209,7 +209,7 @@ const archDemoSuite: Suite = async (gpu, _reps, options) => {
     'jumprelu',
     'relu',
   ];
-  const lrs = (options.lrs as number[] | undefined) ?? [1e-3];
+  const lrs = (options.lrs as number[] | undefined) ?? [3e-3];
   const rows = [];
   for (const lr of lrs) {
     for (const architecture of archs) {
