@@ -10,6 +10,7 @@
 import { resolve } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import type { TrainConfig } from '../src/train/config';
+import type { TrainRunResult } from './harness/checks/train-run';
 import { openHarness, runCheck } from './harness-client';
 
 const ACTIVATIONS = resolve(
@@ -22,23 +23,7 @@ const DATA_URL = '/__test-data/stories260K.resid_post.2.f32.npy';
 /** The demo run of the issue: d_sae = 512, batch 512, 300 steps (other fields: the trainer's defaults). */
 const DEMO: Partial<TrainConfig> = { dSae: 512, batchSize: 512, steps: 300, k: 8, lr: 1e-3, seed: 42 };
 
-interface RunResult {
-  architecture: string;
-  steps: number;
-  wallS: number;
-  heldOut: { explainedVariance: number; fvu: number; l0: number; deadFraction: number };
-  sampleTokens: number;
-  deadInWindow: number;
-  deadInSample: number;
-  dSae: number;
-  meanThreshold: number | null;
-  trainL0: number[];
-  trainMse: number[];
-  auxkLoss: number[];
-  sparsityLoss: number[];
-}
-
-async function train(page: Page, config: Partial<TrainConfig>, encoderSpread = 0): Promise<RunResult> {
+async function train(page: Page, config: Partial<TrainConfig>, encoderSpread = 0): Promise<TrainRunResult> {
   const r = await runCheck(page, 'worker', 'train-run', {
     url: DATA_URL,
     config: JSON.stringify(config),

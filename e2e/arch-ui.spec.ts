@@ -6,23 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Download, expect, type Page, test } from '@playwright/test';
-
-interface LabHook {
-  charts: Record<string, { points: number; draws: number; lastStep: number; pointsWhileRunning: number }>;
-  run(): { status: string; step: number | null; totalSteps: number | null; runId: string | null };
-  trainSeries(field: string): number[];
-}
-
-async function openLab(page: Page): Promise<void> {
-  page.on('pageerror', (e) => console.error('[page error]', e.message));
-  page.on('console', (m) => m.type() === 'error' && console.error('[console]', m.text()));
-  await page.goto('/');
-  await expect(page.getByTestId('webgpu-banner')).toHaveCount(0);
-  await expect(page.getByTestId('adapter-name')).not.toHaveText(/looking for a GPU|no WebGPU adapter/);
-  await expect(page.getByTestId('dataset-picker')).toHaveValue('demo-stories260K-resid_post-2', {
-    timeout: 60_000,
-  });
-}
+import { chart, openLab, series, status } from './lab-client';
 
 /** Pick an architecture, open the advanced section, fill the fields; no field may show an error. */
 async function configure(page: Page, architecture: string, fields: Record<string, string>): Promise<void> {
@@ -35,12 +19,6 @@ async function configure(page: Page, architecture: string, fields: Record<string
   }
   await expect(page.locator('[data-testid^="cfg-error-"]')).toHaveCount(0);
 }
-
-const status = (page: Page) => page.getByTestId('status');
-const chart = (page: Page, id: string) =>
-  page.evaluate((i) => (window as unknown as { __saeLab: LabHook }).__saeLab.charts[i], id);
-const series = (page: Page, field: string) =>
-  page.evaluate((f) => (window as unknown as { __saeLab: LabHook }).__saeLab.trainSeries(f), field);
 
 /** Train, requiring points on `charts` while the run is still going, and wait for the summary. */
 async function trainWithLiveCurves(page: Page, steps: number, charts: string[]): Promise<void> {

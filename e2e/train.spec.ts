@@ -5,37 +5,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Download, expect, type Page, test } from '@playwright/test';
-
-/** The part of window.__saeLab (src/ui/test-hook.ts) these tests read. */
-interface LabHook {
-  charts: Record<string, { points: number; draws: number; lastStep: number; pointsWhileRunning: number }>;
-  run(): { status: string; step: number | null; totalSteps: number | null; runId: string | null };
-  loseDevice(): Promise<void>;
-}
-
-/** Open the lab, fail if there is no WebGPU adapter, wait for the demo dataset to be selected. */
-async function openLab(page: Page): Promise<void> {
-  page.on('pageerror', (e) => console.error('[page error]', e.message));
-  page.on('console', (m) => m.type() === 'error' && console.error('[console]', m.text()));
-  await page.goto('/');
-  await expect(page.getByTestId('webgpu-banner')).toHaveCount(0);
-  await expect(page.getByTestId('adapter-name')).not.toHaveText(/looking for a GPU|no WebGPU adapter/);
-  console.log(`[adapter] ${await page.getByTestId('adapter-name').textContent()}`);
-  await expect(page.getByTestId('dataset-picker')).toHaveValue('demo-stories260K-resid_post-2', {
-    timeout: 60_000,
-  });
-  await expect(page.getByTestId('dataset-picker-shape')).toContainText('81,790 tokens × d_model 64');
-}
+import { chart, hook, type LabHook, openLab, status } from './lab-client';
 
 async function configure(page: Page, fields: Record<string, string>): Promise<void> {
   for (const [field, value] of Object.entries(fields)) await page.getByTestId(`cfg-${field}`).fill(value);
   await expect(page.locator('[data-testid^="cfg-error-"]')).toHaveCount(0);
 }
-
-const status = (page: Page) => page.getByTestId('status');
-const hook = (page: Page) => page.evaluate(() => (window as unknown as { __saeLab: LabHook }).__saeLab.run());
-const chart = (page: Page, id: string) =>
-  page.evaluate((i) => (window as unknown as { __saeLab: LabHook }).__saeLab.charts[i], id);
 
 test('trains a TopK SAE on the demo: live curves, L0 = k, held-out EV ≥ 0.75, summary and diagnostics', async ({
   page,

@@ -1,0 +1,42 @@
+/**
+ * Shared helpers of the app's browser tests (e2e/train.spec.ts, e2e/arch-ui.spec.ts): open the built lab, fail
+ * loudly without a WebGPU adapter, and read the test hook (src/ui/test-hook.ts).
+ */
+import { expect, type Page } from '@playwright/test';
+
+/** The part of window.__saeLab (src/ui/test-hook.ts) the tests read. */
+export interface LabHook {
+  charts: Record<string, { points: number; draws: number; lastStep: number; pointsWhileRunning: number }>;
+  run(): { status: string; step: number | null; totalSteps: number | null; runId: string | null };
+  trainSeries(field: string): number[];
+  loseDevice(): Promise<void>;
+}
+
+/** Open the lab, fail if there is no WebGPU adapter, wait for the demo dataset to be selected. */
+export async function openLab(page: Page): Promise<void> {
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  page.on('console', (m) => m.type() === 'error' && console.error('[console]', m.text()));
+  await page.goto('/');
+  await expect(page.getByTestId('webgpu-banner')).toHaveCount(0);
+  await expect(page.getByTestId('adapter-name')).not.toHaveText(/looking for a GPU|no WebGPU adapter/);
+  console.log(`[adapter] ${await page.getByTestId('adapter-name').textContent()}`);
+  await expect(page.getByTestId('dataset-picker')).toHaveValue('demo-stories260K-resid_post-2', {
+    timeout: 60_000,
+  });
+  await expect(page.getByTestId('dataset-picker-shape')).toContainText('81,790 tokens × d_model 64');
+}
+
+/** The status line (data-status, data-step). */
+export const status = (page: Page) => page.getByTestId('status');
+
+/** The run as the hook reports it. */
+export const hook = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __saeLab: LabHook }).__saeLab.run());
+
+/** One live chart's counters (points, draws, last step, points drawn while the run was going). */
+export const chart = (page: Page, id: string) =>
+  page.evaluate((i) => (window as unknown as { __saeLab: LabHook }).__saeLab.charts[i], id);
+
+/** One field of the training history, every sampled step. */
+export const series = (page: Page, field: string) =>
+  page.evaluate((f) => (window as unknown as { __saeLab: LabHook }).__saeLab.trainSeries(f), field);
