@@ -11,7 +11,9 @@
  *   cosine similarity   = (1/N) Σ_t ⟨x_t, x̂_t⟩ / (‖x_t‖ ‖x̂_t‖)
  *   relative error norm = (1/N) Σ_t ‖x_t − x̂_t‖ / ‖x_t‖
  *   L0                  = (1/N) Σ_t #{i : z_{t,i} ≠ 0}
- *   dead fraction       = #{latents not fired within the dead window} / d_sae
+ *   dead fraction       = #{latents not fired within the dead window} / d_sae   (training steps)
+ *   held-out dead fraction = #{latents fired on none of the evaluated tokens} / d_sae   (EvalMetrics.deadFraction;
+ *                         the run summary labels it "dead latents (no fires in N held-out tokens)")
  */
 import type { EvalStats, StepStats } from './types';
 
