@@ -71,15 +71,26 @@ export function adamCpu(
   needLength('adamCpu', 'm', m, n);
   needLength('adamCpu', 'v', v, n);
   needLength('adamCpu', 'g', g, n);
+  for (let i = 0; i < n; i++) p[i] = Math.fround(p[i] - adamStepAt(m, v, g, i, c));
+}
+
+/**
+ * The Adam update of element i shared by {@link adamCpu} and the log-θ twin (src/reference/threshold.ts): updates
+ * m[i] and v[i] in place and returns the f32 step Δ = lr·(m/bc1)/(√(v/bc2) + ε), each operation rounded to float32
+ * in the order of shaders/adam.wgsl. @param g the gradient f32 [n]
+ */
+export function adamStepAt(
+  m: Float32Array,
+  v: Float32Array,
+  g: Float32Array,
+  i: number,
+  c: AdamCoefficients,
+): number {
   const f = Math.fround;
-  for (let i = 0; i < n; i++) {
-    const gi = g[i];
-    const mi = f(f(c.beta1 * m[i]) + f(c.oneMinusBeta1 * gi));
-    const vi = f(f(c.beta2 * v[i]) + f(c.oneMinusBeta2 * f(gi * gi)));
-    m[i] = mi;
-    v[i] = vi;
-    const mHat = f(mi / c.bc1);
-    const vHat = f(vi / c.bc2);
-    p[i] = f(p[i] - f(c.lr * f(mHat / f(f(Math.sqrt(vHat)) + c.eps))));
-  }
+  const gi = g[i];
+  const mi = f(f(c.beta1 * m[i]) + f(c.oneMinusBeta1 * gi));
+  const vi = f(f(c.beta2 * v[i]) + f(c.oneMinusBeta2 * f(gi * gi)));
+  m[i] = mi;
+  v[i] = vi;
+  return f(c.lr * f(f(mi / c.bc1) / f(f(Math.sqrt(f(vi / c.bc2))) + c.eps)));
 }

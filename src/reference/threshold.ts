@@ -1,5 +1,5 @@
 /**
- * CPU twin of shaders/threshold-adam.wgsl: Adam on log θ for the JumpReLU threshold, with θ (not log θ) stored.
+ * CPU twin of shaders/adam.wgsl with LOG_PARAM = 1: Adam on log θ for the JumpReLU threshold, with θ (not log θ) stored.
  * JumpReLU trains log θ (Rajamanoharan et al. 2024; Gemma Scope §3.2, seed 004_5e13fcf757174fc0.txt); the Adam
  * step log θ ← log θ − Δ is applied as θ ← θ·exp(−Δ), so θ stays positive and a saved state holds θ exactly.
  *
@@ -7,7 +7,7 @@
  * with g = ∂L/∂log θ (from the activation backward) and lr_θ = lr·thresholdLrScale (in the coefficients).
  * float32 as the GPU (exp differs by an ulp or two between the two).
  */
-import type { AdamCoefficients } from './adam';
+import { type AdamCoefficients, adamStepAt } from './adam';
 import { needLength } from './encoder';
 
 /**
@@ -25,14 +25,6 @@ export function thresholdAdamCpu(
   needLength('thresholdAdamCpu', 'm', m, n);
   needLength('thresholdAdamCpu', 'v', v, n);
   needLength('thresholdAdamCpu', 'g', g, n);
-  const f = Math.fround;
-  for (let i = 0; i < n; i++) {
-    const gi = g[i];
-    const mi = f(f(c.beta1 * m[i]) + f(c.oneMinusBeta1 * gi));
-    const vi = f(f(c.beta2 * v[i]) + f(c.oneMinusBeta2 * f(gi * gi)));
-    m[i] = mi;
-    v[i] = vi;
-    const step = f(c.lr * f(f(mi / c.bc1) / f(f(Math.sqrt(f(vi / c.bc2))) + c.eps)));
-    theta[i] = f(theta[i] * f(Math.exp(-step)));
-  }
+  for (let i = 0; i < n; i++)
+    theta[i] = Math.fround(theta[i] * Math.fround(Math.exp(-adamStepAt(m, v, g, i, c))));
 }
