@@ -10,7 +10,7 @@
  *     matmul x̂ = z·W_dec + b_dec → dense_rows (row sums, g, xc) → matmul ∂z = g·W_decᵀ →
  *     matmul ∂W_dec = zᵀg → activation_backward (∂pre, ∂b_enc, L1 term, STE for log θ) → matmul ∂W_enc = xcᵀ∂pre
  *     → bdec_grad
- *   then, for every architecture: [AuxK (TopK, BatchTopK)] → decoder_project → adam ×4 → [threshold_adam
+ *   then, for every architecture: [AuxK (TopK, BatchTopK)] → decoder_project → adam ×4 → [adam on log θ
  *   (JumpReLU)] → decoder_normalize → stats → [arch_stats]
  *
  * The batch is uploaded with queue.writeBuffer; the 8-word step sums are read back only when asked.

@@ -28,38 +28,51 @@ export interface AdamKernel {
 }
 
 /** The 12-word uniform of adam.wgsl. */
-function adamWords(c: AdamCoefficients, n: number): Uint32Array {
+function adamWords(c: AdamCoefficients, n: number, gradOffset: number): Uint32Array {
   return new Uint32Array([
     ...[c.lr, c.beta1, c.oneMinusBeta1, c.beta2, c.oneMinusBeta2, c.eps, c.bc1, c.bc2].map(f32Bits),
     n,
-    0,
+    gradOffset,
     0,
     0,
   ]);
 }
 
+/** How {@link createAdam} reads the gradient and applies the step (the defaults: plain Adam). */
+export interface AdamMode {
+  /**
+   * Train log p with p stored: p ← p·exp(−Δ) instead of p ← p − Δ (the JumpReLU threshold,
+   * src/gpu/kernels/threshold.ts). Default false.
+   */
+  logParam?: boolean;
+  /** The gradient of element i is grad[gradOffset + i]; the grad buffer needs gradOffset + n floats. Default 0. */
+  gradOffset?: number;
+}
+
 /** @throws GpuError when n is not a positive integer or the tensor exceeds maxStorageBufferBindingSize. */
-export function createAdam(gpu: Gpu, n: number, label = 'adam'): AdamKernel {
+export function createAdam(gpu: Gpu, n: number, label = 'adam', mode: AdamMode = {}): AdamKernel {
   positiveInt(label, 'n', n);
   fitsBinding(gpu, label, 'tensor', n);
+  const gradOffset = mode.gradOffset ?? 0;
   const wg = wgSize(gpu, 256);
   const pipe = gpu.pipeline(
     adamShader,
     'adam',
     ['uniform', 'storage', 'storage', 'storage', 'read-only-storage'],
-    {
-      WG: wg,
-    },
+    { WG: wg, LOG_PARAM: mode.logParam ? 1 : 0 },
   );
   const params = gpu.uniform(`${label}:params`, new Uint32Array(12));
   const grid = grid1d(gpu, label, Math.ceil(n / wg));
   return {
     n,
     setCoefficients(c) {
-      gpu.write(params, adamWords(c, n));
+      gpu.write(params, adamWords(c, n, gradOffset));
     },
     encode(pass, b) {
-      for (const [what, buf] of Object.entries(b)) needBuffer(label, what, buf, n);
+      needBuffer(label, 'param', b.param, n);
+      needBuffer(label, 'm', b.m, n);
+      needBuffer(label, 'v', b.v, n);
+      needBuffer(label, 'grad', b.grad, gradOffset + n);
       gpu.dispatch(pass, pipe, [params, b.param, b.m, b.v, b.grad], grid);
     },
     destroy() {

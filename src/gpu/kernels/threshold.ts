@@ -1,15 +1,12 @@
 /**
- * Host wrapper for shaders/threshold-adam.wgsl: Adam on log θ for the JumpReLU threshold, θ stored
- * (θ ← θ·exp(−Δ)). The gradient is plane 3 of the activation backward's col buffer. CPU twin:
- * src/reference/threshold.ts (thresholdAdamCpu).
+ * Adam on log θ for the JumpReLU threshold, θ stored (θ ← θ·exp(−Δ)): shaders/adam.wgsl with LOG_PARAM = 1, its
+ * gradient plane 3 of the activation backward's col buffer. CPU twin: src/reference/threshold.ts (thresholdAdamCpu).
  */
-import thresholdAdamWgsl from '../../../shaders/threshold-adam.wgsl?raw';
 import type { AdamCoefficients } from '../../reference/adam';
-import type { Gpu, ShaderSource } from '../device';
+import type { Gpu } from '../device';
 import { COL_PLANES } from './activation';
-import { f32Bits, grid1d, needBuffer, oneShot, positiveInt, wgSize } from './common';
-
-export const thresholdAdamShader: ShaderSource = { name: 'threshold-adam', code: thresholdAdamWgsl };
+import { createAdam } from './adam';
+import { needBuffer, oneShot } from './common';
 
 /** Buffers of one log-θ Adam step, each f32 [S] except col u32 [4·S]. */
 export interface ThresholdAdamBuffers {
@@ -27,33 +24,19 @@ export interface ThresholdAdamKernel {
   destroy(): void;
 }
 
-/** @throws GpuError when d_sae is not a positive integer. */
+/**
+ * shaders/adam.wgsl in its log-parameter mode, reading the gradient from plane 3 of col.
+ * @throws GpuError when d_sae is not a positive integer.
+ */
 export function createThresholdAdam(gpu: Gpu, dSae: number, label = 'threshold-adam'): ThresholdAdamKernel {
-  positiveInt(label, 'd_sae', dSae);
-  const wg = wgSize(gpu, 256);
-  const pipe = gpu.pipeline(
-    thresholdAdamShader,
-    'threshold_adam',
-    ['uniform', 'storage', 'storage', 'storage', 'read-only-storage'],
-    { WG: wg },
-  );
-  const params = gpu.uniform(`${label}:params`, new Uint32Array(12));
-  const grid = grid1d(gpu, label, Math.ceil(dSae / wg));
+  const adam = createAdam(gpu, dSae, label, { logParam: true, gradOffset: 3 * dSae });
   return {
-    setCoefficients(c) {
-      const f = [c.lr, c.beta1, c.oneMinusBeta1, c.beta2, c.oneMinusBeta2, c.eps, c.bc1, c.bc2].map(f32Bits);
-      gpu.write(params, new Uint32Array([...f, dSae, 0, 0, 0]));
-    },
+    setCoefficients: (c) => adam.setCoefficients(c),
     encode(pass, b) {
-      needBuffer(label, 'θ', b.theta, dSae);
-      needBuffer(label, 'm', b.m, dSae);
-      needBuffer(label, 'v', b.v, dSae);
       needBuffer(label, 'col', b.col, COL_PLANES * dSae);
-      gpu.dispatch(pass, pipe, [params, b.theta, b.m, b.v, b.col], grid);
+      adam.encode(pass, { param: b.theta, m: b.m, v: b.v, grad: b.col });
     },
-    destroy() {
-      params.destroy();
-    },
+    destroy: () => adam.destroy(),
   };
 }
 
