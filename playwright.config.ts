@@ -4,9 +4,18 @@ import { chromiumArgs, chromiumPath } from './scripts/chromium.mjs';
 /** Port of the `vite preview` server the browser tests run against (the production build). */
 const PORT = Number(process.env.E2E_PORT ?? 4317);
 
+/**
+ * Long browser runs (tests tagged `@long`: 300-step trainings on the demo) are slow on a CPU WebGPU adapter and
+ * are not part of `npm test`; their criteria run on the CPU engine in Node (scripts/demo-*.test.ts).
+ * `npm run test:long` (E2E_LONG=1) runs only them.
+ */
+const LONG = /@long/;
+const long = Boolean(process.env.E2E_LONG);
+
 export default defineConfig({
   testDir: 'e2e',
   testMatch: '**/*.spec.ts',
+  ...(long ? { grep: LONG } : { grepInvert: LONG }),
   fullyParallel: false,
   workers: 1,
   retries: 0,

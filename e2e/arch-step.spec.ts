@@ -98,4 +98,42 @@ test.describe('GpuSaeEngine steps of every architecture equal CpuSaeEngine steps
       await expectCheck(page, 'sae-state', { ...SMALL, architecture, seed: 27 });
     }
   });
+
+  // 50 steps of every architecture, GPU next to CPU on tiny shapes: the trajectories must stay together, so the
+  // 300-step quality runs on the CPU engine in Node (scripts/demo-*.test.ts) stand for the GPU engine.
+  const TRACK: CheckParams = {
+    rows: 64,
+    dModel: 29,
+    dSae: 203,
+    k: 6,
+    steps: 50,
+    lr: 3e-3,
+    beta1: 0.9,
+    window: 20,
+  };
+  const TRACKED: [string, CheckParams][] = [
+    ['TopK + AuxK', { architecture: 'topk', auxk: true, kAux: 8, auxWindow: 5, seed: 31 }],
+    ['BatchTopK', { architecture: 'batchtopk', seed: 32 }],
+    [
+      'JumpReLU',
+      {
+        architecture: 'jumprelu',
+        lambda: 0.3,
+        bandwidth: 0.05,
+        thresholdInit: 0.1,
+        thresholdLrScale: 10,
+        seed: 33,
+      },
+    ],
+    ['ReLU + L1', { architecture: 'relu', lambda: 1, seed: 34 }],
+  ];
+  for (const [name, params] of TRACKED) {
+    test(`${name}: 50 GPU steps track 50 CPU steps (curves, final parameters, held-out evaluation)`, async ({
+      page,
+    }) => {
+      const r = await runCheck(page, 'worker', 'sae-track', { ...TRACK, ...params });
+      console.log(r.reports.map((x) => x.summary).join('\n'));
+      for (const rep of r.reports) expect(rep.ok, rep.summary).toBe(true);
+    });
+  }
 });

@@ -6,6 +6,10 @@
  * Criteria (issue 6): BatchTopK k = 8 reaches a held-out explained variance ≥ TopK's − 0.02 and a held-out L0
  * within ±25% of k; JumpReLU reaches an L0 in [4, 40] with the documented λ; ReLU + L1 trains with a finite loss
  * and a decreasing L0; a TopK run with a bad encoder init scale ends with fewer dead latents with AuxK than without.
+ *
+ * These runs take about 25 minutes on a CPU WebGPU adapter, so they are tagged `@long` and run only with
+ * `npm run test:long`; `npm test` checks the same criteria on the CPU engine in Node (scripts/demo-*.test.ts),
+ * which e2e/arch-step.spec.ts ties to the GPU engine (50 steps of every architecture, GPU = CPU).
  */
 import { resolve } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
@@ -13,11 +17,7 @@ import type { TrainConfig } from '../src/train/config';
 import type { TrainRunResult } from './harness/checks/train-run';
 import { openHarness, runCheck } from './harness-client';
 
-const ACTIVATIONS = resolve(
-  import.meta.dirname,
-  '..',
-  '../shared/data/stories260K/activations/stories260K.resid_post.2.f32.npy',
-);
+const ACTIVATIONS = resolve(import.meta.dirname, '../public/demo/stories260K.resid_post.2.f32.npy');
 const DATA_URL = '/__test-data/stories260K.resid_post.2.f32.npy';
 
 /** The demo run of the issue: d_sae = 512, batch 512, 300 steps (other fields: the trainer's defaults). */
@@ -43,7 +43,7 @@ async function train(page: Page, config: Partial<TrainConfig>, encoderSpread = 0
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-test.describe('architectures on the demo dataset (real activations)', () => {
+test.describe('architectures on the demo dataset (real activations) @long', () => {
   test.beforeEach(async ({ page }) => {
     await page.route(`**${DATA_URL}`, (route) =>
       route.fulfill({ path: ACTIVATIONS, contentType: 'application/octet-stream' }),

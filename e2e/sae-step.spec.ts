@@ -8,11 +8,8 @@ import type { CheckParams } from './harness/checks/types';
 import { openHarness, runCheck } from './harness-client';
 
 /** Real activations (numpy float32 [81790, 64]); CI clones the repo with shared/ beside it. */
-const ACTIVATIONS = resolve(
-  import.meta.dirname,
-  '..',
-  '../shared/data/stories260K/activations/stories260K.resid_post.2.f32.npy',
-);
+/** The demo's real activations (public/demo/README.md), in the repository so that a fresh clone has them. */
+const ACTIVATIONS = resolve(import.meta.dirname, '../public/demo/stories260K.resid_post.2.f32.npy');
 const DATA_URL = '/__test-data/stories260K.resid_post.2.f32.npy';
 
 const SHAPES: CheckParams[] = [

@@ -12,12 +12,26 @@ async function configure(page: Page, fields: Record<string, string>): Promise<vo
   await expect(page.locator('[data-testid^="cfg-error-"]')).toHaveCount(0);
 }
 
-test('trains a TopK SAE on the demo: live curves, L0 = k, held-out EV ≥ 0.75, summary and diagnostics', async ({
-  page,
-}) => {
-  test.setTimeout(900_000);
+/** A TopK run from the form: dSae, k, batch size, steps, lr (strings as typed), and the held-out EV it must reach. */
+interface DemoRun {
+  dSae: string;
+  batchSize: string;
+  steps: number;
+  lr: string;
+  minEv: number;
+}
+
+/** Train a TopK SAE (k = 8) on the demo from the form: live curves, L0 = k, held-out EV, summary and diagnostics. */
+async function trainDemo(page: Page, run: DemoRun): Promise<void> {
   await openLab(page);
-  await configure(page, { dSae: '512', k: '8', batchSize: '512', steps: '300', lr: '0.001' });
+  const { steps } = run;
+  await configure(page, {
+    dSae: run.dSae,
+    k: '8',
+    batchSize: run.batchSize,
+    steps: String(steps),
+    lr: run.lr,
+  });
   const t0 = Date.now();
   await page.getByTestId('train').click();
   await expect(status(page)).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
@@ -28,28 +42,28 @@ test('trains a TopK SAE on the demo: live curves, L0 = k, held-out EV ≥ 0.75, 
     .toBeGreaterThanOrEqual(3);
   const mid = await hook(page);
   expect(mid.status).toBe('running');
-  expect(mid.step).toBeLessThan(300);
+  expect(mid.step).toBeLessThan(steps);
   for (const id of ['ev', 'l0', 'dead', 'usage'])
     expect((await chart(page, id))?.pointsWhileRunning).toBeGreaterThan(0);
 
   await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 840_000 });
   const wallS = (Date.now() - t0) / 1000;
-  await expect(status(page)).toHaveAttribute('data-step', '300');
+  await expect(status(page)).toHaveAttribute('data-step', String(steps));
 
   const summary = page.getByTestId('summary-table');
   await expect(summary).toBeVisible();
   const value = async (row: string, col: 'train' | 'heldout') =>
     Number(await page.getByTestId(`summary-${row}`).getAttribute(`data-${col}-value`));
-  expect(await value('steps', 'train')).toBe(300);
+  expect(await value('steps', 'train')).toBe(steps);
   expect(await value('l0', 'train')).toBe(8);
   expect(await value('l0', 'heldout')).toBe(8);
   const ev = await value('ev', 'heldout');
-  expect(ev).toBeGreaterThanOrEqual(0.75);
+  expect(ev).toBeGreaterThanOrEqual(run.minEv);
   expect(ev).toBeLessThan(1);
   const tps = await value('tps', 'train');
   console.log(
-    `[demo run] 300 steps of 512 tokens in ${wallS.toFixed(1)} s (page), ${tps.toFixed(0)} tokens/s, ` +
-      `${((512 / tps) * 1000).toFixed(1)} ms/step; held-out EV ${ev.toFixed(4)}, ` +
+    `[demo run] ${steps} steps of ${run.batchSize} tokens in ${wallS.toFixed(1)} s (page), ${tps.toFixed(0)} tokens/s, ` +
+      `${((Number(run.batchSize) / tps) * 1000).toFixed(1)} ms/step; held-out EV ${ev.toFixed(4)}, ` +
       `FVU ${(await value('fvu', 'heldout')).toFixed(4)}, dead in sample ${await value('dead-sample', 'heldout')}`,
   );
 
@@ -58,8 +72,22 @@ test('trains a TopK SAE on the demo: live curves, L0 = k, held-out EV ≥ 0.75, 
     await expect(page.getByTestId(id).locator('canvas')).toHaveCount(1);
   }
   // The charts drew the whole run.
-  expect((await chart(page, 'loss'))?.lastStep).toBe(300);
+  expect((await chart(page, 'loss'))?.lastStep).toBe(steps);
   await expect(page.getByTestId('export')).toBeEnabled();
+}
+
+test('trains a TopK SAE on the demo (short run): live curves, L0 = k, held-out EV, summary and diagnostics', async ({
+  page,
+}) => {
+  test.setTimeout(600_000);
+  // 60 steps at lr 3e-3 reach a held-out EV near 0.6; the 300-step demo criterion (EV ≥ 0.75) is checked on the
+  // CPU engine in Node (scripts/demo-table.test.ts) and in the browser by the @long test below.
+  await trainDemo(page, { dSae: '256', batchSize: '256', steps: 60, lr: '0.003', minEv: 0.4 });
+});
+
+test('trains a TopK SAE on the demo (300 steps): held-out EV ≥ 0.75 @long', async ({ page }) => {
+  test.setTimeout(900_000);
+  await trainDemo(page, { dSae: '512', batchSize: '512', steps: 300, lr: '0.001', minEv: 0.75 });
 });
 
 test('pause, reload, resume: the step counter continues from the checkpoint and the run finishes', async ({

@@ -5,6 +5,7 @@
  * measurements in src/sae/README.md. Started by scripts/cpu-train.mjs (`npm run cpu-train -- --help`).
  */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { CpuSaeEngine } from '../src/reference/sae-engine';
 import type { SaeParams } from '../src/sae/types';
 import { MemoryCheckpointStore } from '../src/train/checkpoint';
@@ -13,6 +14,9 @@ import { memorySource } from '../src/train/testing/memory-source';
 import { parseNpyF32 } from '../src/train/testing/npy';
 import { type TrainEvent, Trainer } from '../src/train/trainer';
 import { Rng } from '../src/util/rng';
+
+/** The built-in demo dataset: stories260K resid_post.2 activations, [81,790, 64] '<f4' (public/demo/README.md). */
+export const DEMO_NPY = resolve(import.meta.dirname, '../public/demo/stories260K.resid_post.2.f32.npy');
 
 /** Options of {@link cpuTrain}. */
 export interface CpuTrainOptions {
@@ -100,6 +104,7 @@ export async function cpuTrain(o: CpuTrainOptions) {
     const error = events.find((e) => e.type === 'error');
     throw new Error(`${o.npy}: the run failed: ${error?.type === 'error' ? error.message : 'no summary'}`);
   }
+  const points = events.flatMap((e) => (e.type === 'metrics' ? [e.point] : []));
   return {
     data: { file: o.npy, rows, d_model: dModel },
     config: o.config,
@@ -110,5 +115,12 @@ export async function cpuTrain(o: CpuTrainOptions) {
     held_out_tokens: summary.sampleTokens,
     dead_in_window: summary.deadInWindow,
     mean_threshold: summary.meanThreshold,
+    /** Per sampled step (every step here): training L0, MSE, AuxK loss and sparsity loss (TrainPoint fields). */
+    series: {
+      l0: points.map((q) => q.l0),
+      mse: points.map((q) => q.mse),
+      auxkLoss: points.map((q) => q.auxkLoss),
+      sparsityLoss: points.map((q) => q.sparsityLoss),
+    },
   };
 }

@@ -67,7 +67,8 @@ try {
     traceEvery: trace,
     log: (line) => console.error(line),
   });
-  console.log(JSON.stringify(result, null, 2));
+  const { series: _series, ...printed } = result; // the per-step series are for tests, not the printout
+  console.log(JSON.stringify(printed, null, 2));
 } catch (e) {
   console.error(`cpu-train: ${e.message}`);
   process.exit(1);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Rng } from '../util/rng';
 import { matmulCpu } from './matmul';
 
 describe('matmulCpu', () => {
@@ -17,5 +18,44 @@ describe('matmulCpu', () => {
   });
   it('rejects short inputs', () => {
     expect(() => matmulCpu(a, b, null, { M: 3, N: 2, K: 3 })).toThrow(RangeError);
+  });
+  it('equals the naive m, n, k loop bit for bit (every transpose, odd shapes)', () => {
+    const rng = new Rng(5);
+    const f = Math.fround;
+    for (const [M, N, K] of [
+      [7, 13, 29],
+      [33, 5, 17],
+    ]) {
+      for (const [zeroA, zeroB, nanAt] of [
+        [0, 0, -1],
+        [0.8, 0, -1],
+        [0, 0.9, -1],
+        [0.7, 0.9, 3],
+        [0.9, 0.2, 5],
+      ]) {
+        // Sparse operands (zeros skipped by matmulCpu) and a NaN that must still propagate.
+        const a = Float32Array.from({ length: M * K }, () => (rng.uniform() < zeroA ? 0 : rng.normal()));
+        const b = Float32Array.from({ length: K * N }, () => (rng.uniform() < zeroB ? 0 : rng.normal()));
+        if (nanAt >= 0) (zeroA > zeroB ? b : a)[nanAt] = Number.NaN;
+        const bias = Float32Array.from({ length: N }, () => rng.normal());
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            const naive = new Float32Array(M * N);
+            for (let m = 0; m < M; m++) {
+              for (let n = 0; n < N; n++) {
+                let acc = 0;
+                for (let k = 0; k < K; k++) {
+                  const av = transA ? a[k * M + m] : a[m * K + k];
+                  const bv = transB ? b[n * K + k] : b[k * N + n];
+                  acc = f(acc + f(av * bv));
+                }
+                naive[m * N + n] = f(acc + bias[n]);
+              }
+            }
+            expect(matmulCpu(a, b, bias, { M, N, K, transA, transB })).toEqual(naive);
+          }
+        }
+      }
+    }
   });
 });

@@ -10,7 +10,7 @@ import {
   topkCheck,
 } from './kernels';
 import { matmulCheck } from './matmul';
-import { saeEvalCheck, saeStateCheck, saeStepCheck, saeTrainCheck } from './sae-step';
+import { saeEvalCheck, saeStateCheck, saeStepCheck, saeTrackCheck, saeTrainCheck } from './sae-step';
 import { trainRunCheck } from './train-run';
 import type { Check } from './types';
 
@@ -27,6 +27,7 @@ export const checks: Record<string, Check> = {
   'sae-eval': saeEvalCheck,
   'sae-state': saeStateCheck,
   'sae-train': saeTrainCheck,
+  'sae-track': saeTrackCheck,
   batchtopk: batchtopkCheck,
   jumprelu: jumpreluCheck,
   'relu-l1': reluL1Check,

@@ -336,3 +336,81 @@ export const saeTrainCheck: Check = async (gpu, p) => {
   }
   return reports;
 };
+
+/**
+ * sae-track: `steps` (default 50) training steps of GpuSaeEngine and CpuSaeEngine side by side, any architecture
+ * (λ = params.lambda for JumpReLU and ReLU), from the same seeded init on the same seeded batches, then both
+ * evaluate the same held-out rows. This is what lets the 300-step quality runs on the CPU engine in Node
+ * (scripts/demo-*.test.ts) stand for the GPU: the two engines must follow the same trajectory, not only agree on
+ * one step. Tolerances (they absorb f32 rounding compounding over the steps, and an occasional near-tie picked the
+ * other way): every step's MSE within rtol params.curveRtol (default 1e-3); every step's L0 (mean latents per
+ * token) within params.l0Atol (default 0.05); AuxK and sparsity losses within 1e-6 + rtol 1e-2; final parameters
+ * within 1e-3·max|p| + rtol 1e-2; held-out sse, sst within rtol 1e-3 and L0 within 0.05.
+ */
+export const saeTrackCheck: Check = async (gpu, p) => {
+  const shape = shapeOf(p);
+  const hyper = hyperOf(p);
+  const steps = num(p, 'steps', 50);
+  const seed = num(p, 'seed', 1);
+  const rng = new Rng(seed);
+  const batches = Array.from({ length: steps }, () => activations(rng, shape.batchSize, shape.dModel));
+  const heldOut = activations(rng, 2 * shape.batchSize + 3, shape.dModel);
+  const init = initSaeParams(shape, seed, batches[0]);
+  const cpu = new CpuSaeEngine(shape, init);
+  const eng = await GpuSaeEngine.create(gpu, shape, init);
+  const t = `${tag('sae track', shape)} ${steps} steps`;
+  const perStep = { gMse: [] as number[], cMse: [] as number[], gL0: [] as number[], cL0: [] as number[] };
+  const gLoss: number[] = [];
+  const cLoss: number[] = [];
+  try {
+    for (let i = 0; i < steps; i++) {
+      const g = await eng.step(batches[i], hyper);
+      const c = await cpu.step(batches[i], hyper);
+      if (!g) throw new Error('sae-track: the GPU step returned no stats');
+      perStep.gMse.push(mse(g.sse, g.nTokens, shape.dModel));
+      perStep.cMse.push(mse(c.sse, c.nTokens, shape.dModel));
+      perStep.gL0.push(g.l0Sum / g.nTokens);
+      perStep.cL0.push(c.l0Sum / c.nTokens);
+      gLoss.push(g.auxkLoss, g.sparsityLoss);
+      cLoss.push(c.auxkLoss, c.sparsityLoss);
+    }
+    const reports: CompareReport[] = [
+      compareArrays(`${t}: MSE of every step`, perStep.gMse, perStep.cMse, {
+        atol: 0,
+        rtol: num(p, 'curveRtol', 1e-3),
+      }),
+      compareArrays(`${t}: L0 of every step`, perStep.gL0, perStep.cL0, {
+        atol: num(p, 'l0Atol', 0.05),
+        rtol: 0,
+      }),
+      compareArrays(`${t}: AuxK and sparsity losses of every step`, gLoss, cLoss, { atol: 1e-6, rtol: 1e-2 }),
+    ];
+    const got = await eng.getState();
+    const want = await cpu.getState();
+    for (const key of keysOf(want.params)) {
+      const w = tensor(want.params, key);
+      reports.push(compareArrays(`${t}: final ${key}`, tensor(got.params, key), w, scaledTol(w, 1e-3, 1e-2)));
+    }
+    const ge = await eng.evaluate(heldOut, 2 * shape.batchSize + 3);
+    const ce = await cpu.evaluate(heldOut, 2 * shape.batchSize + 3);
+    reports.push(
+      compareArrays(`${t}: held-out sse, sst`, [ge.sse, ge.sst], [ce.sse, ce.sst], { atol: 0, rtol: 1e-3 }),
+      compareArrays(`${t}: held-out L0`, [ge.l0Sum / ge.nTokens], [ce.l0Sum / ce.nTokens], {
+        atol: 0.05,
+        rtol: 0,
+      }),
+    );
+    const first = perStep.gMse.slice(0, 5).reduce((a, b) => a + b, 0) / 5;
+    const last = perStep.gMse.slice(-5).reduce((a, b) => a + b, 0) / 5;
+    reports.push(
+      conditionReport(
+        `${t}: the run trains`,
+        last < first,
+        `MSE first-5 mean ${first.toPrecision(4)} → last-5 ${last.toPrecision(4)}`,
+      ),
+    );
+    return reports;
+  } finally {
+    eng.destroy();
+  }
+};
