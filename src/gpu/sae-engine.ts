@@ -21,12 +21,16 @@
  * Determinism: no float atomics anywhere; every reduction has a fixed order, so the same seed and data give
  * the same curve on the same adapter.
  */
-import { adamCoefficients } from '../reference/adam';
-import { lossGradScale } from '../reference/backward';
-import { batchTopkCap, MAX_COMPACT_K } from '../reference/batchtopk';
-import { ROW_STATS } from '../reference/decode';
-import { sumSquaredDeviation } from '../reference/stats';
+
 import { resolveArch } from '../sae/arch';
+import {
+  adamCoefficients,
+  batchTopkCap,
+  lossGradScale,
+  MAX_COMPACT_K,
+  sumSquaredDeviation,
+} from '../sae/formulas';
+import { ROW_STATS } from '../sae/kernel-types';
 import type {
   EvalStats,
   SaeArch,

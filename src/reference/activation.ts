@@ -22,12 +22,10 @@
  * Outputs per latent (the SoA "col" buffer of the GPU): fire count, Σ_r z, ‖W_dec,s‖ (relu; else 0), ∂L/∂log θ
  * (jumprelu; else 0). float32 in the GPU's order.
  */
+import type { ActivationBackwardResult, BackwardMode, ForwardMode } from '../sae/kernel-types';
 import { needLength } from './encoder';
 
-/** Forward activation modes. */
-export type ForwardMode = 'relu' | 'threshold';
-/** Backward modes. */
-export type BackwardMode = 'masked' | 'relu' | 'jumprelu';
+export type { ActivationBackwardResult, BackwardMode, ForwardMode } from '../sae/kernel-types';
 
 /**
  * Dense activation.
@@ -57,22 +55,6 @@ export function activationForwardCpu(
     }
   }
   return z;
-}
-
-/** Per-latent outputs of {@link activationBackwardCpu}. */
-export interface ActivationBackwardResult {
-  /** ∂pre f32 [R, S]. */
-  gPre: Float32Array;
-  /** ∂b_enc f32 [S]. */
-  gBenc: Float32Array;
-  /** Tokens each latent fired on, u32 [S]. */
-  fireCounts: Uint32Array;
-  /** Σ_r z[r, s] f32 [S]. */
-  zSum: Float32Array;
-  /** ‖W_dec,s‖ f32 [S] (relu mode; 0 otherwise). */
-  decNorm: Float32Array;
-  /** ∂L/∂log θ f32 [S] (jumprelu mode; 0 otherwise). */
-  gLogThreshold: Float32Array;
 }
 
 /** Inputs of {@link activationBackwardCpu}. */

@@ -9,52 +9,12 @@
  *
  * Every operation is rounded to float32 as the GPU does; the coefficients come from {@link adamCoefficients}.
  */
-import type { StepHyper } from '../sae/types';
+
+import type { AdamCoefficients } from '../sae/kernel-types';
 import { needLength } from './encoder';
 
-/** The float32 scalars of one Adam step (the GPU receives exactly these in a uniform buffer). */
-export interface AdamCoefficients {
-  lr: number;
-  beta1: number;
-  /** 1 − β1. */
-  oneMinusBeta1: number;
-  beta2: number;
-  /** 1 − β2. */
-  oneMinusBeta2: number;
-  eps: number;
-  /** 1 − β1ᵗ (1 when β1 = 0). */
-  bc1: number;
-  /** 1 − β2ᵗ. */
-  bc2: number;
-}
-
-/**
- * Adam scalars for step number t (1-based), computed in float64 and rounded to float32.
- * @throws RangeError when t < 1, lr < 0, or a β is outside [0, 1).
- */
-export function adamCoefficients(
-  hyper: Pick<StepHyper, 'lr' | 'beta1' | 'beta2' | 'eps'>,
-  t: number,
-): AdamCoefficients {
-  const { lr, beta1, beta2, eps } = hyper;
-  if (!Number.isInteger(t) || t < 1)
-    throw new RangeError(`adam: step number t must be an integer ≥ 1, got ${t}`);
-  if (!(lr >= 0)) throw new RangeError(`adam: lr must be ≥ 0, got ${lr}`);
-  if (!(beta1 >= 0 && beta1 < 1)) throw new RangeError(`adam: beta1 must be in [0, 1), got ${beta1}`);
-  if (!(beta2 >= 0 && beta2 < 1)) throw new RangeError(`adam: beta2 must be in [0, 1), got ${beta2}`);
-  if (!(eps > 0)) throw new RangeError(`adam: eps must be > 0, got ${eps}`);
-  const f = Math.fround;
-  return {
-    lr: f(lr),
-    beta1: f(beta1),
-    oneMinusBeta1: f(1 - beta1),
-    beta2: f(beta2),
-    oneMinusBeta2: f(1 - beta2),
-    eps: f(eps),
-    bc1: f(1 - beta1 ** t),
-    bc2: f(1 - beta2 ** t),
-  };
-}
+export { adamCoefficients } from '../sae/formulas';
+export type { AdamCoefficients } from '../sae/kernel-types';
 
 /**
  * One Adam step over a flat tensor, in place.

@@ -19,33 +19,13 @@
  * each latent's bucket by p); the scale 2/(R·D) is applied after each sum. ∂b_dec uses tree reductions on the
  * GPU, here a float64 sum rounded once (agrees to a few ulps).
  */
+
+import { lossGradScale } from '../sae/formulas';
+import type { BackwardResult } from '../sae/kernel-types';
 import { type ForwardShape, needLength } from './encoder';
 
-/** Gradients of one batch, same shapes as the parameters. */
-export interface SaeGrads {
-  /** ∂W_enc f32 [D, S]. */
-  wEnc: Float32Array;
-  /** ∂W_dec f32 [S, D] (before the decoder-norm projection). */
-  wDec: Float32Array;
-  /** ∂b_enc f32 [S]. */
-  bEnc: Float32Array;
-  /** ∂b_dec f32 [D]. */
-  bDec: Float32Array;
-}
-
-/** Output of {@link backwardCpu}. */
-export interface BackwardResult {
-  grads: SaeGrads;
-  /** ∂pre per pair f32 [R, k] (0 where value ≤ 0). */
-  gradPre: Float32Array;
-  /** Tokens each latent fired on in this batch, u32 [S]. */
-  fireCounts: Uint32Array;
-}
-
-/** The loss scale 2/(R·D) as a float32 (∂loss/∂x̂ = scale·(x̂ − x)). */
-export function lossGradScale(rows: number, dModel: number): number {
-  return Math.fround(2 / (rows * dModel));
-}
+export { lossGradScale } from '../sae/formulas';
+export type { BackwardResult, SaeGrads } from '../sae/kernel-types';
 
 /**
  * Sparse backward pass.

@@ -12,11 +12,11 @@
  * batch keeps more than k·R only when several values equal it exactly. Keys are {@link f32OrderKey} (the GPU
  * compares the same u32 keys). θ is stored per latent (every entry equal) and is SAELens' BatchTopK `threshold`.
  */
+import { batchKeepCount, keyToF32, NO_KEY } from '../sae/formulas';
 import { needLength } from './encoder';
 import { f32OrderKey } from './topk';
 
-/** No kept positive activation: the GPU's atomicMin start value. */
-export const NO_KEY = 0xffffffff;
+export { batchKeepCount, batchTopkCap, keyToF32, MAX_COMPACT_K, NO_KEY } from '../sae/formulas';
 
 /** Output of {@link batchTopkCpu}. */
 export interface BatchTopKResult {
@@ -28,18 +28,6 @@ export interface BatchTopKResult {
   minKeptKey: number;
   /** Number of kept (nonzero) latents. */
   kept: number;
-}
-
-/** Pre-activations kept by a batch of R rows: min(k·R, R·S). */
-export function batchKeepCount(rows: number, dSae: number, k: number): number {
-  return Math.min(k * rows, rows * dSae);
-}
-
-/** The float32 value of a non-negative order key (keys of floats ≥ +0 have the sign bit set). */
-export function keyToF32(key: number): number {
-  const v = new DataView(new ArrayBuffer(4));
-  v.setUint32(0, key & 0x80000000 ? key & 0x7fffffff : ~key >>> 0, true);
-  return v.getFloat32(0, true);
 }
 
 /**
@@ -81,21 +69,6 @@ export function batchTopkThresholdUpdate(theta: number, minKeptKey: number, rate
   const m = keyToF32(minKeptKey);
   if (t <= 1) return m;
   return f(f(f(1 - rate) * theta) + f(f(rate) * m));
-}
-
-/** Largest compacted row: the per-row limit of the TopK kernels (MAX_K). */
-export const MAX_COMPACT_K = 256;
-
-/**
- * Slots per row of the compacted BatchTopK output for a batch whose fullest row keeps `maxCount` latents: the
- * smallest of 16, 32, 64, 128, 256 that holds it, at most d_sae; null when maxCount > 256 (the engines then use
- * the dense path for that step).
- */
-export function batchTopkCap(maxCount: number, dSae: number): number | null {
-  if (maxCount > MAX_COMPACT_K) return null;
-  let cap = 16;
-  while (cap < maxCount) cap *= 2;
-  return Math.min(cap, dSae);
 }
 
 /** Output of {@link batchTopkCompactCpu}. */

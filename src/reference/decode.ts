@@ -6,18 +6,10 @@
  * Shape legend: R = rows, D = d_model, S = d_sae, k = latents per row.
  * f32 order of the GPU: for each (r, d) the terms are accumulated in f32 in increasing j, then b_dec is added.
  */
+import { type DecodeResult, ROW_STATS } from '../sae/kernel-types';
 import { type ForwardShape, needLength } from './encoder';
 
-/** Per-row sums, ROW_STATS floats per row: Σ(x̂−x)², Σx², Σx̂², Σx·x̂ over d_model. */
-export const ROW_STATS = 4;
-
-/** Output of {@link decodeCpu}. */
-export interface DecodeResult {
-  /** x̂ f32 [R, D]. */
-  xHat: Float32Array;
-  /** f32 [R, 4]: sse = ‖x − x̂‖², xx = ‖x‖², hh = ‖x̂‖², xh = ⟨x, x̂⟩ per row. */
-  rowStats: Float32Array;
-}
+export { type DecodeResult, ROW_STATS } from '../sae/kernel-types';
 
 /**
  * Decode TopK (index, value) pairs and compute per-row sums.

@@ -13,18 +13,11 @@
  *
  * Shape legend: R = rows, D = d_model, S = d_sae.
  */
+import type { DenseRowsResult } from '../sae/kernel-types';
 import { ROW_STATS } from './decode';
 import { needLength } from './encoder';
 
-/** Output of {@link denseRowsCpu}. */
-export interface DenseRowsResult {
-  /** f32 [R, 4]: ‖x − x̂‖², ‖x‖², ‖x̂‖², ⟨x, x̂⟩ per row (as decode.wgsl). */
-  rowStats: Float32Array;
-  /** g = scale·(x̂ − x) f32 [R, D]. */
-  g: Float32Array;
-  /** xc = x − b_dec f32 [R, D] (the encoder's input). */
-  xc: Float32Array;
-}
+export type { DenseRowsResult } from '../sae/kernel-types';
 
 /**
  * Per-row sums, the reconstruction gradient and the centred input of a dense decode.

@@ -6,21 +6,9 @@
  * float32 arithmetic in the GPU's order: xc = f32(x − b_dec), then for each latent the products xc[d]·W_enc[d, s]
  * are accumulated in f32 in increasing d, and b_enc is added last.
  */
+import { type ForwardShape, needLength } from '../sae/kernel-types';
 
-/** Sizes of a forward pass over `rows` tokens. */
-export interface ForwardShape {
-  /** R: tokens in this pass. */
-  rows: number;
-  /** D: d_model. */
-  dModel: number;
-  /** S: d_sae. */
-  dSae: number;
-}
-
-/** Throw a RangeError naming `fn` when `arr` has fewer than `n` elements. */
-export function needLength(fn: string, what: string, arr: ArrayLike<number>, n: number): void {
-  if (arr.length < n) throw new RangeError(`${fn}: ${what} has ${arr.length} elements, needs ${n}`);
-}
+export { type ForwardShape, needLength } from '../sae/kernel-types';
 
 /**
  * Pre-activations of the encoder.

@@ -8,26 +8,12 @@
  *   stepsSinceFired[s] ← 0 if the latent fired else +1 (saturating at 2³²−1);  deadCount = #{s : stepsSinceFired ≥ window}.
  * The GPU sums in float32 with tree reductions; this twin sums in float64 (they agree to ~1e-6 relative).
  */
+import { sumSquaredDeviation } from '../sae/formulas';
 import type { StepStats } from '../sae/types';
 import { ROW_STATS } from './decode';
 import { needLength } from './encoder';
 
-/** Σ_r ‖x_r − x̄‖² about the mean x̄ of the R rows, two-pass in float64. @param x f32 [R, D] */
-export function sumSquaredDeviation(x: Float32Array, rows: number, dModel: number): number {
-  needLength('sumSquaredDeviation', 'x', x, rows * dModel);
-  if (rows === 0) return 0;
-  const mean = new Float64Array(dModel);
-  for (let r = 0; r < rows; r++) for (let d = 0; d < dModel; d++) mean[d] += x[r * dModel + d];
-  for (let d = 0; d < dModel; d++) mean[d] /= rows;
-  let sst = 0;
-  for (let r = 0; r < rows; r++) {
-    for (let d = 0; d < dModel; d++) {
-      const e = x[r * dModel + d] - mean[d];
-      sst += e * e;
-    }
-  }
-  return sst;
-}
+export { sumSquaredDeviation } from '../sae/formulas';
 
 /**
  * Step sums and dead-latent counters (auxkLoss and sparsityLoss are returned as 0; the engine fills them in).

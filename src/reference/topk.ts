@@ -12,25 +12,11 @@
  * following Gao et al. 2024 §2.3 (z = ReLU(TopK(pre))); seed 000_03f50111ba1a6c62.txt.
  */
 
-const keyView = new DataView(new ArrayBuffer(4));
+import { f32OrderKey } from '../sae/formulas';
+import type { TopKResult } from '../sae/kernel-types';
 
-/**
- * Order-preserving u32 key of a float32: negative floats get all bits flipped, non-negative ones get the sign
- * bit set. Unsigned comparison of keys equals float comparison (and puts +0 above −0).
- */
-export function f32OrderKey(v: number): number {
-  keyView.setFloat32(0, v, true);
-  const u = keyView.getUint32(0, true);
-  return (u & 0x80000000 ? ~u : u | 0x80000000) >>> 0;
-}
-
-/** TopK output: (index, value) pairs per row, [R, k] each. */
-export interface TopKResult {
-  /** u32 [R, k] latent indices. */
-  indices: Uint32Array;
-  /** f32 [R, k] pre-activation values at those indices (not ReLU'd). */
-  values: Float32Array;
-}
+export { f32OrderKey } from '../sae/formulas';
+export type { TopKResult } from '../sae/kernel-types';
 
 /**
  * Keep the k largest pre-activations of every row.

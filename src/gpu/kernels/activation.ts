@@ -8,7 +8,7 @@
  * and eval-reduce kernels read as per-latent counts.
  */
 import activationWgsl from '../../../shaders/activation.wgsl?raw';
-import type { ActivationBackwardResult, BackwardMode, ForwardMode } from '../../reference/activation';
+import type { ActivationBackwardResult, BackwardMode, ForwardMode } from '../../sae/kernel-types';
 import type { Gpu, ShaderSource } from '../device';
 import { f32Bits, fitsBinding, grid1d, needBuffer, oneShot, positiveInt, wgSize } from './common';
 

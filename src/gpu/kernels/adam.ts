@@ -4,7 +4,7 @@
  * The step-dependent scalars come from {@link adamCoefficients} and are written with queue.writeBuffer.
  */
 import adamWgsl from '../../../shaders/adam.wgsl?raw';
-import type { AdamCoefficients } from '../../reference/adam';
+import type { AdamCoefficients } from '../../sae/kernel-types';
 import type { Gpu, ShaderSource } from '../device';
 import { f32Bits, fitsBinding, grid1d, needBuffer, oneShot, positiveInt, wgSize } from './common';
 

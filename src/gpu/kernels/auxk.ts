@@ -12,9 +12,7 @@
 import auxkWgsl from '../../../shaders/auxk.wgsl?raw';
 import auxkLatentsWgsl from '../../../shaders/auxk-latents.wgsl?raw';
 import auxkPairsWgsl from '../../../shaders/auxk-pairs.wgsl?raw';
-import type { SaeGrads } from '../../reference/backward';
-import { ROW_STATS } from '../../reference/decode';
-import type { TopKResult } from '../../reference/topk';
+import { ROW_STATS, type SaeGrads, type TopKResult } from '../../sae/kernel-types';
 import { type Gpu, GpuError, type ShaderSource } from '../device';
 import { type Buckets, createBuckets } from './bucket';
 import { f32Bits, fitsBinding, grid1d, needBuffer, oneShot, positiveInt, wgSize } from './common';

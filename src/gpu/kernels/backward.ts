@@ -14,8 +14,8 @@
 import backwardWgsl from '../../../shaders/backward.wgsl?raw';
 import backwardLatentsWgsl from '../../../shaders/backward-latents.wgsl?raw';
 import bdecGradWgsl from '../../../shaders/bdec-grad.wgsl?raw';
-import { type BackwardResult, lossGradScale } from '../../reference/backward';
-import type { ForwardShape } from '../../reference/encoder';
+import { lossGradScale } from '../../sae/formulas';
+import type { BackwardResult, ForwardShape } from '../../sae/kernel-types';
 import type { Gpu, ShaderSource } from '../device';
 import { type Buckets, createBuckets } from './bucket';
 import { f32Bits, fitsBinding, grid1d, needBuffer, oneShot, positiveInt, wgSize } from './common';

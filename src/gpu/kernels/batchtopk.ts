@@ -10,7 +10,7 @@
  * costs about what a TopK step does instead of dense [R, S] matmuls.
  */
 import batchtopkWgsl from '../../../shaders/batchtopk.wgsl?raw';
-import { batchKeepCount, MAX_COMPACT_K } from '../../reference/batchtopk';
+import { batchKeepCount, MAX_COMPACT_K } from '../../sae/formulas';
 import { type Gpu, GpuError, type ShaderSource } from '../device';
 import { f32Bits, fitsBinding, grid1d, needBuffer, oneShot, positiveInt, wgSize } from './common';
 

@@ -3,8 +3,7 @@
  * per-row sums (Σ(x̂−x)², Σx², Σx̂², Σx·x̂) [R, 4]. CPU twin: src/reference/decode.ts (decodeCpu).
  */
 import decodeWgsl from '../../../shaders/decode.wgsl?raw';
-import { type DecodeResult, ROW_STATS } from '../../reference/decode';
-import type { ForwardShape } from '../../reference/encoder';
+import { type DecodeResult, type ForwardShape, ROW_STATS } from '../../sae/kernel-types';
 import { MAX_K } from '../../sae/validate';
 import { type Gpu, GpuError, type ShaderSource } from '../device';
 import { fitsBinding, grid1d, needBuffer, oneShot, positiveInt, wgSize } from './common';

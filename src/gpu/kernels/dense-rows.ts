@@ -4,8 +4,7 @@
  * CPU twin: src/reference/dense.ts (denseRowsCpu).
  */
 import denseRowsWgsl from '../../../shaders/dense-rows.wgsl?raw';
-import { ROW_STATS } from '../../reference/decode';
-import type { DenseRowsResult } from '../../reference/dense';
+import { type DenseRowsResult, ROW_STATS } from '../../sae/kernel-types';
 import type { Gpu, ShaderSource } from '../device';
 import { f32Bits, fitsBinding, grid1d, needBuffer, oneShot, positiveInt, wgSize } from './common';
 

@@ -3,7 +3,7 @@
  * CPU twin: src/reference/encoder.ts (encoderCpu). Formula: Gao et al. 2024 §2.3 (seed 000_03f50111ba1a6c62.txt).
  */
 import encoderWgsl from '../../../shaders/encoder.wgsl?raw';
-import type { ForwardShape } from '../../reference/encoder';
+import type { ForwardShape } from '../../sae/kernel-types';
 import type { Gpu, ShaderSource } from '../device';
 import { fitsBinding, needBuffer, oneShot, positiveInt } from './common';
 

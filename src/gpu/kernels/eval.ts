@@ -4,7 +4,7 @@
  * src/reference/sae-engine.ts. Metric definitions: src/sae/metrics.ts.
  */
 import evalWgsl from '../../../shaders/eval.wgsl?raw';
-import { ROW_STATS } from '../../reference/decode';
+import { ROW_STATS } from '../../sae/kernel-types';
 import type { Gpu, ShaderSource } from '../device';
 import { needBuffer, positiveInt, wgSize } from './common';
 

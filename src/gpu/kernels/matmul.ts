@@ -2,24 +2,14 @@
  * Host wrapper for shaders/matmul.wgsl: C[M, N] = op(A)[M, K] · op(B)[K, N] + bias[N] in f32.
  * CPU twin: src/reference/matmul.ts (matmulCpu).
  */
+
 import matmulWgsl from '../../../shaders/matmul.wgsl?raw';
+import type { MatmulShape } from '../../sae/kernel-types';
 import { type Gpu, GpuError, type ShaderSource } from '../device';
 
 export const matmulShader: ShaderSource = { name: 'matmul', code: matmulWgsl };
 
-/** Shape of one matmul. All dims are element counts (≥ 1). */
-export interface MatmulShape {
-  /** Rows of C and of op(A). */
-  M: number;
-  /** Columns of C and of op(B). */
-  N: number;
-  /** Inner dimension. */
-  K: number;
-  /** A is stored transposed, as [K, M]. Default false. */
-  transA?: boolean;
-  /** B is stored transposed, as [N, K]. Default false. */
-  transB?: boolean;
-}
+export type { MatmulShape };
 
 /** Buffers of one matmul call; sizes in f32 elements must cover the shape. */
 export interface MatmulBuffers {

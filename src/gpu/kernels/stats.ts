@@ -3,7 +3,7 @@
  * per-latent steps-since-fired counters. CPU twin: src/reference/stats.ts (stepStatsCpu).
  */
 import statsWgsl from '../../../shaders/stats.wgsl?raw';
-import { ROW_STATS } from '../../reference/decode';
+import { ROW_STATS } from '../../sae/kernel-types';
 import type { StepStats } from '../../sae/types';
 import type { Gpu, ShaderSource } from '../device';
 import { needBuffer, oneShot, positiveInt, wgSize } from './common';

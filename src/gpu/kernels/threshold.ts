@@ -2,7 +2,7 @@
  * Adam on log θ for the JumpReLU threshold, θ stored (θ ← θ·exp(−Δ)): shaders/adam.wgsl with LOG_PARAM = 1, its
  * gradient plane 3 of the activation backward's col buffer. CPU twin: src/reference/threshold.ts (thresholdAdamCpu).
  */
-import type { AdamCoefficients } from '../../reference/adam';
+import type { AdamCoefficients } from '../../sae/kernel-types';
 import type { Gpu } from '../device';
 import { COL_PLANES } from './activation';
 import { createAdam } from './adam';

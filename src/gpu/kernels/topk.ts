@@ -4,7 +4,7 @@
  * descending. CPU twin: src/reference/topk.ts (topkCpu), same order and tie rule.
  */
 import topkWgsl from '../../../shaders/topk.wgsl?raw';
-import type { TopKResult } from '../../reference/topk';
+import type { TopKResult } from '../../sae/kernel-types';
 import { MAX_K } from '../../sae/validate';
 import { type Gpu, GpuError, type ShaderSource } from '../device';
 import { fitsBinding, grid1d, needBuffer, nextPow2, oneShot, positiveInt, wgSize } from './common';
