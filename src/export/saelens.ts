@@ -18,6 +18,7 @@
  * the threshold is exported as trained.
  */
 import { hasThreshold, resolveArch } from '../sae/arch';
+import { archSpec } from '../sae/archs';
 import type { Architecture, SaeParams, SaeShape } from '../sae/types';
 import type { TrainConfig } from '../train/config';
 import { writeSafetensors } from './safetensors';
@@ -67,9 +68,7 @@ export function foldNormalisation(p: SaeParams, scale: number): SaeParams {
 
 /** SAELens's architecture name of an inference SAE equivalent to ours (see the module comment). */
 export function saeLensArchitecture(architecture: Architecture): 'topk' | 'jumprelu' | 'standard' {
-  if (architecture === 'topk') return 'topk';
-  if (architecture === 'relu') return 'standard';
-  return 'jumprelu';
+  return archSpec(architecture).saeLens.architecture;
 }
 
 function meta(m: Record<string, string> | undefined, ...keys: string[]): string | null {
@@ -94,8 +93,8 @@ export function exportSaeLens(params: SaeParams, shape: SaeShape, info: ExportIn
       throw new RangeError(`exportSaeLens: ${key} has ${got ?? 'no'} values, expected ${want[key]}`);
     }
   }
-  const saeLensArch = saeLensArchitecture(arch.architecture);
-  const isTopK = saeLensArch === 'topk';
+  const lens = archSpec(arch.architecture).saeLens;
+  const saeLensArch = lens.architecture;
   const p = foldNormalisation(params, info.scale);
   const md = info.datasetMetadata;
   const modelName = meta(md, 'model_name', 'model');
@@ -104,7 +103,7 @@ export function exportSaeLens(params: SaeParams, shape: SaeShape, info: ExportIn
     architecture: saeLensArch,
     d_in: D,
     d_sae: S,
-    ...(isTopK ? { k } : {}),
+    ...(lens.cfgK ? { k } : {}),
     dtype: 'float32',
     device: 'cpu',
     apply_b_dec_to_input: true,
@@ -112,8 +111,8 @@ export function exportSaeLens(params: SaeParams, shape: SaeShape, info: ExportIn
     reshape_activations: 'none',
     rescale_acts_by_decoder_norm: false,
     // Pre-v6 SAELens configs name the activation this way.
-    activation_fn_str: isTopK ? 'topk' : 'relu',
-    activation_fn_kwargs: isTopK ? { k } : {},
+    activation_fn_str: lens.activationFn,
+    activation_fn_kwargs: lens.cfgK ? { k } : {},
     model_name: modelName,
     hook_name: hookName,
     hook_layer: null,
@@ -129,7 +128,7 @@ export function exportSaeLens(params: SaeParams, shape: SaeShape, info: ExportIn
     },
     sae_lab: {
       architecture: arch.architecture,
-      ...(arch.architecture === 'batchtopk' ? { k } : {}),
+      ...(lens.labK ? { k } : {}),
       auxk: arch.auxk,
       run_id: info.runId,
       steps: info.steps,

@@ -23,6 +23,7 @@
  */
 
 import { resolveArch } from '../sae/arch';
+import { archSpec } from '../sae/archs';
 import {
   adamCoefficients,
   batchTopkCap,
@@ -216,7 +217,8 @@ export class GpuSaeEngine implements SaeEngine {
     this.statsOut = gpu.storage('sae:stats', STATS_WORDS * 4);
     const fwd = { rows: B, dModel: D, dSae: S, k };
     this.encoder = createEncoder(gpu, fwd, 'sae:encoder');
-    if (arch.architecture === 'topk') {
+    const step = archSpec(arch.architecture).step;
+    if (step.path === 'sparse-topk') {
       this.sparse = {
         indices: gpu.storage('sae:indices', B * k * 4),
         values: gpu.storage('sae:values', B * k * 4),
@@ -227,7 +229,7 @@ export class GpuSaeEngine implements SaeEngine {
       this.dense = null;
     } else {
       const activation = createActivation(gpu, { rows: B, dSae: S, dModel: D }, 'sae:activation');
-      activation.setForward(arch.architecture === 'relu' ? 'relu' : 'threshold');
+      activation.setForward(step.forward);
       this.dense = {
         z: gpu.storage('sae:z', B * S * 4),
         grad: gpu.storage('sae:grad_z', B * S * 4),
@@ -235,7 +237,7 @@ export class GpuSaeEngine implements SaeEngine {
         xc: gpu.storage('sae:xc', B * D * 4),
         col: gpu.storage('sae:col', COL_PLANES * S * 4),
         batchtopk:
-          arch.architecture === 'batchtopk'
+          step.path === 'sparse-batchtopk'
             ? createBatchTopK(gpu, { rows: B, dSae: S, k }, 'sae:batchtopk')
             : null,
         activation,
@@ -246,13 +248,13 @@ export class GpuSaeEngine implements SaeEngine {
         mmGradWenc: createMatmul(gpu, { M: D, N: S, K: B, transA: true }, 'sae:mm-grad-w-enc'),
         bdec: createBdecGrad(gpu, fwd, 'sae:bdec-grad'),
         thresholdAdam:
-          arch.architecture === 'jumprelu' ? createThresholdAdam(gpu, S, 'sae:threshold-adam') : null,
+          step.threshold === 'learned' ? createThresholdAdam(gpu, S, 'sae:threshold-adam') : null,
       };
       this.sparse = null;
     }
     const capMax = Math.min(S, MAX_COMPACT_K);
     this.compactBuffers =
-      arch.architecture === 'batchtopk'
+      step.path === 'sparse-batchtopk'
         ? {
             indices: gpu.storage('sae:compact:indices', B * capMax * 4),
             values: gpu.storage('sae:compact:values', B * capMax * 4),
@@ -261,8 +263,7 @@ export class GpuSaeEngine implements SaeEngine {
     this.auxk = arch.auxk
       ? createAuxk(gpu, { rows: B, dModel: D, dSae: S, kAux: arch.kAux }, arch.auxkAlpha, 'sae:auxk')
       : null;
-    const sparsity =
-      arch.architecture === 'relu' ? 'relu' : arch.architecture === 'jumprelu' ? 'jumprelu' : 'none';
+    const sparsity = step.sparsity;
     this.archStats =
       sparsity !== 'none' || this.auxk
         ? createArchStats(gpu, { dSae: S, rows: B }, sparsity, this.auxk !== null, 'sae:arch-stats')
@@ -529,9 +530,8 @@ export class GpuSaeEngine implements SaeEngine {
     const lambda = hyper.sparsityCoeff ?? 0;
     const d = this.dense;
     if (d) {
-      const a = this.arch.architecture;
       d.activation.setBackward(
-        a === 'batchtopk' ? 'masked' : a === 'relu' ? 'relu' : 'jumprelu',
+        archSpec(this.arch.architecture).step.backward,
         lambda / (B * D),
         this.arch.bandwidth,
       );
@@ -638,7 +638,7 @@ export class GpuSaeEngine implements SaeEngine {
         };
       } else {
         const activation = createActivation(this.gpu, { rows, dSae: S, dModel: D }, `${tag}:activation`);
-        activation.setForward(this.arch.architecture === 'relu' ? 'relu' : 'threshold');
+        activation.setForward(archSpec(this.arch.architecture).step.forward);
         set = {
           kind: 'dense',
           encoder: createEncoder(this.gpu, fwd, `${tag}:encoder`),

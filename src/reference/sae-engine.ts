@@ -20,6 +20,7 @@
  */
 
 import { resolveArch } from '../sae/arch';
+import { archSpec } from '../sae/archs';
 import type {
   EvalStats,
   SaeArch,
@@ -117,13 +118,13 @@ export function forwardDenseCpu(
   const pre = encoderCpu(x, params.wEnc, params.bEnc, params.bDec, { rows, dModel: D, dSae: S });
   let z: Float32Array;
   let minKeptKey: number | undefined;
-  if (arch.architecture === 'batchtopk' && training) {
+  const step = archSpec(arch.architecture).step;
+  if (step.path === 'sparse-batchtopk' && training) {
     const bt = batchTopkCpu(pre, rows, S, shape.k);
     z = bt.z;
     minKeptKey = bt.minKeptKey;
   } else {
-    const mode = arch.architecture === 'relu' ? 'relu' : 'threshold';
-    z = activationForwardCpu(pre, params.threshold ?? null, mode, rows, S);
+    z = activationForwardCpu(pre, params.threshold ?? null, step.forward, rows, S);
   }
   const xHat = matmulCpu(z, params.wDec, params.bDec, { M: rows, N: D, K: S });
   return { pre, z, xHat, minKeptKey };
@@ -146,8 +147,7 @@ export function denseStepGradsCpu(
   const rows = denseRowsCpu(x, fwd.xHat, params.bDec, lossGradScale(B, D), B, D);
   const gz = matmulCpu(rows.g, params.wDec, null, { M: B, N: S, K: D, transB: true });
   const gWdec = matmulCpu(fwd.z, rows.g, null, { M: S, N: D, K: B, transA: true });
-  const mode =
-    arch.architecture === 'batchtopk' ? 'masked' : arch.architecture === 'relu' ? 'relu' : 'jumprelu';
+  const mode = archSpec(arch.architecture).step.backward;
   const act = activationBackwardCpu(
     { pre: fwd.pre, z: fwd.z, gz, threshold: params.threshold ?? null, wDec: params.wDec, gWdec },
     mode,
@@ -228,8 +228,9 @@ export function sparsityLossOf(
   rows: number,
 ): number {
   let sum = 0;
-  if (arch.architecture === 'jumprelu') for (const c of fireCounts) sum += c;
-  else if (arch.architecture === 'relu') for (let s = 0; s < zSum.length; s++) sum += zSum[s] * decNorm[s];
+  const sparsity = archSpec(arch.architecture).step.sparsity;
+  if (sparsity === 'jumprelu') for (const c of fireCounts) sum += c;
+  else if (sparsity === 'relu') for (let s = 0; s < zSum.length; s++) sum += zSum[s] * decNorm[s];
   return (lambda * sum) / rows;
 }
 
@@ -280,8 +281,9 @@ export class CpuSaeEngine implements SaeEngine {
     let minKeptKey: number | undefined;
     const lambda = hyper.sparsityCoeff ?? 0;
     let sparsityLoss = 0;
-    const sparse = arch.architecture === 'batchtopk' ? batchTopkSparseCpu(x, p, this.shape) : null;
-    if (arch.architecture === 'topk') {
+    const step = archSpec(arch.architecture).step;
+    const sparse = step.path === 'sparse-batchtopk' ? batchTopkSparseCpu(x, p, this.shape) : null;
+    if (step.path === 'sparse-topk') {
       const fwd = forwardCpu(x, B, p, this.shape);
       const bw = backwardCpu(x, fwd.indices, fwd.values, fwd.xHat, p, { ...fwdShape, k });
       grads = bw.grads;
@@ -305,7 +307,7 @@ export class CpuSaeEngine implements SaeEngine {
       rowStats = rows.rowStats;
       xHat = fwd.xHat;
       pre = fwd.pre;
-      if (arch.architecture === 'jumprelu') gLogThreshold = act.gLogThreshold;
+      if (step.threshold === 'learned') gLogThreshold = act.gLogThreshold;
       sparsityLoss = sparsityLossOf(arch, lambda, act.fireCounts, act.zSum, act.decNorm, B);
     }
     let auxkLoss = 0;
@@ -351,7 +353,7 @@ export class CpuSaeEngine implements SaeEngine {
     for (let r0 = 0; r0 < rows; r0 += B) {
       const n = Math.min(B, rows - r0);
       const chunk = x.subarray(r0 * D, (r0 + n) * D);
-      if (this.arch.architecture === 'topk') {
+      if (archSpec(this.arch.architecture).step.path === 'sparse-topk') {
         const fwd = forwardCpu(chunk, n, this.params, this.shape);
         addEvalRowSums(fwd.rowStats, n, sums);
         for (let i = 0; i < fwd.values.length; i++) {

@@ -11,6 +11,7 @@
 
 import { Rng } from '../util/rng';
 import { hasThreshold, resolveArch } from './arch';
+import { archSpec } from './archs';
 import type { SaeParams, SaeShape } from './types';
 
 /**
@@ -60,7 +61,8 @@ export function initSaeParams(shape: SaeShape, seed: number, sample?: Float32Arr
   const params: SaeParams = { wEnc, wDec, bEnc: new Float32Array(S), bDec };
   const arch = resolveArch(shape);
   if (hasThreshold(arch.architecture)) {
-    params.threshold = new Float32Array(S).fill(arch.architecture === 'jumprelu' ? arch.thresholdInit : 0);
+    const learned = archSpec(arch.architecture).step.threshold === 'learned';
+    params.threshold = new Float32Array(S).fill(learned ? arch.thresholdInit : 0);
   }
   return params;
 }

@@ -6,6 +6,9 @@
  * Shape legend: R = rows (tokens), D = d_model, S = d_sae, k = latents per row.
  */
 
+/** Largest k the GPU TopK kernel supports (one workgroup-memory buffer of k entries per row). */
+export const MAX_K = 256;
+
 /** Shape of one matmul. All dims are element counts (≥ 1). */
 export interface MatmulShape {
   /** Rows of C and of op(A). */

@@ -26,15 +26,17 @@
  * FVU = SSE/SST_x it weighs exactly α·s, as in Gao et al. (both normalised MSEs).
  */
 
-/** SAE architectures. */
-export type Architecture = 'topk' | 'batchtopk' | 'jumprelu' | 'relu';
+/** SAE architecture ids: those of the registry (src/sae/archs/index.ts). */
+export type { Architecture } from './archs';
+
+import type { Architecture } from './archs';
 
 /**
  * The architecture of an SAE and its hyper-parameters that are fixed for a run (step-varying ones, λ and
  * the learning rate, are in {@link StepHyper}). Every field has a default (DEFAULT_ARCH in src/sae/arch.ts).
  */
 export interface SaeArch {
-  /** Which SAE. Default 'topk'. */
+  /** Which SAE (an id of the registry, src/sae/archs/). Default: the registry's first. */
   architecture: Architecture;
   /**
    * BatchTopK: rate γ of the running threshold, θ ← (1 − γ)·θ + γ·m with m the smallest positive pre-activation

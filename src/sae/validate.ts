@@ -2,10 +2,10 @@
  * Shape checks shared by the CPU and GPU SAE engines. Every error names the engine and the field at fault.
  */
 import { ARCHITECTURES, hasThreshold, resolveArch } from './arch';
+import { MAX_K } from './kernel-types';
 import type { SaeParams, SaeShape, SaeState, StepHyper } from './types';
 
-/** Largest k the GPU TopK kernel supports (one workgroup-memory buffer of k entries per row). */
-export const MAX_K = 256;
+export { MAX_K } from './kernel-types';
 
 /**
  * @throws RangeError when a size is not a positive integer or k is outside [1, min(d_sae, 256)].

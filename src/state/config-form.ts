@@ -2,7 +2,7 @@
  * The config form's model: every {@link TrainConfig} field as the text the user typed, the conversion to a
  * candidate config, and its validation (src/train/config.ts) into one message per field.
  */
-import { ARCHITECTURES } from '../sae/arch';
+import { ARCH_SPECS, ARCHITECTURES, type ArchConfigField, archField, archsWithField } from '../sae/archs';
 import type { Architecture } from '../sae/types';
 import {
   type ConfigErrors,
@@ -37,27 +37,40 @@ export interface FieldSpec {
 }
 
 /** Human names of the architectures, for the picker. */
-export const ARCHITECTURE_LABELS: Readonly<Record<Architecture, string>> = {
-  topk: 'TopK',
-  batchtopk: 'BatchTopK',
-  jumprelu: 'JumpReLU',
-  relu: 'ReLU + L1',
-};
+export const ARCHITECTURE_LABELS: Readonly<Record<Architecture, string>> = Object.fromEntries(
+  ARCH_SPECS.map((s) => [s.id, s.label]),
+) as Record<Architecture, string>;
 
 /** Whether a field applies to an architecture (see {@link FieldSpec.archs}). */
 export function fieldApplies(spec: FieldSpec, architecture: string): boolean {
   return !spec.archs || (spec.archs as readonly string[]).includes(architecture);
 }
 
-const TOPK_LIKE: readonly Architecture[] = ['topk', 'batchtopk'];
-const SPARSITY: readonly Architecture[] = ['jumprelu', 'relu'];
+/**
+ * The form spec of an architecture config field: label, help, kind and section from the registry
+ * (src/sae/archs/), shown for the architectures whose spec lists it.
+ */
+function archFieldSpec(field: ArchConfigField): FieldSpec {
+  const f = archField(field);
+  return {
+    field,
+    label: f.label,
+    help: f.help,
+    kind: f.kind,
+    advanced: f.advanced,
+    ...(f.step !== undefined ? { step: f.step } : {}),
+    archs: archsWithField(field),
+  };
+}
+
+const pickerHelp = ARCH_SPECS.map((s) => s.pickerHelp);
 
 /** Every field of the form, in order. */
 export const FIELD_SPECS: readonly FieldSpec[] = [
   {
     field: 'architecture',
     label: 'architecture',
-    help: 'TopK, BatchTopK (top k·B of the batch), JumpReLU (learned thresholds) or ReLU + L1.',
+    help: `${pickerHelp.slice(0, -1).join(', ')} or ${pickerHelp.at(-1)}.`,
     kind: 'select',
     options: ARCHITECTURES,
     optionLabels: ARCHITECTURE_LABELS,
@@ -79,41 +92,10 @@ export const FIELD_SPECS: readonly FieldSpec[] = [
     advanced: false,
     step: 'any',
   },
-  {
-    field: 'k',
-    label: 'k',
-    help: 'Latents kept per token (BatchTopK: on average, k·batch per batch).',
-    kind: 'number',
-    advanced: false,
-    step: '1',
-    archs: TOPK_LIKE,
-  },
-  {
-    field: 'l0Coefficient',
-    label: 'L0 coefficient λ',
-    help: 'Weight of λ·L0 (per token); larger = sparser.',
-    kind: 'number',
-    advanced: false,
-    step: 'any',
-    archs: ['jumprelu'],
-  },
-  {
-    field: 'l1Coefficient',
-    label: 'L1 coefficient λ',
-    help: 'Weight of λ·Σ z·‖W_dec‖ (per token); larger = sparser.',
-    kind: 'number',
-    advanced: false,
-    step: 'any',
-    archs: ['relu'],
-  },
-  {
-    field: 'auxk',
-    label: 'AuxK loss',
-    help: 'Dead latents learn to reconstruct the residual (Gao et al.).',
-    kind: 'checkbox',
-    advanced: false,
-    archs: TOPK_LIKE,
-  },
+  archFieldSpec('k'),
+  archFieldSpec('l0Coefficient'),
+  archFieldSpec('l1Coefficient'),
+  archFieldSpec('auxk'),
   {
     field: 'batchSize',
     label: 'batch size',
@@ -226,78 +208,14 @@ export const FIELD_SPECS: readonly FieldSpec[] = [
     kind: 'checkbox',
     advanced: true,
   },
-  {
-    field: 'sparsityWarmupSteps',
-    label: 'λ warmup (steps)',
-    help: 'λ rises linearly from 0 over these steps.',
-    kind: 'number',
-    advanced: true,
-    step: '1',
-    archs: SPARSITY,
-  },
-  {
-    field: 'bandwidth',
-    label: 'bandwidth ε',
-    help: 'Width of the rectangle kernel of the threshold gradient.',
-    kind: 'number',
-    advanced: true,
-    step: 'any',
-    archs: ['jumprelu'],
-  },
-  {
-    field: 'thresholdInit',
-    label: 'initial θ',
-    help: 'Starting threshold of every latent.',
-    kind: 'number',
-    advanced: true,
-    step: 'any',
-    archs: ['jumprelu'],
-  },
-  {
-    field: 'thresholdLrScale',
-    label: 'θ learning-rate factor',
-    help: 'log θ learns at lr × this.',
-    kind: 'number',
-    advanced: true,
-    step: 'any',
-    archs: ['jumprelu'],
-  },
-  {
-    field: 'thresholdEmaRate',
-    label: 'threshold rate γ',
-    help: 'Running threshold θ ← (1 − γ)θ + γ·(smallest kept activation).',
-    kind: 'number',
-    advanced: true,
-    step: 'any',
-    archs: ['batchtopk'],
-  },
-  {
-    field: 'kAux',
-    label: 'k_aux',
-    help: 'Dead latents per token in AuxK; 0 = d_model / 2.',
-    kind: 'number',
-    advanced: true,
-    step: '1',
-    archs: TOPK_LIKE,
-  },
-  {
-    field: 'auxkAlpha',
-    label: 'AuxK α',
-    help: 'Weight of the AuxK loss relative to FVU.',
-    kind: 'number',
-    advanced: true,
-    step: 'any',
-    archs: TOPK_LIKE,
-  },
-  {
-    field: 'auxkDeadWindowTokens',
-    label: 'AuxK dead window (tokens)',
-    help: 'AuxK counts a latent dead after this many tokens without firing.',
-    kind: 'number',
-    advanced: true,
-    step: '1',
-    archs: TOPK_LIKE,
-  },
+  archFieldSpec('sparsityWarmupSteps'),
+  archFieldSpec('bandwidth'),
+  archFieldSpec('thresholdInit'),
+  archFieldSpec('thresholdLrScale'),
+  archFieldSpec('thresholdEmaRate'),
+  archFieldSpec('kAux'),
+  archFieldSpec('auxkAlpha'),
+  archFieldSpec('auxkDeadWindowTokens'),
   {
     field: 'checkpointIntervalSec',
     label: 'checkpoint every (s)',

@@ -11,9 +11,16 @@
  * training rows, …); every problem comes back as a message keyed by the field it concerns, for the form.
  */
 import * as v from 'valibot';
-import { ARCHITECTURES, DEFAULT_ARCH, MAX_K_AUX } from '../sae/arch';
+import {
+  ARCH_FIELD_DEFAULTS,
+  ARCH_FIELDS,
+  ARCHITECTURES,
+  type ArchConfigField,
+  archSpec,
+  DEFAULT_ARCHITECTURE,
+} from '../sae/archs';
+import { intSchema, MAX_STEPS, realSchema } from '../sae/archs/fields';
 import type { Architecture, SaeArch, SaeShape } from '../sae/types';
-import { MAX_K } from '../sae/validate';
 
 export type { Architecture };
 
@@ -124,10 +131,9 @@ export interface TrainConfig {
 
 /** The defaults of every field (see the field docs of {@link TrainConfig}). */
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
-  architecture: 'topk',
+  architecture: DEFAULT_ARCHITECTURE,
   dSae: null,
   expansionFactor: 8,
-  k: 32,
   batchSize: 1024,
   steps: 1000,
   lr: 1e-3,
@@ -144,36 +150,19 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   heldOutFraction: 0.05,
   normalize: true,
   checkpointIntervalSec: 30,
-  l0Coefficient: 0.3,
-  l1Coefficient: 1,
-  sparsityWarmupSteps: 100,
-  bandwidth: 0.01,
-  thresholdInit: DEFAULT_ARCH.thresholdInit,
-  thresholdLrScale: 30,
-  thresholdEmaRate: 0.05,
-  auxk: false,
-  kAux: 0,
-  auxkAlpha: DEFAULT_ARCH.auxkAlpha,
-  auxkDeadWindowTokens: 50_000,
+  // k, λ, θ and AuxK fields: the architecture registry (src/sae/archs/) holds their defaults.
+  ...(ARCH_FIELD_DEFAULTS as Pick<TrainConfig, ArchConfigField>),
 });
 
 /** Upper bounds that keep a run inside what a browser GPU can hold; generous on purpose. */
 export const LIMITS = {
   maxDSae: 1 << 20,
   maxBatchSize: 65_536,
-  maxSteps: 10_000_000,
+  maxSteps: MAX_STEPS,
 } as const;
 
-const int = (min: number, max: number, what: string) =>
-  v.pipe(
-    v.number(`${what} must be a number`),
-    v.finite(`${what} must be a finite number`),
-    v.integer(`${what} must be a whole number`),
-    v.minValue(min, `${what} must be at least ${min}`),
-    v.maxValue(max, `${what} must be at most ${max}`),
-  );
-const real = (what: string) =>
-  v.pipe(v.number(`${what} must be a number`), v.finite(`${what} must be finite`));
+const int = intSchema;
+const real = realSchema;
 
 /** Field-level schema of {@link TrainConfig}; cross-field rules are in {@link validateConfig}. */
 export const TrainConfigSchema = v.object({
@@ -184,7 +173,6 @@ export const TrainConfigSchema = v.object({
     v.gtValue(0, 'expansion factor must be positive'),
     v.maxValue(1024, 'expansion factor must be at most 1024'),
   ),
-  k: int(1, MAX_K, 'k'),
   batchSize: int(1, LIMITS.maxBatchSize, 'batch size'),
   steps: int(1, LIMITS.maxSteps, 'steps'),
   lr: v.pipe(
@@ -217,37 +205,8 @@ export const TrainConfigSchema = v.object({
     v.minValue(1, 'checkpoint interval must be at least 1 s'),
     v.maxValue(86_400, 'checkpoint interval must be at most one day'),
   ),
-  l0Coefficient: v.pipe(real('L0 coefficient λ'), v.minValue(0, 'L0 coefficient λ must be ≥ 0')),
-  l1Coefficient: v.pipe(real('L1 coefficient λ'), v.minValue(0, 'L1 coefficient λ must be ≥ 0')),
-  sparsityWarmupSteps: int(0, LIMITS.maxSteps, 'sparsity warmup'),
-  bandwidth: v.pipe(
-    real('bandwidth ε'),
-    v.gtValue(0, 'bandwidth ε must be positive'),
-    v.maxValue(10, 'bandwidth ε must be at most 10'),
-  ),
-  thresholdInit: v.pipe(
-    real('initial θ'),
-    v.gtValue(0, 'initial θ must be positive'),
-    v.maxValue(1000, 'initial θ must be at most 1000'),
-  ),
-  thresholdLrScale: v.pipe(
-    real('θ learning-rate factor'),
-    v.gtValue(0, 'θ learning-rate factor must be positive'),
-    v.maxValue(10_000, 'θ learning-rate factor must be at most 10,000'),
-  ),
-  thresholdEmaRate: v.pipe(
-    real('threshold rate γ'),
-    v.gtValue(0, 'threshold rate γ must be in (0, 1]'),
-    v.maxValue(1, 'threshold rate γ must be in (0, 1]'),
-  ),
-  auxk: v.boolean('AuxK must be true or false'),
-  kAux: int(0, MAX_K_AUX, 'k_aux'),
-  auxkAlpha: v.pipe(
-    real('AuxK α'),
-    v.minValue(0, 'AuxK α must be ≥ 0'),
-    v.maxValue(100, 'AuxK α must be at most 100'),
-  ),
-  auxkDeadWindowTokens: int(1, Number.MAX_SAFE_INTEGER, 'AuxK dead window'),
+  // k, λ, θ and AuxK fields: each architecture's registry spec validates its own (src/sae/archs/).
+  ...Object.fromEntries(ARCH_FIELDS.map((f) => [f.field, f.schema])),
 });
 
 /** Per-field problems: the key is the {@link TrainConfig} field, the value a sentence for the form. */
@@ -343,15 +302,15 @@ export function engineShape(c: TrainConfig, dModel: number, dSae: number): SaeSh
 }
 
 /**
- * λ of step t (0-based): the architecture's coefficient (l0Coefficient for JumpReLU, l1Coefficient for ReLU, 0
- * otherwise) times min(1, (t + 1)/sparsityWarmupSteps) — a linear warmup from 0 (Gemma Scope §3.2, seed 004).
+ * λ of step t (0-based): the architecture's coefficient (its spec's sparsityCoefficient field — l0Coefficient for
+ * JumpReLU, l1Coefficient for ReLU — 0 when it has none) times min(1, (t + 1)/sparsityWarmupSteps) — a linear warmup from 0 (Gemma Scope §3.2, seed 004).
  */
 export function sparsityCoeff(
   c: Pick<TrainConfig, 'architecture' | 'l0Coefficient' | 'l1Coefficient' | 'sparsityWarmupSteps'>,
   t: number,
 ): number {
-  const lambda =
-    c.architecture === 'jumprelu' ? c.l0Coefficient : c.architecture === 'relu' ? c.l1Coefficient : 0;
+  const field = archSpec(c.architecture).sparsityCoefficient;
+  const lambda = field ? c[field] : 0;
   if (c.sparsityWarmupSteps <= 0) return lambda;
   return lambda * Math.min(1, (t + 1) / c.sparsityWarmupSteps);
 }

@@ -3,6 +3,7 @@
  * usage, learning rate, and — when the architecture has them — the AuxK loss and the sparsity loss.
  */
 import { resolveArch } from '../sae/arch';
+import { archSpec } from '../sae/archs';
 import { METRIC_LABELS } from '../sae/metrics';
 import { useLab } from '../state/lab-store';
 import { LiveChart } from './LiveChart';
@@ -13,20 +14,13 @@ const HELD_OUT = '#d97706';
 /** Live charts of the current run. */
 export function LiveCharts() {
   const k = useLab((s) => s.run?.shape.k ?? null);
-  const architecture = useLab((s) => (s.run ? resolveArch(s.run.shape).architecture : 'topk'));
+  const architecture = useLab((s) => (s.run ? resolveArch(s.run.shape).architecture : null));
   const auxk = useLab((s) => (s.run ? resolveArch(s.run.shape).auxk : false));
-  const l0Title =
-    k === null || architecture === 'jumprelu' || architecture === 'relu'
-      ? 'L0 (achieved)'
-      : architecture === 'batchtopk'
-        ? `L0 (k = ${k} on average)`
-        : `L0 (k = ${k})`;
-  const l0Note =
-    architecture === 'topk'
-      ? 'TopK keeps at most k.'
-      : architecture === 'batchtopk'
-        ? 'BatchTopK keeps k·B per training batch; held-out uses its running threshold (JumpReLU).'
-        : 'Not fixed by construction: set by λ.';
+  // Titles and which charts apply come from the architecture's registry spec (src/sae/archs/).
+  const spec = archSpec(architecture);
+  const l0Title = k === null ? 'L0 (achieved)' : spec.charts.l0Title(k);
+  const l0Note = spec.charts.l0Note;
+  const sparsityTitle = spec.charts.sparsityTitle;
   return (
     <section aria-label="Training curves" className="charts">
       <LiveChart
@@ -69,10 +63,10 @@ export function LiveCharts() {
           series={[{ table: 'train', field: 'auxkLoss', label: 'train batch', color: '#7c3aed' }]}
         />
       )}
-      {(architecture === 'jumprelu' || architecture === 'relu') && (
+      {sparsityTitle !== null && (
         <LiveChart
           id="sparsity"
-          title={architecture === 'jumprelu' ? 'Sparsity loss (λ·L0)' : 'Sparsity loss (λ·Σ z·‖W_dec‖)'}
+          title={sparsityTitle}
           yLabel="per token"
           formula={METRIC_LABELS.sparsityLoss.tooltip}
           series={[{ table: 'train', field: 'sparsityLoss', label: 'train batch', color: '#0891b2' }]}

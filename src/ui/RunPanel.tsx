@@ -3,7 +3,8 @@
  * Train / Pause / Resume / Stop, and the list of checkpointed runs that can be resumed.
  */
 import { useId } from 'react';
-import { ARCHITECTURE_LABELS, FIELD_SPECS, type FieldSpec, fieldApplies } from '../state/config-form';
+import { archSpec } from '../sae/archs';
+import { FIELD_SPECS, type FieldSpec, fieldApplies } from '../state/config-form';
 import { useLab } from '../state/lab-store';
 import { resolveDSae } from '../train/config';
 import { formatInt } from './format';
@@ -161,10 +162,8 @@ function Checkpoints() {
         {resumable.map((c) => (
           <li key={c.runId} data-testid="checkpoint" data-run-id={c.runId} data-step={c.step}>
             <span>
-              {c.datasetName}: {ARCHITECTURE_LABELS[c.config.architecture ?? 'topk']}, d_sae {c.dSae}
-              {(c.config.architecture ?? 'topk') === 'topk' || c.config.architecture === 'batchtopk'
-                ? `, k ${c.config.k}`
-                : ''}
+              {c.datasetName}: {archSpec(c.config.architecture).label}, d_sae {c.dSae}
+              {archSpec(c.config.architecture).fields.some((f) => f.field === 'k') ? `, k ${c.config.k}` : ''}
               , step {formatInt(c.step)} / {formatInt(c.totalSteps)} ({c.status}, saved{' '}
               {new Date(c.savedAt).toLocaleTimeString()})
             </span>{' '}

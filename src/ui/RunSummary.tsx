@@ -6,8 +6,8 @@
  */
 import { useMemo } from 'react';
 import uPlot from 'uplot';
+import { archSpec } from '../sae/archs';
 import { METRIC_LABELS } from '../sae/metrics';
-import { ARCHITECTURE_LABELS } from '../state/config-form';
 import { useLab } from '../state/lab-store';
 import { histogram } from '../train/diagnostics';
 import type { RunSummary as Summary } from '../train/trainer';
@@ -42,19 +42,8 @@ function SummaryTable({ s }: { s: Summary }) {
     ],
     [METRIC_LABELS.cosine.label, '', formatSig(h.cosine), 'cosine', undefined, h.cosine],
     [METRIC_LABELS.relErr.label, '', formatSig(h.relErr), 'relerr', undefined, h.relErr],
-    ['architecture', ARCHITECTURE_LABELS[s.architecture ?? 'topk'], '', 'architecture'],
-    [
-      s.architecture === 'jumprelu' || s.architecture === 'relu'
-        ? 'L0'
-        : s.architecture === 'batchtopk'
-          ? `L0 (k = ${s.k} per token on average; held-out: threshold θ)`
-          : `L0 (k = ${s.k})`,
-      formatSig(t?.l0),
-      formatSig(h.l0),
-      'l0',
-      t?.l0,
-      h.l0,
-    ],
+    ['architecture', archSpec(s.architecture).label, '', 'architecture'],
+    [archSpec(s.architecture).summary.l0Label(s.k), formatSig(t?.l0), formatSig(h.l0), 'l0', t?.l0, h.l0],
     ...(s.meanThreshold !== null && s.meanThreshold !== undefined
       ? [
           ['mean threshold θ', formatSig(s.meanThreshold), '', 'threshold', s.meanThreshold] as [

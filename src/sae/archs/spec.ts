@@ -1,0 +1,133 @@
+/**
+ * The contract of an SAE architecture plug-in: everything the rest of the lab needs to know about one
+ * architecture, in one object per architecture (src/sae/archs/<name>.ts), collected by src/sae/archs/index.ts.
+ * Config, form, charts, summary, export, import and the engines read these specs; no other file compares
+ * architecture names. The math of each architecture is at the top of src/sae/types.ts.
+ */
+import type * as v from 'valibot';
+import type { EvalMetrics } from '../metrics';
+
+/**
+ * Fields of TrainConfig (src/train/config.ts) that belong to one or more architectures. Their defaults, ranges,
+ * docs and validation live in the registry (src/sae/archs/fields.ts and the architecture files), nowhere else.
+ */
+export type ArchConfigField =
+  | 'k'
+  | 'l0Coefficient'
+  | 'l1Coefficient'
+  | 'sparsityWarmupSteps'
+  | 'bandwidth'
+  | 'thresholdInit'
+  | 'thresholdLrScale'
+  | 'thresholdEmaRate'
+  | 'auxk'
+  | 'kAux'
+  | 'auxkAlpha'
+  | 'auxkDeadWindowTokens';
+
+/** One architecture config field: its default, its validation and how the form shows it. */
+export interface ArchFieldSpec {
+  field: ArchConfigField;
+  /** The default value (the only place it is written). */
+  default: number | boolean;
+  /** valibot schema of the field (range and the message naming the field). */
+  schema: v.GenericSchema<unknown, number | boolean>;
+  /** Form label. */
+  label: string;
+  /** One sentence under the input. */
+  help: string;
+  /** Input kind. */
+  kind: 'number' | 'checkbox';
+  /** In the collapsed "Advanced" section. */
+  advanced: boolean;
+  /** Step attribute of number inputs. */
+  step?: string;
+}
+
+/**
+ * How an architecture trains: the engines (src/gpu/sae-engine.ts, src/reference/sae-engine.ts) pick their step
+ * path and its modes from this, never from the name.
+ *  - path 'sparse-topk': per-row TopK, sparse decode and backward over k (index, value) pairs per token;
+ *  - path 'sparse-batchtopk': batch-level top-(k·B) selection compacted into TopK-style rows (dense fallback when
+ *    a token keeps more than 256 latents);
+ *  - path 'dense': dense latents [B, d_sae], matmul decoder and gradients.
+ */
+export interface StepPathSpec {
+  path: 'sparse-topk' | 'sparse-batchtopk' | 'dense';
+  /** Activation of the dense forward (training and evaluation): ReLU, or pre·H(pre − θ). */
+  forward: 'relu' | 'threshold';
+  /** Dense backward: 'masked' (∂pre = ∂z where kept), 'relu' (L1 term), 'jumprelu' (rectangle-kernel STE). */
+  backward: 'masked' | 'relu' | 'jumprelu';
+  /** Sparsity term in the loss: none, 'relu' (λ·Σ z·‖W_dec‖) or 'jumprelu' (λ·L0). */
+  sparsity: 'none' | 'relu' | 'jumprelu';
+  /** Threshold θ [d_sae]: none, 'learned' (log θ by Adam, starts at thresholdInit) or 'running' (BatchTopK's EMA). */
+  threshold: 'none' | 'learned' | 'running';
+}
+
+/** What a collapse check sees: the end-of-run held-out metrics, the mean θ and the run's k. */
+export interface CollapseInput {
+  /** Held-out metrics of the final evaluation (src/sae/metrics.ts). */
+  heldOut: EvalMetrics;
+  /** Mean threshold θ over latents, null when the architecture has none. */
+  meanThreshold: number | null;
+  /** The run's config fields the checks read. */
+  config: { k: number };
+}
+
+/** A collapse check: a warning sentence when the finished run looks collapsed, else null. */
+export type CollapseCheck = (run: CollapseInput) => string | null;
+
+/** The SAELens side of an architecture (src/export/saelens.ts). */
+export interface SaeLensSpec {
+  /** cfg.json `architecture` of the equivalent inference SAE. */
+  architecture: 'topk' | 'jumprelu' | 'standard';
+  /** Pre-v6 `activation_fn_str`. */
+  activationFn: 'topk' | 'relu';
+  /** cfg.json carries `k` (and activation_fn_kwargs {k}). */
+  cfgK: boolean;
+  /** Our own `sae_lab` block records k (it is not part of the SAELens architecture). */
+  labK: boolean;
+  /** Tensors beyond W_enc, W_dec, b_enc, b_dec in sae_weights.safetensors, each [d_sae] f32. */
+  extraTensors: readonly 'threshold'[];
+}
+
+/** One architecture: identity, config fields, training path, charts, summary, export and collapse checks. */
+export interface ArchSpec<Id extends string = string> {
+  /** Stable id, stored in configs, checkpoints and exports. */
+  id: Id;
+  /** Human name (picker, summary). */
+  label: string;
+  /** Part of the picker's help sentence. */
+  pickerHelp: string;
+  /** Config fields this architecture uses (shared ones come from src/sae/archs/fields.ts). */
+  fields: readonly ArchFieldSpec[];
+  /** TrainConfig field holding λ of the sparsity term, or null. */
+  sparsityCoefficient: 'l0Coefficient' | 'l1Coefficient' | null;
+  /** Whether the AuxK loss applies. */
+  auxk: boolean;
+  step: StepPathSpec;
+  /** Live charts and summary rows. */
+  charts: {
+    /** Title of the L0 chart for a run with this k. */
+    l0Title(k: number): string;
+    /** Note under the L0 chart. */
+    l0Note: string;
+    /** Title of the sparsity-loss chart, or null when there is none. */
+    sparsityTitle: string | null;
+  };
+  summary: {
+    /** Label of the L0 row of the summary table. */
+    l0Label(k: number): string;
+  };
+  saeLens: SaeLensSpec;
+  /** Checks run on a finished run (reliability warnings); each returns a sentence or null. */
+  collapseChecks: readonly CollapseCheck[];
+}
+
+/** Every warning the architecture's collapse checks raise for a finished run. */
+export function collapseWarnings(spec: Pick<ArchSpec, 'collapseChecks'>, run: CollapseInput): string[] {
+  return spec.collapseChecks.flatMap((check) => {
+    const w = check(run);
+    return w === null ? [] : [w];
+  });
+}
