@@ -68,6 +68,7 @@ import { createMatmul, type MatmulKernel } from './kernels/matmul';
 import { createStats, decodeStats, STATS_WORDS, type StatsKernel } from './kernels/stats';
 import { createThresholdAdam, type ThresholdAdamKernel } from './kernels/threshold';
 import { createTopK, type TopKKernel } from './kernels/topk';
+import { GpuResources } from './resources';
 
 const PARAM_KEYS = ['wEnc', 'wDec', 'bEnc', 'bDec'] as const;
 type ParamKey = (typeof PARAM_KEYS)[number];
@@ -76,6 +77,8 @@ type ParamBuffers = Record<ParamKey, GPUBuffer>;
 /** The sparse (TopK) forward kernels for chunks of `rows` rows (evaluation). */
 interface SparseForwardSet {
   kind: 'sparse';
+  /** Owns the set's kernels and buffers. */
+  res: GpuResources;
   encoder: EncoderKernel;
   topk: TopKKernel;
   decode: DecodeKernel;
@@ -86,6 +89,8 @@ interface SparseForwardSet {
 /** The dense forward kernels for chunks of `rows` rows (evaluation; BatchTopK evaluates as JumpReLU). */
 interface DenseForwardSet {
   kind: 'dense';
+  /** Owns the set's kernels and buffers. */
+  res: GpuResources;
   encoder: EncoderKernel;
   activation: ActivationKernel;
   decode: MatmulKernel;
@@ -154,6 +159,8 @@ export class GpuSaeEngine implements SaeEngine {
   /** The resolved architecture. */
   readonly arch: SaeArch;
   private readonly gpu: Gpu;
+  /** Owns every buffer and kernel of the engine except the evaluation forward sets (each has its own). */
+  private readonly res: GpuResources;
   private readonly params: ParamBuffers;
   private readonly adamM: ParamBuffers;
   private readonly adamV: ParamBuffers;
@@ -184,6 +191,8 @@ export class GpuSaeEngine implements SaeEngine {
 
   private constructor(gpu: Gpu, shape: SaeShape, init: SaeParams) {
     this.gpu = gpu;
+    const res = new GpuResources(gpu);
+    this.res = res;
     this.shape = { ...shape };
     const arch = resolveArch(shape);
     this.arch = arch;
@@ -193,8 +202,8 @@ export class GpuSaeEngine implements SaeEngine {
       const out = {} as ParamBuffers;
       for (const key of PARAM_KEYS) {
         out[key] = from
-          ? gpu.storage(`sae:${prefix}.${key}`, from[key])
-          : gpu.storage(`sae:${prefix}.${key}`, sizes[key] * 4);
+          ? res.storage(`sae:${prefix}.${key}`, from[key])
+          : res.storage(`sae:${prefix}.${key}`, sizes[key] * 4);
       }
       return out;
     };
@@ -204,51 +213,51 @@ export class GpuSaeEngine implements SaeEngine {
     this.grads = alloc('grad');
     this.threshold = init.threshold
       ? {
-          theta: gpu.storage('sae:param.threshold', init.threshold),
-          m: gpu.storage('sae:adam_m.threshold', S * 4),
-          v: gpu.storage('sae:adam_v.threshold', S * 4),
+          theta: res.storage('sae:param.threshold', init.threshold),
+          m: res.storage('sae:adam_m.threshold', S * 4),
+          v: res.storage('sae:adam_v.threshold', S * 4),
         }
       : null;
-    this.x = gpu.storage('sae:x', B * D * 4);
-    this.pre = gpu.storage('sae:pre', B * S * 4);
-    this.xHat = gpu.storage('sae:x_hat', B * D * 4);
-    this.rowStats = gpu.storage('sae:row_stats', B * ROW_STATS * 4);
-    this.stepsSinceFired = gpu.storage('sae:steps_since_fired', S * 4);
-    this.statsOut = gpu.storage('sae:stats', STATS_WORDS * 4);
+    this.x = res.storage('sae:x', B * D * 4);
+    this.pre = res.storage('sae:pre', B * S * 4);
+    this.xHat = res.storage('sae:x_hat', B * D * 4);
+    this.rowStats = res.storage('sae:row_stats', B * ROW_STATS * 4);
+    this.stepsSinceFired = res.storage('sae:steps_since_fired', S * 4);
+    this.statsOut = res.storage('sae:stats', STATS_WORDS * 4);
     const fwd = { rows: B, dModel: D, dSae: S, k };
-    this.encoder = createEncoder(gpu, fwd, 'sae:encoder');
+    this.encoder = res.own(createEncoder(gpu, fwd, 'sae:encoder'));
     const step = archSpec(arch.architecture).step;
     if (step.path === 'sparse-topk') {
       this.sparse = {
-        indices: gpu.storage('sae:indices', B * k * 4),
-        values: gpu.storage('sae:values', B * k * 4),
-        topk: createTopK(gpu, fwd, 'sae:topk'),
-        decode: createDecode(gpu, fwd, 'sae:decode'),
-        backward: createBackward(gpu, fwd, 'sae:backward'),
+        indices: res.storage('sae:indices', B * k * 4),
+        values: res.storage('sae:values', B * k * 4),
+        topk: res.own(createTopK(gpu, fwd, 'sae:topk')),
+        decode: res.own(createDecode(gpu, fwd, 'sae:decode')),
+        backward: res.own(createBackward(gpu, fwd, 'sae:backward')),
       };
       this.dense = null;
     } else {
-      const activation = createActivation(gpu, { rows: B, dSae: S, dModel: D }, 'sae:activation');
+      const activation = res.own(createActivation(gpu, { rows: B, dSae: S, dModel: D }, 'sae:activation'));
       activation.setForward(step.forward);
       this.dense = {
-        z: gpu.storage('sae:z', B * S * 4),
-        grad: gpu.storage('sae:grad_z', B * S * 4),
-        g: gpu.storage('sae:g', B * D * 4),
-        xc: gpu.storage('sae:xc', B * D * 4),
-        col: gpu.storage('sae:col', COL_PLANES * S * 4),
+        z: res.storage('sae:z', B * S * 4),
+        grad: res.storage('sae:grad_z', B * S * 4),
+        g: res.storage('sae:g', B * D * 4),
+        xc: res.storage('sae:xc', B * D * 4),
+        col: res.storage('sae:col', COL_PLANES * S * 4),
         batchtopk:
           step.path === 'sparse-batchtopk'
-            ? createBatchTopK(gpu, { rows: B, dSae: S, k }, 'sae:batchtopk')
+            ? res.own(createBatchTopK(gpu, { rows: B, dSae: S, k }, 'sae:batchtopk'))
             : null,
         activation,
-        rows: createDenseRows(gpu, { rows: B, dModel: D }, lossGradScale(B, D), 'sae:dense-rows'),
-        mmDecode: createMatmul(gpu, { M: B, N: D, K: S }, 'sae:mm-decode'),
-        mmGradZ: createMatmul(gpu, { M: B, N: S, K: D, transB: true }, 'sae:mm-grad-z'),
-        mmGradWdec: createMatmul(gpu, { M: S, N: D, K: B, transA: true }, 'sae:mm-grad-w-dec'),
-        mmGradWenc: createMatmul(gpu, { M: D, N: S, K: B, transA: true }, 'sae:mm-grad-w-enc'),
-        bdec: createBdecGrad(gpu, fwd, 'sae:bdec-grad'),
+        rows: res.own(createDenseRows(gpu, { rows: B, dModel: D }, lossGradScale(B, D), 'sae:dense-rows')),
+        mmDecode: res.own(createMatmul(gpu, { M: B, N: D, K: S }, 'sae:mm-decode')),
+        mmGradZ: res.own(createMatmul(gpu, { M: B, N: S, K: D, transB: true }, 'sae:mm-grad-z')),
+        mmGradWdec: res.own(createMatmul(gpu, { M: S, N: D, K: B, transA: true }, 'sae:mm-grad-w-dec')),
+        mmGradWenc: res.own(createMatmul(gpu, { M: D, N: S, K: B, transA: true }, 'sae:mm-grad-w-enc')),
+        bdec: res.own(createBdecGrad(gpu, fwd, 'sae:bdec-grad')),
         thresholdAdam:
-          step.threshold === 'learned' ? createThresholdAdam(gpu, S, 'sae:threshold-adam') : null,
+          step.threshold === 'learned' ? res.own(createThresholdAdam(gpu, S, 'sae:threshold-adam')) : null,
       };
       this.sparse = null;
     }
@@ -256,22 +265,22 @@ export class GpuSaeEngine implements SaeEngine {
     this.compactBuffers =
       step.path === 'sparse-batchtopk'
         ? {
-            indices: gpu.storage('sae:compact:indices', B * capMax * 4),
-            values: gpu.storage('sae:compact:values', B * capMax * 4),
+            indices: res.storage('sae:compact:indices', B * capMax * 4),
+            values: res.storage('sae:compact:values', B * capMax * 4),
           }
         : null;
     this.auxk = arch.auxk
-      ? createAuxk(gpu, { rows: B, dModel: D, dSae: S, kAux: arch.kAux }, arch.auxkAlpha, 'sae:auxk')
+      ? res.own(createAuxk(gpu, { rows: B, dModel: D, dSae: S, kAux: arch.kAux }, arch.auxkAlpha, 'sae:auxk'))
       : null;
     const sparsity = step.sparsity;
     this.archStats =
       sparsity !== 'none' || this.auxk
-        ? createArchStats(gpu, { dSae: S, rows: B }, sparsity, this.auxk !== null, 'sae:arch-stats')
+        ? res.own(createArchStats(gpu, { dSae: S, rows: B }, sparsity, this.auxk !== null, 'sae:arch-stats'))
         : null;
-    this.constraint = createDecoderConstraint(gpu, shape, 'sae:decoder-constraint');
+    this.constraint = res.own(createDecoderConstraint(gpu, shape, 'sae:decoder-constraint'));
     this.adam = {} as Record<ParamKey, AdamKernel>;
-    for (const key of PARAM_KEYS) this.adam[key] = createAdam(gpu, sizes[key], `sae:adam.${key}`);
-    this.stats = createStats(gpu, fwd, 'sae:stats');
+    for (const key of PARAM_KEYS) this.adam[key] = res.own(createAdam(gpu, sizes[key], `sae:adam.${key}`));
+    this.stats = res.own(createStats(gpu, fwd, 'sae:stats'));
   }
 
   /**
@@ -460,8 +469,8 @@ export class GpuSaeEngine implements SaeEngine {
       const { dModel: D, dSae: S, batchSize: B } = this.shape;
       const fwd = { rows: B, dModel: D, dSae: S, k: cap };
       set = {
-        decode: createDecode(this.gpu, fwd, `sae:compact${cap}:decode`),
-        backward: createBackward(this.gpu, fwd, `sae:compact${cap}:backward`),
+        decode: this.res.own(createDecode(this.gpu, fwd, `sae:compact${cap}:decode`)),
+        backward: this.res.own(createBackward(this.gpu, fwd, `sae:compact${cap}:backward`)),
       };
       this.compactSets.set(cap, set);
     }
@@ -627,26 +636,31 @@ export class GpuSaeEngine implements SaeEngine {
       const { dModel: D, dSae: S, k } = this.shape;
       const fwd = { rows, dModel: D, dSae: S, k };
       const tag = `sae:eval${rows}`;
+      const res = new GpuResources(this.gpu);
       if (this.sparse) {
         set = {
           kind: 'sparse',
-          encoder: createEncoder(this.gpu, fwd, `${tag}:encoder`),
-          topk: createTopK(this.gpu, fwd, `${tag}:topk`),
-          decode: createDecode(this.gpu, fwd, `${tag}:decode`),
-          buckets: createBuckets(this.gpu, fwd, `${tag}:bucket`),
-          reduce: createEvalReduce(this.gpu, fwd, `${tag}:reduce`),
+          res,
+          encoder: res.own(createEncoder(this.gpu, fwd, `${tag}:encoder`)),
+          topk: res.own(createTopK(this.gpu, fwd, `${tag}:topk`)),
+          decode: res.own(createDecode(this.gpu, fwd, `${tag}:decode`)),
+          buckets: res.own(createBuckets(this.gpu, fwd, `${tag}:bucket`)),
+          reduce: res.own(createEvalReduce(this.gpu, fwd, `${tag}:reduce`)),
         };
       } else {
-        const activation = createActivation(this.gpu, { rows, dSae: S, dModel: D }, `${tag}:activation`);
+        const activation = res.own(
+          createActivation(this.gpu, { rows, dSae: S, dModel: D }, `${tag}:activation`),
+        );
         activation.setForward(archSpec(this.arch.architecture).step.forward);
         set = {
           kind: 'dense',
-          encoder: createEncoder(this.gpu, fwd, `${tag}:encoder`),
+          res,
+          encoder: res.own(createEncoder(this.gpu, fwd, `${tag}:encoder`)),
           activation,
-          decode: createMatmul(this.gpu, { M: rows, N: D, K: S }, `${tag}:mm-decode`),
-          rows: createDenseRows(this.gpu, { rows, dModel: D }, 0, `${tag}:dense-rows`),
-          counts: this.gpu.storage(`${tag}:counts`, S * 4),
-          reduce: createEvalReduce(this.gpu, fwd, `${tag}:reduce`),
+          decode: res.own(createMatmul(this.gpu, { M: rows, N: D, K: S }, `${tag}:mm-decode`)),
+          rows: res.own(createDenseRows(this.gpu, { rows, dModel: D }, 0, `${tag}:dense-rows`)),
+          counts: res.storage(`${tag}:counts`, S * 4),
+          reduce: res.own(createEvalReduce(this.gpu, fwd, `${tag}:reduce`)),
         };
       }
       this.forwardSets.set(rows, set);
@@ -804,66 +818,18 @@ export class GpuSaeEngine implements SaeEngine {
     await this.gpu.device.queue.onSubmittedWorkDone();
   }
 
-  /** Free every buffer and kernel. Idempotent. */
+  /** Free every buffer and kernel (the resource set owns them). Idempotent. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const set of [this.params, this.adamM, this.adamV, this.grads]) {
-      for (const key of PARAM_KEYS) set[key].destroy();
-    }
-    const th = this.threshold;
-    for (const b of [
-      this.x,
-      this.pre,
-      this.xHat,
-      this.rowStats,
-      this.stepsSinceFired,
-      this.statsOut,
-      ...(th ? [th.theta, th.m, th.v] : []),
-    ]) {
-      b.destroy();
-    }
-    for (const k of [this.encoder, this.constraint, this.stats]) k.destroy();
-    const sp = this.sparse;
-    if (sp) {
-      sp.indices.destroy();
-      sp.values.destroy();
-      for (const k of [sp.topk, sp.decode, sp.backward]) k.destroy();
-    }
-    const d = this.dense;
-    if (d) {
-      for (const b of [d.z, d.grad, d.g, d.xc, d.col]) b.destroy();
-      for (const k of [d.activation, d.rows, d.mmDecode, d.mmGradZ, d.mmGradWdec, d.mmGradWenc, d.bdec])
-        k.destroy();
-      d.batchtopk?.destroy();
-      d.thresholdAdam?.destroy();
-    }
-    this.auxk?.destroy();
-    this.archStats?.destroy();
-    this.compactBuffers?.indices.destroy();
-    this.compactBuffers?.values.destroy();
-    for (const set of this.compactSets.values()) {
-      set.decode.destroy();
-      set.backward.destroy();
-    }
+    this.res.destroy();
     this.compactSets.clear();
-    for (const key of PARAM_KEYS) this.adam[key].destroy();
     for (const set of this.forwardSets.values()) destroySet(set);
     this.forwardSets.clear();
   }
 }
 
+/** Free an evaluation forward set (its own resource set). */
 function destroySet(set: ForwardSet): void {
-  set.encoder.destroy();
-  set.reduce.destroy();
-  if (set.kind === 'sparse') {
-    set.topk.destroy();
-    set.decode.destroy();
-    set.buckets.destroy();
-  } else {
-    set.activation.destroy();
-    set.decode.destroy();
-    set.rows.destroy();
-    set.counts.destroy();
-  }
+  set.res.destroy();
 }
