@@ -2,9 +2,11 @@
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { wgslInclude } from './scripts/wgsl-include';
 
 export default defineConfig({
-  plugins: [react()],
+  // wgslInclude: `*.wgsl?raw` imports come with their `//#include "x.wgsl"` snippets expanded.
+  plugins: [wgslInclude(), react()],
   worker: { format: 'es' },
   build: {
     target: 'es2022',

@@ -36,9 +36,7 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> g_b_enc: array<f32>;    // (S)
 @group(0) @binding(8) var<storage, read_write> col: array<u32>;        // (4, S): count | Σz | norm | ∂log θ
 
-fn linear_id(wg: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wg.y * nwg.x + wg.x) * WG + lid;
-}
+//#include "linear_id.wgsl"
 
 @compute @workgroup_size(WG)
 fn activation_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

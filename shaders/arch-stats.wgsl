@@ -37,11 +37,7 @@ fn arch_stats(@builtin(local_invocation_index) lid: u32) {
     for (var s = lid; s < S; s += WG) { part += f32(col[s]); }
   }
   red[lid] = part;
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half >>= 1u) {
-    if (lid < half) { red[lid] += red[lid + half]; }
-    workgroupBarrier();
-  }
+  workgroup_sum(lid);
   if (lid == 0u) {
     var aux_loss = 0.0;
     if (params.has_aux == 1u) { aux_loss = aux[0]; }
@@ -49,3 +45,5 @@ fn arch_stats(@builtin(local_invocation_index) lid: u32) {
     out[6] = bitcast<u32>(params.lambda * red[0] / f32(params.rows));
   }
 }
+
+//#include "reduce.wgsl"

@@ -66,10 +66,8 @@ fn auxk_bdec(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     if (g != 0.0) { acc += g * w_enc[d * S + indices[p]]; }
   }
   red[lid] = acc;
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half >>= 1u) {
-    if (lid < half) { red[lid] += red[lid + half]; }
-    workgroupBarrier();
-  }
+  workgroup_sum(lid);
   if (lid == 0u) { g_b_dec[d] = g_b_dec[d] - red[0]; }
 }
+
+//#include "reduce.wgsl"

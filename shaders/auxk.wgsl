@@ -42,9 +42,7 @@ struct Params {
 var<workgroup> red_f: array<vec4<f32>, WG>;
 var<workgroup> red_u: array<u32, WG>;
 
-fn linear_id(wg: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wg.y * nwg.x + wg.x) * WG + lid;
-}
+//#include "linear_id.wgsl"
 
 @compute @workgroup_size(WG)
 fn auxk_mask(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -94,14 +92,7 @@ fn auxk_scale(@builtin(local_invocation_index) lid: u32) {
   }
   red_f[lid] = vec4<f32>(sse, sst_x, sst_e, 0.0);
   red_u[lid] = n_dead;
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half >>= 1u) {
-    if (lid < half) {
-      red_f[lid] += red_f[lid + half];
-      red_u[lid] += red_u[lid + half];
-    }
-    workgroupBarrier();
-  }
+  workgroup_sum2(lid);
   if (lid == 0u) {
     let tot = red_f[0];
     let nd = red_u[0];
@@ -130,3 +121,5 @@ fn auxk_rho(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   if (i >= params.rows * params.d_model) { return; }
   e_hat[i] = scalars[1] * (e_hat[i] - e[i]);
 }
+
+//#include "reduce2.wgsl"

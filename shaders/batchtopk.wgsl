@@ -49,10 +49,7 @@ struct Params {
 var<workgroup> local_hist: array<atomic<u32>, 256>;
 var<workgroup> local_min: atomic<u32>;
 
-fn order_key(bits: u32) -> u32 {
-  if ((bits & 0x80000000u) != 0u) { return ~bits; }
-  return bits | 0x80000000u;
-}
+//#include "order_key.wgsl"
 
 fn wg_index(wg: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return wg.y * nwg.x + wg.x;

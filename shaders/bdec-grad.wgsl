@@ -40,10 +40,8 @@ fn bdec_grad(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var enc = 0.0;
   for (var s = lid; s < S; s += WG) { enc += w_enc[d * S + s] * g_b_enc[s]; }
   red[lid] = vec2<f32>(col, enc);
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half >>= 1u) {
-    if (lid < half) { red[lid] += red[lid + half]; }
-    workgroupBarrier();
-  }
+  workgroup_sum(lid);
   if (lid == 0u) { g_b_dec[d] = red[0].x * params.scale - red[0].y; }
 }
+
+//#include "reduce.wgsl"

@@ -32,9 +32,7 @@ struct Params {
 
 var<workgroup> partial: array<u32, WG>;
 
-fn linear_id(wg: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wg.y * nwg.x + wg.x) * WG + lid;
-}
+//#include "linear_id.wgsl"
 
 @compute @workgroup_size(WG)
 fn bucket_count(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

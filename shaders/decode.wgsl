@@ -26,9 +26,7 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> x_hat: array<f32>;      // (R, D)
 @group(0) @binding(7) var<storage, read_write> row_stats: array<f32>;  // (R, 4)
 
-fn linear_id(wg: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wg.y * nwg.x + wg.x) * WG + lid;
-}
+//#include "linear_id.wgsl"
 
 @compute @workgroup_size(WG)
 fn decode(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

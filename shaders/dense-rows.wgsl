@@ -42,11 +42,7 @@ fn dense_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     part += vec4<f32>(e * e, xv * xv, h * h, xv * h);
   }
   red[lid] = part;
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half >>= 1u) {
-    if (lid < half) { red[lid] += red[lid + half]; }
-    workgroupBarrier();
-  }
+  workgroup_sum(lid);
   if (lid == 0u) {
     let s = red[0];
     row_stats[row * 4u + 0u] = s.x;
@@ -55,3 +51,5 @@ fn dense_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     row_stats[row * 4u + 3u] = s.w;
   }
 }
+
+//#include "reduce.wgsl"

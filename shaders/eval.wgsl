@@ -43,11 +43,7 @@ fn eval_reduce(@builtin(local_invocation_index) lid: u32) {
     counts[s] = 0u;
   }
   red[lid] = part;
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half >>= 1u) {
-    if (lid < half) { red[lid] += red[lid + half]; }
-    workgroupBarrier();
-  }
+  workgroup_sum(lid);
   if (lid == 0u) {
     let o = params.chunk * 4u;
     chunk_sums[o] = red[0].x;
@@ -56,3 +52,5 @@ fn eval_reduce(@builtin(local_invocation_index) lid: u32) {
     chunk_sums[o + 3u] = red[0].w;
   }
 }
+
+//#include "reduce.wgsl"

@@ -62,14 +62,7 @@ fn stats(@builtin(local_invocation_index) lid: u32) {
   }
   red_f[lid] = vec2<f32>(sse, sst);
   red_u[lid] = vec3<u32>(l0, fired, dead);
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half >>= 1u) {
-    if (lid < half) {
-      red_f[lid] += red_f[lid + half];
-      red_u[lid] += red_u[lid + half];
-    }
-    workgroupBarrier();
-  }
+  workgroup_sum2(lid);
   if (lid == 0u) {
     out[0] = bitcast<u32>(red_f[0].x);
     out[1] = bitcast<u32>(red_f[0].y);
@@ -81,3 +74,5 @@ fn stats(@builtin(local_invocation_index) lid: u32) {
     out[7] = 0u;
   }
 }
+
+//#include "reduce2.wgsl"

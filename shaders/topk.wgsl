@@ -38,10 +38,7 @@ var<workgroup> n_sel: atomic<u32>;
 // Written by invocation 0 after each pass: (prefix, remaining, done).
 var<workgroup> wg_state: vec3<u32>;
 
-fn order_key(bits: u32) -> u32 {
-  if ((bits & 0x80000000u) != 0u) { return ~bits; }
-  return bits | 0x80000000u;
-}
+//#include "order_key.wgsl"
 
 // True when pick a comes before pick b: larger key first, then lower index.
 fn before(ka: u32, ia: u32, kb: u32, ib: u32) -> bool {
