@@ -7,7 +7,8 @@ import { wgslInclude } from './scripts/wgsl-include';
 export default defineConfig({
   // wgslInclude: `*.wgsl?raw` imports come with their `//#include "x.wgsl"` snippets expanded.
   plugins: [wgslInclude(), react()],
-  worker: { format: 'es' },
+  // Workers are bundled with their own plugin list: the kernels run in the lab and harness Workers.
+  worker: { format: 'es', plugins: () => [wgslInclude()] },
   build: {
     target: 'es2022',
     sourcemap: true,

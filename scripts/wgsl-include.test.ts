@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import activationWgsl from '../shaders/activation.wgsl?raw';
+import viteConfig from '../vite.config';
 import { expandWgslIncludes, loadWgsl, WGSL_INCLUDE_DIR } from './wgsl-include';
 
 const SHADERS = resolve(import.meta.dirname, '../shaders');
@@ -44,6 +45,14 @@ describe('WGSL //#include', () => {
   it('the Vite plugin serves ?raw imports expanded (what the GPU compiles and the pipeline cache hashes)', () => {
     expect(activationWgsl).toBe(loadWgsl(resolve(SHADERS, 'activation.wgsl')));
     expect(activationWgsl).toMatch(/fn linear_id\(/);
+  });
+
+  it('the plugin is in the page bundle and in the Worker bundles (the kernels run in Workers)', async () => {
+    const names = (list: unknown) => (list as { name: string }[]).flat().map((p) => p.name);
+    expect(names(viteConfig.plugins)).toContain('sae-lab:wgsl-include');
+    const workerPlugins = viteConfig.worker?.plugins;
+    expect(typeof workerPlugins).toBe('function');
+    expect(names(await (workerPlugins as () => unknown)())).toContain('sae-lab:wgsl-include');
   });
 
   it('includes a snippet once, recursively, and names the shader and line of a missing or cyclic include', () => {
