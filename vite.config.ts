@@ -1,4 +1,5 @@
 /// <reference types="vitest/config" />
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
@@ -24,5 +25,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
+    // At least two workers (Vitest's default is cores − 1, i.e. one on a 2-core CI machine): the 300-step demo runs
+    // on the CPU engine (scripts/demo-*.test.ts, about 40–80 s of one core each) then share both cores.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });

@@ -1,22 +1,11 @@
 /**
- * JumpReLU and ReLU + L1 on the demo, on the CPU engine in Node (see scripts/demo-table.test.ts for why here):
- * JumpReLU reaches an L0 in [4, 40] with the documented λ; ReLU + L1 trains with a finite loss and a decreasing L0.
+ * ReLU + L1 on the demo, on the CPU engine in Node (see scripts/demo-table.test.ts for why here): it trains with a
+ * finite loss and a decreasing L0.
  */
 import { describe, expect, it } from 'vitest';
 import { DEMO, demo, LONG_MS, mean } from './demo-runs';
 
-describe('sparsity-penalty architectures on the demo (CPU engine, 300 steps)', () => {
-  it('JumpReLU (config defaults, λ = 0.3): held-out L0 in [4, 40]', { timeout: LONG_MS }, async () => {
-    // The trainer's defaults (src/train/config.ts): λ = 0.3 (per-token units) warmed up over 100 steps, θ starts at
-    // Gemma Scope's 0.001, log θ learns at 30 × lr with ε = 0.01 (src/sae/README.md). lr 3e-3 as in the table.
-    const r = await demo({ ...DEMO, lr: 3e-3, architecture: 'jumprelu' });
-    expect(r.held_out.l0).toBeGreaterThanOrEqual(4);
-    expect(r.held_out.l0).toBeLessThanOrEqual(40);
-    expect(r.held_out.explainedVariance).toBeGreaterThan(0.6);
-    expect(r.series.sparsityLoss.at(-1)).toBeGreaterThan(0);
-    expect(r.mean_threshold).toBeGreaterThan(0.01);
-  });
-
+describe('ReLU + L1 on the demo (CPU engine, 300 steps)', () => {
   it('ReLU + L1 (λ = 1, the default): finite loss and decreasing L0', { timeout: LONG_MS }, async () => {
     // λ = 1 warmed up over 100 steps, lr 3e-3. L0 starts near d_sae/2 (ReLU of a tied init) and falls as the L1
     // term takes hold; Anthropic's λ = 5 collapses a run this short (src/train/config.ts).
