@@ -358,10 +358,8 @@ describe('importDataset', () => {
     expect(await store.allKeys()).toEqual([]);
   });
 
-  const realNpy = resolve(
-    import.meta.dirname,
-    '../../../shared/data/stories260K/activations/stories260K.resid_post.2.f32.npy',
-  );
+  // The demo dataset in the repository (public/demo/README.md): present in every clone and worktree.
+  const realNpy = resolve(import.meta.dirname, '../../public/demo/stories260K.resid_post.2.f32.npy');
   it.runIf(existsSync(realNpy))(
     'imports the real numpy-written stories260K activations [81790, 64]',
     async () => {

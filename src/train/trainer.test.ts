@@ -247,10 +247,8 @@ describe('Trainer', () => {
 });
 
 describe('Trainer on the stories260K activations (CPU engine)', () => {
-  const npy = resolve(
-    import.meta.dirname,
-    '../../../shared/data/stories260K/activations/stories260K.resid_post.2.f32.npy',
-  );
+  // The demo dataset in the repository (public/demo/README.md): present in every clone and worktree.
+  const npy = resolve(import.meta.dirname, '../../public/demo/stories260K.resid_post.2.f32.npy');
   it('learns: held-out explained variance rises well above 0 in 120 steps', async () => {
     const { data, shape } = parseNpyF32(readFileSync(npy), npy);
     expect(shape).toEqual([81790, 64]);
