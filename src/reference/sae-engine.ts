@@ -61,6 +61,7 @@ import { normalizeDecoderRowsCpu, projectDecoderGradCpu } from './decoder-constr
 import { type DenseRowsResult, denseRowsCpu } from './dense';
 import { encoderCpu } from './encoder';
 import { matmulCpu } from './matmul';
+import { hasNonFiniteCpu, paramsNonFinite } from './nonfinite';
 import { stepStatsCpu, sumSquaredDeviation } from './stats';
 import { thresholdAdamCpu } from './threshold';
 import { topkCpu } from './topk';
@@ -242,6 +243,8 @@ export class CpuSaeEngine implements SaeEngine {
   private adamM: SaeParams;
   private adamV: SaeParams;
   private t = 0;
+  /** Sticky non-finite flag (StepStats.nonFinite), like the GPU engine's; cleared by setState. */
+  private nonFinite = false;
   private stepsSinceFired: Uint32Array;
   /**
    * @param shape sizes (validated); @param init starting parameters (copied)
@@ -338,7 +341,8 @@ export class CpuSaeEngine implements SaeEngine {
     }
     normalizeDecoderRowsCpu(p.wDec, S, D);
     const stats = stepStatsCpu(x, rowStats, fireCounts, this.stepsSinceFired, hyper.deadWindowSteps, B, D);
-    return { ...stats, auxkLoss, sparsityLoss };
+    this.nonFinite ||= hasNonFiniteCpu(rowStats) || paramsNonFinite(p);
+    return { ...stats, auxkLoss, sparsityLoss, nonFinite: this.nonFinite };
   }
 
   /** Forward-only evaluation of x [rows, d_model], in chunks of batchSize rows. */
@@ -390,6 +394,7 @@ export class CpuSaeEngine implements SaeEngine {
     this.adamM = cloneParams(state.adamM);
     this.adamV = cloneParams(state.adamV);
     this.t = state.t;
+    this.nonFinite = false;
     this.stepsSinceFired = state.stepsSinceFired.slice();
   }
 
