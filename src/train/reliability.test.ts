@@ -187,7 +187,7 @@ describe('collapse', () => {
     const s = await t.run();
     expect(t.currentStatus).toBe('done');
     expect(s?.warnings?.map((w) => w.code)).toEqual(['l0-below-half-k', 'dead-majority']);
-    expect(events.some((e) => e.type === 'warnings' && e.step === 10)).toBe(true);
+    expect(events.some((e) => e.type === 'warnings' && e.step === 4)).toBe(true);
   });
 });
 

@@ -27,6 +27,7 @@ import {
   DEFAULT_CONFIG,
   deadWindowSteps,
   engineShape,
+  evalIntervalSteps,
   resolveDSae,
   sparsityCoeff,
   type TrainConfig,
@@ -534,7 +535,7 @@ export class Trainer {
           this.emit({ type: 'metrics', point });
         }
         // No periodic evaluation at the last step or when stopping: finish() evaluates there on a bigger sample.
-        if (this.step % c.evalInterval === 0 && this.step < c.steps && !this.stopRequested) {
+        if (this.step % evalIntervalSteps(c) === 0 && this.step < c.steps && !this.stopRequested) {
           const { m } = await this.evaluate(await this.periodicSample());
           const warnings = this.collapseWarnings(m, null);
           if (warnings.length > 0) this.emit({ type: 'warnings', step: this.step, warnings });
