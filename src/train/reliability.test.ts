@@ -191,6 +191,48 @@ describe('collapse', () => {
   });
 });
 
+describe('storage quota', () => {
+  it('a checkpoint over quota pauses the run with bytes needed, used and allowed; Resume after freeing space finishes it', async () => {
+    const store = new MemoryCheckpointStore();
+    let full = true;
+    const save = store.save.bind(store);
+    store.save = async (cp) => {
+      if (full) throw new DOMException('', 'QuotaExceededError');
+      return save(cp);
+    };
+    const events: TrainEvent[] = [];
+    const t = await Trainer.start(
+      config,
+      source(),
+      deps(store, events, {
+        estimate: async () => ({ usageBytes: 4_900_000, quotaBytes: 5_000_000 }),
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'status' && e.status === 'paused') {
+            full = false;
+            t.resume();
+          }
+        },
+      }),
+      'run-q',
+    );
+    const summary = await t.run();
+    const reports = events.flatMap((e) => (e.type === 'storage-full' ? [e.report] : []));
+    expect(reports.length).toBeGreaterThanOrEqual(1);
+    expect(reports[0]).toMatchObject({
+      what: 'checkpoint',
+      step: 20,
+      usageBytes: 4_900_000,
+      quotaBytes: 5_000_000,
+    });
+    expect(reports[0].neededBytes).toBeGreaterThan(4 * (2 * 12 * 48));
+    expect(events.some((e) => e.type === 'status' && e.status === 'paused')).toBe(true);
+    expect(events.some((e) => e.type === 'error')).toBe(false);
+    expect(summary?.steps).toBe(40);
+    expect((await store.load('run-q'))?.meta.status).toBe('done');
+  });
+});
+
 describe('errorText', () => {
   it('never returns an empty message', () => {
     expect(errorText(new DOMException('', 'QuotaExceededError'))).toMatch(/QuotaExceededError.*delet/);

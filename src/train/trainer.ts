@@ -44,6 +44,13 @@ import {
   type TrainPoint,
 } from './history';
 import { learningRate } from './schedule';
+import {
+  checkpointBytes,
+  isQuotaError,
+  type StorageFull,
+  StorageFullError,
+  storageEstimate,
+} from './storage';
 
 /** Held-out tokens of the final evaluation (capped by the split): the "fresh sample" of the summary. */
 export const FINAL_SAMPLE_TOKENS = 65_536;
@@ -141,6 +148,8 @@ export type TrainEvent =
   | { type: 'summary'; summary: RunSummary }
   /** Collapse warnings seen at a periodic evaluation (live; the summary carries the final ones). */
   | { type: 'warnings'; step: number; warnings: CollapseWarning[] }
+  /** A checkpoint write hit the storage quota: the run pauses (nothing lost but the unsaved steps). */
+  | { type: 'storage-full'; report: StorageFull }
   /** `divergence` is set when the run stopped because the loss or a parameter became NaN/±Inf. */
   | { type: 'error'; message: string; step: number; divergence?: Divergence };
 
@@ -159,6 +168,8 @@ export interface TrainerDeps {
   sampleIntervalMs?: number;
   /** Batcher window size in bytes (tests use small windows). */
   windowBytes?: number;
+  /** Storage usage and quota for quota reports. Default navigator.storage.estimate(). */
+  estimate?: () => Promise<{ usageBytes: number | null; quotaBytes: number | null }>;
 }
 
 /** Let queued messages (pause, stop, …) run: resolves on the next macrotask. */
@@ -444,10 +455,22 @@ export class Trainer {
       scale: i.scale,
       lastEval: this.lastEval,
     };
-    await this.deps.checkpoints.save({
+    const cp: Checkpoint = {
       meta,
       data: { state, history: { train: this.trainHistory.snapshot(), eval: this.evalHistory.snapshot() } },
-    });
+    };
+    try {
+      await this.deps.checkpoints.save(cp);
+    } catch (e) {
+      if (!isQuotaError(e)) throw e;
+      const est = await (this.deps.estimate ?? storageEstimate)();
+      throw new StorageFullError({
+        what: 'checkpoint',
+        neededBytes: checkpointBytes(cp),
+        step: this.step,
+        ...est,
+      });
+    }
     this.lastCheckpointStep = this.step;
     this.lastFiniteStep = Math.max(this.lastFiniteStep, this.step);
     this.emit({ type: 'checkpoint', step: this.step, savedAt: meta.savedAt });
@@ -546,7 +569,8 @@ export class Trainer {
           (this.wallMs() - segmentStartWall >= FIRST_CHECKPOINT_MS ||
             this.step - segmentStartStep >= FIRST_CHECKPOINT_STEPS);
         if (firstDue || this.wallMs() - lastCheckpointWall >= c.checkpointIntervalSec * 1000) {
-          await this.checkpoint('running');
+          // Out of quota: report it and pause (the pause retries the save) instead of failing the run.
+          if (!(await this.checkpointOrReport('running'))) this.pauseRequested = true;
           lastCheckpointWall = this.wallMs();
         }
       }
@@ -564,11 +588,26 @@ export class Trainer {
     }
   }
 
+  /**
+   * {@link checkpoint}, but a full storage is reported as a 'storage-full' event instead of thrown.
+   * @returns false when the checkpoint could not be stored for lack of space.
+   */
+  private async checkpointOrReport(status: CheckpointStatus): Promise<boolean> {
+    try {
+      await this.checkpoint(status);
+      return true;
+    } catch (e) {
+      if (!(e instanceof StorageFullError)) throw e;
+      this.emit({ type: 'storage-full', report: e.report });
+      return false;
+    }
+  }
+
   /** Checkpoint, report 'paused', wait for resume() or stop(). */
   private async pauseHere(): Promise<void> {
     this.wallMsBefore = this.wallMs();
     this.running = false;
-    await this.checkpoint('paused');
+    await this.checkpointOrReport('paused');
     this.setStatus('paused');
     this.releasePauseWaiters();
     while (this.pauseRequested && !this.stopRequested) {
@@ -622,7 +661,7 @@ export class Trainer {
       scale: i.scale,
       warnings: mergeWarnings([], this.collapseWarnings(m, meanThreshold)),
     };
-    await this.checkpoint(stoppedEarly ? 'stopped' : 'done');
+    await this.checkpointOrReport(stoppedEarly ? 'stopped' : 'done');
     this.releasePauseWaiters();
     this.setStatus(stoppedEarly ? 'stopped' : 'done');
     this.emit({ type: 'summary', summary });
