@@ -15,6 +15,9 @@ export function LiveCharts() {
   const k = useLab((s) => s.run?.shape.k ?? null);
   const architecture = useLab((s) => (s.run ? resolveArch(s.run.shape).architecture : 'topk'));
   const auxk = useLab((s) => (s.run ? resolveArch(s.run.shape).auxk : false));
+  const deadWindow = useLab((s) =>
+    s.run ? { steps: s.run.deadWindowSteps, tokens: s.run.deadWindowSteps * s.run.shape.batchSize } : null,
+  );
   const l0Title =
     k === null || architecture === 'jumprelu' || architecture === 'relu'
       ? 'L0 (achieved)'
@@ -80,7 +83,11 @@ export function LiveCharts() {
       )}
       <LiveChart
         id="dead"
-        title="Dead fraction"
+        title={
+          deadWindow
+            ? `Dead fraction (window ${deadWindow.steps.toLocaleString('en-US')} steps = ${deadWindow.tokens.toLocaleString('en-US')} tokens)`
+            : 'Dead fraction'
+        }
         yLabel="fraction of latents"
         formula={`dead fraction = ${METRIC_LABELS.deadFraction.tooltip}`}
         yRange={[0, 1]}

@@ -26,6 +26,10 @@ export interface ExportedSae {
   cfgJson: string;
   /** sae_weights.safetensors bytes (transferred). */
   safetensors: Uint8Array;
+  /** `<baseName>.saelens.zip`: the one file the UI downloads. */
+  zipName: string;
+  /** The zip holding `<baseName>/cfg.json` and `<baseName>/sae_weights.safetensors` (transferred). */
+  zip: Uint8Array;
 }
 
 export interface LabApi {
@@ -49,10 +53,15 @@ export interface LabApi {
   /** Checkpointed runs, most recent first. */
   listCheckpoints(): Promise<CheckpointMeta[]>;
   /**
-   * Continue checkpointed run `runId` (after a reload, a crash or a lost device) with the same curves.
+   * Continue checkpointed run `runId` (after a reload, a crash or a lost device) with the same curves;
+   * `overrides` replace config fields (the learning rate halved after a divergence).
    * @throws Error when a run is active, the checkpoint or its dataset is missing.
    */
-  resumeFromCheckpoint(runId: string, onEvent: LabEventListener): Promise<RunInfo>;
+  resumeFromCheckpoint(
+    runId: string,
+    onEvent: LabEventListener,
+    overrides?: Partial<Pick<TrainConfig, 'lr'>>,
+  ): Promise<RunInfo>;
   /** Delete a run's checkpoint. */
   deleteCheckpoint(runId: string): Promise<void>;
   /**

@@ -6,7 +6,9 @@
  * to their own IndexedDB database (src/train/checkpoint.ts).
  */
 import * as Comlink from 'comlink';
+import { holdForRun } from '../data/dataset-lock';
 import { openDataset } from '../data/store';
+import { safeBaseName, zipFileName, zipSaeLens } from '../export/bundle';
 import { exportSaeLens } from '../export/saelens';
 import { describeAdapter, Gpu } from '../gpu/device';
 import { GpuSaeEngine } from '../gpu/sae-engine';
@@ -14,7 +16,7 @@ import { runSelfCheck } from '../gpu/selfcheck';
 import type { SaeParams, SaeShape } from '../sae/types';
 import { IdbCheckpointStore } from '../train/checkpoint';
 import { DEFAULT_CONFIG, engineShape, type TrainConfig } from '../train/config';
-import { Trainer, type TrainerDeps } from '../train/trainer';
+import { errorText, Trainer, type TrainerDeps } from '../train/trainer';
 import type { ExportedSae, GpuStatus, LabApi, LabEventListener } from './api';
 
 let gpuPromise: Promise<Gpu> | null = null;
@@ -57,15 +59,45 @@ async function deps(listener: LabEventListener): Promise<TrainerDeps> {
   };
 }
 
-function launch(trainer: Trainer, listener: LabEventListener): void {
+async function launch(trainer: Trainer, listener: LabEventListener): Promise<void> {
   active?.trainer.dispose();
-  const done = trainer.run();
+  let release: () => void = () => {};
+  const ended = new Promise<void>((res) => {
+    release = res;
+  });
+  const i = trainer.info;
+  try {
+    // The dataset stays locked while the run lives (src/data/dataset-lock.ts).
+    await holdForRun(i.datasetId, i.datasetName, i.runId, ended);
+  } catch (e) {
+    trainer.dispose();
+    release();
+    throw e;
+  }
+  const done = trainer.run().finally(release);
   active = { trainer, listener, done };
 }
 
-function baseName(runId: string, dSae: number, k: number): string {
-  return `sae-${runId}-topk-${dSae}-k${k}`;
+/** The export's folder and file base: dataset, architecture, d_sae, k and the run id (so names never collide). */
+function baseName(datasetName: string, architecture: string, runId: string, dSae: number, k: number): string {
+  return safeBaseName(`${datasetName}-${architecture}-${dSae}-k${k}-${runId}`);
 }
+
+// Errors nobody caught inside the worker reach the run's listener (the status line), never only the console.
+self.addEventListener('unhandledrejection', (e: PromiseRejectionEvent) => {
+  active?.listener({
+    type: 'error',
+    message: `Unexpected error in the lab worker: ${errorText(e.reason)}`,
+    step: active.trainer.stepsDone,
+  });
+});
+self.addEventListener('error', (e: ErrorEvent) => {
+  active?.listener({
+    type: 'error',
+    message: `Unexpected error in the lab worker: ${e.message || errorText(e.error)}`,
+    step: active.trainer.stepsDone,
+  });
+});
 
 const api: LabApi = {
   async gpuStatus(): Promise<GpuStatus> {
@@ -84,7 +116,7 @@ const api: LabApi = {
     if (isBusy()) throw new Error('A run is already active: pause it and stop it before starting another.');
     const source = await openDataset(datasetId);
     const trainer = await Trainer.start(config, source, await deps(onEvent));
-    launch(trainer, onEvent);
+    await launch(trainer, onEvent);
     return trainer.info;
   },
 
@@ -106,13 +138,17 @@ const api: LabApi = {
     return checkpoints.list();
   },
 
-  async resumeFromCheckpoint(runId: string, onEvent: LabEventListener) {
+  async resumeFromCheckpoint(runId: string, onEvent: LabEventListener, overrides = {}) {
     if (isBusy()) throw new Error('A run is already active: stop it before resuming another.');
     const cp = await checkpoints.load(runId);
     if (!cp) throw new Error(`No checkpoint for run "${runId}".`);
-    const source = await openDataset(cp.meta.datasetId);
-    const trainer = await Trainer.resume(cp, source, await deps(onEvent));
-    launch(trainer, onEvent);
+    const source = await openDataset(cp.meta.datasetId).catch(() => {
+      throw new Error(
+        `its dataset "${cp.meta.datasetName}" is no longer in this browser (deleted?); import it again to resume`,
+      );
+    });
+    const trainer = await Trainer.resume(cp, source, await deps(onEvent), overrides);
+    await launch(trainer, onEvent);
     return trainer.info;
   },
 
@@ -125,9 +161,11 @@ const api: LabApi = {
     let shape: SaeShape;
     let info: Parameters<typeof exportSaeLens>[2];
     let datasetId: string;
+    let datasetName: string;
     if (active && active.trainer.info.runId === runId && active.trainer.currentStatus !== 'error') {
       const t = active.trainer;
       datasetId = t.info.datasetId;
+      datasetName = t.info.datasetName;
       params = await t.params();
       shape = t.info.shape;
       info = {
@@ -143,6 +181,7 @@ const api: LabApi = {
       if (!cp) throw new Error(`No run or checkpoint "${runId}" to export.`);
       const m = cp.meta;
       datasetId = m.datasetId;
+      datasetName = m.datasetName;
       params = cp.data.state.params;
       shape = engineShape({ ...DEFAULT_CONFIG, ...m.config }, m.dModel, m.dSae);
       info = {
@@ -161,12 +200,16 @@ const api: LabApi = {
       // The dataset's metadata only adds model / hook names; export without them.
     }
     const out = exportSaeLens(params, shape, info);
+    const base = baseName(datasetName, info.config.architecture, runId, shape.dSae, shape.k);
+    const zip = zipSaeLens(base, out.cfgJson, out.safetensors);
     const result: ExportedSae = {
-      baseName: baseName(runId, shape.dSae, shape.k),
+      baseName: base,
       cfgJson: out.cfgJson,
       safetensors: out.safetensors,
+      zipName: zipFileName(base),
+      zip,
     };
-    return Comlink.transfer(result, [out.safetensors.buffer]);
+    return Comlink.transfer(result, [out.safetensors.buffer, zip.buffer]);
   },
 
   async loseDeviceForTest() {
