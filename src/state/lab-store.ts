@@ -369,7 +369,9 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
         }
         await labWorker().start(v.config, s.datasetId, listener);
       } catch (e) {
-        set({ status: 'idle', error: `Training could not start: ${errorText(e)}` });
+        const text = errorText(e);
+        set({ status: 'idle', error: `Training could not start: ${text}` });
+        if (/over quota/.test(text)) get().reportStorage(text);
       }
     },
     pause: () => guard('Pause failed', () => labWorker().pause()),

@@ -15,6 +15,12 @@ export type GpuStatus = { ok: true; adapter: AdapterSummary } | { ok: false; err
 /** Everything the worker reports about a run: the trainer's events, plus loss of the GPU device. */
 export type LabEvent = TrainEvent | { type: 'device-lost'; reason: string; runId: string | null };
 
+/** A fault the browser tests inject: NaN weights or a collapsed encoder before step `atStep` (1-based). */
+export interface FaultForTest {
+  kind: 'nan' | 'collapse';
+  atStep: number;
+}
+
 /** Callback receiving {@link LabEvent}s (pass it wrapped in `Comlink.proxy`). */
 export type LabEventListener = (e: LabEvent) => void;
 
@@ -69,6 +75,8 @@ export interface LabApi {
    * @throws Error when there is no such run.
    */
   exportSae(runId: string): Promise<ExportedSae>;
+  /** Test hook: inject `fault` into the next run started or resumed (the fault-matrix tests). */
+  injectFaultForTest(fault: FaultForTest): Promise<void>;
   /** Test hook: destroy the GPUDevice, as a driver reset would (the device-lost path). */
   loseDeviceForTest(): Promise<void>;
 }

@@ -13,11 +13,11 @@ import { exportSaeLens } from '../export/saelens';
 import { describeAdapter, Gpu } from '../gpu/device';
 import { GpuSaeEngine } from '../gpu/sae-engine';
 import { runSelfCheck } from '../gpu/selfcheck';
-import type { SaeParams, SaeShape } from '../sae/types';
+import type { SaeEngine, SaeParams, SaeShape } from '../sae/types';
 import { IdbCheckpointStore } from '../train/checkpoint';
 import { DEFAULT_CONFIG, engineShape, type TrainConfig } from '../train/config';
 import { errorText, Trainer, type TrainerDeps } from '../train/trainer';
-import type { ExportedSae, GpuStatus, LabApi, LabEventListener } from './api';
+import type { ExportedSae, FaultForTest, GpuStatus, LabApi, LabEventListener } from './api';
 
 let gpuPromise: Promise<Gpu> | null = null;
 /** The worker's Gpu, created on first use and re-created after a device loss. */
@@ -49,10 +49,38 @@ function isBusy(): boolean {
   return s === 'running' || s === 'paused';
 }
 
+/** Test hook state: a fault to inject into the next run's engine (see {@link LabApi.injectFaultForTest}). */
+let pendingFault: FaultForTest | null = null;
+
+/**
+ * The engine with the pending test fault, if any: before its `atStep`-th step (1-based, counted from the engine's
+ * creation) the parameters are rewritten through getState/setState — W_enc[0] = NaN ('nan', a divergence the GPU's
+ * non-finite flag must catch) or b_enc = −10⁴ ('collapse': no latent fires again, L0 = 0).
+ */
+function withFault(engine: SaeEngine): SaeEngine {
+  const fault = pendingFault;
+  pendingFault = null;
+  if (!fault) return engine;
+  let calls = 0;
+  const step = engine.step.bind(engine);
+  engine.step = async (x, hyper, readStats) => {
+    calls++;
+    if (calls === fault.atStep) {
+      const st = await engine.getState();
+      if (fault.kind === 'nan') st.params.wEnc[0] = Number.NaN;
+      else st.params.bEnc.fill(-1e4);
+      await engine.setState(st);
+    }
+    return step(x, hyper, readStats);
+  };
+  return engine;
+}
+
 async function deps(listener: LabEventListener): Promise<TrainerDeps> {
   const g = await gpu();
   return {
-    createEngine: (shape: SaeShape, init: SaeParams) => GpuSaeEngine.create(g, shape, init),
+    createEngine: async (shape: SaeShape, init: SaeParams) =>
+      withFault(await GpuSaeEngine.create(g, shape, init)),
     checkpoints,
     onEvent: (e) => listener(e),
     adapter: describeAdapter(g.adapter),
@@ -210,6 +238,10 @@ const api: LabApi = {
       zip,
     };
     return Comlink.transfer(result, [out.safetensors.buffer, zip.buffer]);
+  },
+
+  async injectFaultForTest(fault: FaultForTest) {
+    pendingFault = fault;
   },
 
   async loseDeviceForTest() {
