@@ -182,6 +182,10 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
           liveWarnings: [],
           storage: null,
           interrupted: s.interrupted?.meta.runId === e.run.runId ? null : s.interrupted,
+          run: e.run,
+          summary: null,
+          error: null,
+          deviceLost: null,
           progress: {
             step: e.run.startStep,
             tokens: e.run.startStep * e.run.shape.batchSize,

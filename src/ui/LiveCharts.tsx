@@ -15,9 +15,11 @@ export function LiveCharts() {
   const k = useLab((s) => s.run?.shape.k ?? null);
   const architecture = useLab((s) => (s.run ? resolveArch(s.run.shape).architecture : 'topk'));
   const auxk = useLab((s) => (s.run ? resolveArch(s.run.shape).auxk : false));
-  const deadWindow = useLab((s) =>
-    s.run ? { steps: s.run.deadWindowSteps, tokens: s.run.deadWindowSteps * s.run.shape.batchSize } : null,
-  );
+  // Select primitives: a new object per call would re-render forever (zustand compares with Object.is).
+  const deadSteps = useLab((s) => s.run?.deadWindowSteps ?? null);
+  const batchSize = useLab((s) => s.run?.shape.batchSize ?? null);
+  const deadWindow =
+    deadSteps !== null && batchSize !== null ? { steps: deadSteps, tokens: deadSteps * batchSize } : null;
   const l0Title =
     k === null || architecture === 'jumprelu' || architecture === 'relu'
       ? 'L0 (achieved)'
