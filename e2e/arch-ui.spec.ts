@@ -4,9 +4,8 @@
  * L0) arrive during the run, read the summary, and export: cfg.json records the architecture and
  * sae_weights.safetensors carries `threshold` [d_sae] as SAELens does.
  */
-import { readFile } from 'node:fs/promises';
-import { type Download, expect, type Page, test } from '@playwright/test';
-import { chart, openLab, series, status } from './lab-client';
+import { expect, type Page, test } from '@playwright/test';
+import { chart, exportZip, openLab, series, status } from './lab-client';
 
 /** Pick an architecture, open the advanced section, fill the fields; no field may show an error. */
 async function configure(page: Page, architecture: string, fields: Record<string, string>): Promise<void> {
@@ -34,15 +33,9 @@ async function trainWithLiveCurves(page: Page, steps: number, charts: string[]):
   await expect(page.getByTestId('summary-table')).toBeVisible();
 }
 
-/** Click Export; return cfg.json and the safetensors header. */
+/** Click Export (one zip); return cfg.json and the safetensors header. */
 async function exportRun(page: Page) {
-  const downloads: Download[] = [];
-  page.on('download', (d) => downloads.push(d));
-  await page.getByTestId('export').click();
-  await expect.poll(() => downloads.length).toBe(2);
-  const byName = new Map(downloads.map((d) => [d.suggestedFilename(), d]));
-  const cfg = JSON.parse(await readFile((await byName.get('cfg.json')?.path()) as string, 'utf8'));
-  const st = await readFile((await byName.get('sae_weights.safetensors')?.path()) as string);
+  const { cfg, st } = await exportZip(page);
   const n = Number(st.readBigUInt64LE(0));
   return {
     cfg,

@@ -52,6 +52,10 @@ test.describe('SAE kernels in the worker match their CPU twins', () => {
     for (const s of SHAPES) await expectCheck(page, 'decoder-constraint', s);
   });
 
+  test('nonfinite: the sticky NaN/Inf flag of the training step', async ({ page }) => {
+    for (const n of [1, 203, 70001]) await expectCheck(page, 'nonfinite', { n, seed: n });
+  });
+
   test('adam: bias-corrected update, β1 = 0 and 0.9', async ({ page }) => {
     for (const beta1 of [0, 0.9]) {
       for (const t of [1, 7]) await expectCheck(page, 'adam', { n: 70001, t, beta1, seed: t });

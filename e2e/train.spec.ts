@@ -3,9 +3,8 @@
  * activations) in the lab worker on WebGPU, watch the curves arrive during the run, read the summary; and
  * pause → reload → resume from the checkpoint.
  */
-import { readFile } from 'node:fs/promises';
-import { type Download, expect, type Page, test } from '@playwright/test';
-import { chart, hook, type LabHook, openLab, status } from './lab-client';
+import { expect, type Page, test } from '@playwright/test';
+import { chart, exportZip, hook, type LabHook, openLab, status } from './lab-client';
 
 async function configure(page: Page, fields: Record<string, string>): Promise<void> {
   for (const [field, value] of Object.entries(fields)) await page.getByTestId(`cfg-${field}`).fill(value);
@@ -133,14 +132,9 @@ test('pause, reload, resume: the step counter continues from the checkpoint and 
   expect(Number(await page.getByTestId('summary-steps').getAttribute('data-train-value'))).toBe(60);
   expect((await hook(page)).runId).toBe(runId);
 
-  // Export: SAELens's two files, with the SAE's shapes.
-  const downloads: Download[] = [];
-  page.on('download', (d) => downloads.push(d));
-  await page.getByTestId('export').click();
-  await expect.poll(() => downloads.length).toBe(2);
-  const byName = new Map(downloads.map((d) => [d.suggestedFilename(), d]));
-  expect([...byName.keys()].sort()).toEqual(['cfg.json', 'sae_weights.safetensors']);
-  const cfg = JSON.parse(await readFile((await byName.get('cfg.json')!.path())!, 'utf8'));
+  // Export: one zip named after the run, holding SAELens's two files with the SAE's shapes.
+  const { zipName, cfg, st } = await exportZip(page);
+  expect(zipName).toContain(runId as string);
   expect(cfg).toMatchObject({
     architecture: 'topk',
     d_in: 64,
@@ -148,7 +142,6 @@ test('pause, reload, resume: the step counter continues from the checkpoint and 
     k: 8,
     normalize_activations: 'none',
   });
-  const st = await readFile((await byName.get('sae_weights.safetensors')!.path())!);
   const n = Number(st.readBigUInt64LE(0));
   const header = JSON.parse(st.subarray(8, 8 + n).toString('utf8'));
   expect(header.W_enc).toMatchObject({ dtype: 'F32', shape: [64, 128] });

@@ -4,7 +4,8 @@
 //   sst   = Σ_d Σ_r (x[r, d] − mean_r x[·, d])²       (about the batch mean; two passes per column)
 //   l0    = Σ_s fire_counts[s];  fired = #{s : fire_counts[s] > 0}
 //   steps_since_fired[s] ← 0 if fired else min(+1, 2³²−1);  dead = #{s : steps_since_fired[s] ≥ dead_window}
-// out = [sse (f32 bits), sst (f32 bits), l0, fired, dead, 0, 0, 0] as u32.
+// out = [sse (f32 bits), sst (f32 bits), l0, fired, dead, 0, 0, ·] as u32; word 7 is the sticky non-finite flag of
+// shaders/nonfinite.wgsl and is left as it is.
 //
 // Shapes: R = rows, D = d_model, S = d_sae. Entry point: stats. Override constant: WG (a power of two).
 
@@ -71,7 +72,6 @@ fn stats(@builtin(local_invocation_index) lid: u32) {
     out[4] = red_u[0].z;
     out[5] = 0u;
     out[6] = 0u;
-    out[7] = 0u;
   }
 }
 

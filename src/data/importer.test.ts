@@ -323,7 +323,7 @@ describe('importDataset', () => {
       estimate: async () => ({ usage: 9_000, quota: 10_000 }),
     });
     await expect(p).rejects.toThrow(
-      /"q.npy": over quota: storing 100 rows × 5 as float32 needs 0.0 MB, but the browser allows only 0.0 MB more/,
+      /"q.npy": over quota: storing 100 rows × 5 as float32 needs 2000 bytes, but the browser allows only 1000 bytes more \(9000 bytes used of 10000 bytes\)/,
     );
     expect(await store.allKeys()).toEqual([]);
   });
@@ -342,7 +342,9 @@ describe('importDataset', () => {
     const store = new DatasetStore(failing);
     await expect(
       importDataset(store, [{ source: npyF32('w.npy', rows(40, 5, 1), [40, 5]) }], NEW, SMALL),
-    ).rejects.toThrow(/"w.npy": over quota: the browser refused to store more data \(disk full\)/);
+    ).rejects.toThrow(
+      /"w.npy": over quota \(QuotaExceededError: disk full\): storing 40 rows × 5 as float32 needs 800 bytes; .*Delete a dataset/,
+    );
     expect(await store.allKeys()).toEqual([]);
   });
 
@@ -447,5 +449,14 @@ describe('DatasetStore', () => {
     await expect((await store.open(b.id)).readShard(0)).rejects.toThrow(
       /shard 0 .* is missing from the store/,
     );
+  });
+});
+
+describe('constant rows', () => {
+  it('refuses rows that are all the same (or all zero), naming the file', async () => {
+    const { refuseConstantRows } = await import('./importer');
+    expect(() => refuseConstantRows('c.npy', [1, 2], 5)).toThrow(/"c.npy": every row is \(nearly\) the same/);
+    expect(() => refuseConstantRows('z.npy', [0, 0], 0)).toThrow(/"z.npy": every row is \(nearly\) the same/);
+    expect(() => refuseConstantRows('ok.npy', [1, 2], 6)).not.toThrow();
   });
 });

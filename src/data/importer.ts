@@ -13,8 +13,10 @@
  *                      the Gemma Scope report / SAELens; see the trainer)
  * When appending, the old dataset's mean and meanSquaredNorm are multiplied back into sums (n_old · mean).
  */
+
 import type { ByteSource } from './bytes';
 import { readExact } from './bytes';
+import { withDatasetExclusive } from './dataset-lock';
 import { decodeToF32, ITEM_SIZE } from './dtype';
 import { ImportCancelled, ImportError } from './errors';
 import { type FileChoice, inspectSource, resolveLayout } from './inspect';
@@ -96,6 +98,7 @@ function rowBytes(l: TensorLayout): number {
 }
 
 function mb(bytes: number): string {
+  if (bytes < 100 * 1024) return `${Math.round(bytes)} bytes`;
   return `${(bytes / 2 ** 20).toFixed(1)} MB`;
 }
 
@@ -159,7 +162,11 @@ export async function importDataset(
   opts: ImportOptions = {},
 ): Promise<DatasetManifest> {
   if (files.length === 0) throw new Error('importDataset: no files given');
-  return store.withWriteLock(() => runImport(store, files, target, opts));
+  const write = () => store.withWriteLock(() => runImport(store, files, target, opts));
+  if (target.kind !== 'append') return write();
+  // Adding files to a dataset a run is reading is refused (src/data/dataset-lock.ts).
+  const base = await store.get(target.datasetId);
+  return withDatasetExclusive(target.datasetId, base?.name ?? target.datasetId, write);
 }
 
 async function runImport(
@@ -353,6 +360,11 @@ async function runImport(
 
     // 4. Manifest last.
     const n = baseRows + rowsTotal;
+    refuseConstantRows(
+      layouts.map((l) => l.file).join('", "'),
+      sum.map((x) => x / n),
+      sq.v / n,
+    );
     const sources: SourceFile[] = [...(base?.sources ?? [])];
     let metadata = base?.metadata;
     for (let i = 0; i < layouts.length; i++) {
@@ -403,11 +415,20 @@ async function runImport(
     await store.deleteKeys(written).catch(() => {});
     if (e instanceof ImportError || e instanceof ImportCancelled) throw e;
     const err = e as Error;
-    if (err?.name === 'QuotaExceededError')
+    if (err?.name === 'QuotaExceededError') {
+      const after = await Promise.resolve(opts.estimate ? opts.estimate() : defaultEstimate()).catch(
+        () => null,
+      );
+      const used =
+        after && typeof after.usage === 'number' && typeof after.quota === 'number'
+          ? `this site uses ${mb(after.usage)} of ${mb(after.quota)} allowed`
+          : 'the browser did not say how much is used';
       throw new ImportError(
         layouts.map((l) => l.file).join('", "'),
-        `over quota: the browser refused to store more data (${err.message}); nothing was stored`,
+        `over quota (QuotaExceededError${err.message ? `: ${err.message}` : ''}): storing ${rowsTotal} rows × ${dModel} as float32 needs ` +
+          `${mb(needBytes)}; ${used}. Delete a dataset or a run and import again; nothing was stored`,
       );
+    }
     throw e;
   }
 }
@@ -435,5 +456,27 @@ async function readFortranRows(
     parts.forEach((bytes, i) => {
       decodeToF32(bytes, l.elem, out, at + cols[i], l.dModel);
     });
+  }
+}
+
+/** Rows whose variance about their mean is below this share of their mean squared norm count as constant. */
+export const CONSTANT_ROWS_REL_VARIANCE = 1e-8;
+
+/**
+ * Refuse a dataset whose rows are (nearly) all the same: total variance Σ_j Var(x_j) = E‖x‖² − ‖E x‖² at most
+ * {@link CONSTANT_ROWS_REL_VARIANCE} · E‖x‖² (all-zero rows included). An SAE has nothing to learn there, and the
+ * normalisation would divide by zero.
+ * @throws ImportError naming `file`.
+ */
+export function refuseConstantRows(file: string, mean: ArrayLike<number>, meanSquaredNorm: number): void {
+  let meanNorm2 = 0;
+  for (let j = 0; j < mean.length; j++) meanNorm2 += mean[j] * mean[j];
+  const variance = meanSquaredNorm - meanNorm2;
+  if (!(meanSquaredNorm > 0) || !(variance > CONSTANT_ROWS_REL_VARIANCE * meanSquaredNorm)) {
+    throw new ImportError(
+      file,
+      `every row is (nearly) the same: the variance about the mean row is ${variance.toPrecision(3)} ` +
+        `(mean squared norm ${meanSquaredNorm.toPrecision(3)}); an SAE cannot learn from constant activations`,
+    );
   }
 }

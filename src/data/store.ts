@@ -12,7 +12,9 @@
  * that no manifest lists is an orphan (a failed, cancelled or interrupted import) and is removed by
  * {@link DatasetStore.cleanupOrphans}, which runs at startup while no import holds the write lock.
  */
+
 import { createStore, delMany, get, del as idbDel, promisifyRequest, set, type UseStore } from 'idb-keyval';
+import { withDatasetExclusive } from './dataset-lock';
 import type { DatasetManifest, DatasetSource } from './types';
 import { shardRowCount } from './types';
 
@@ -203,14 +205,18 @@ export class DatasetStore {
   /**
    * Delete dataset `id`: the manifest first (the dataset disappears at once), then its shards. Shards left by
    * an interruption are orphans and go at the next cleanup. Unknown ids are ignored.
+   * @throws DatasetInUseError when a run uses the dataset (nothing is deleted then).
    */
   async delete(id: string): Promise<void> {
     const m = await this.get(id);
     if (!m) return;
-    await this.kv.del([manifestKey(id)]);
-    announce();
-    const keys = new Set([...shardKeysOf(m), ...(await this.kv.keys(`shard/${id}/`))]);
-    await this.kv.del([...keys]);
+    // Refused at once while a run (in any tab) uses the dataset: see src/data/dataset-lock.ts.
+    await withDatasetExclusive(id, m.name, async () => {
+      await this.kv.del([manifestKey(id)]);
+      announce();
+      const keys = new Set([...shardKeysOf(m), ...(await this.kv.keys(`shard/${id}/`))]);
+      await this.kv.del([...keys]);
+    });
   }
 
   /**

@@ -23,6 +23,13 @@ import type { Architecture, SaeParams, SaeShape } from '../sae/types';
 import type { TrainConfig } from '../train/config';
 import { writeSafetensors } from './safetensors';
 
+/**
+ * What cfg.json says when the dataset does not name its model / hook (SAELens v6 needs strings there: a null
+ * hook_name fails its loader). Set the real names on the dataset in the library before exporting.
+ */
+export const UNKNOWN_MODEL_NAME = 'unknown-model';
+export const UNKNOWN_HOOK_NAME = 'unknown.hook_name';
+
 /** File names SAELens looks for in an SAE folder. */
 export const SAELENS_CFG_FILE = 'cfg.json';
 export const SAELENS_WEIGHTS_FILE = 'sae_weights.safetensors';
@@ -97,28 +104,23 @@ export function exportSaeLens(params: SaeParams, shape: SaeShape, info: ExportIn
   const saeLensArch = lens.architecture;
   const p = foldNormalisation(params, info.scale);
   const md = info.datasetMetadata;
-  const modelName = meta(md, 'model_name', 'model');
-  const hookName = meta(md, 'hook_name', 'hook', 'hook_point');
+  const modelName = meta(md, 'model_name', 'model') ?? UNKNOWN_MODEL_NAME;
+  const hookName = meta(md, 'hook_name', 'hook', 'hook_point') ?? UNKNOWN_HOOK_NAME;
   const cfg: Record<string, unknown> = {
     architecture: saeLensArch,
     d_in: D,
     d_sae: S,
-    ...(lens.cfgK ? { k } : {}),
+    ...(lens.cfgK ? { k, rescale_acts_by_decoder_norm: false } : {}),
     dtype: 'float32',
     device: 'cpu',
     apply_b_dec_to_input: true,
     normalize_activations: 'none',
     reshape_activations: 'none',
-    rescale_acts_by_decoder_norm: false,
     // Pre-v6 SAELens configs name the activation this way.
     activation_fn_str: lens.activationFn,
     activation_fn_kwargs: lens.cfgK ? { k } : {},
     model_name: modelName,
     hook_name: hookName,
-    hook_layer: null,
-    hook_head_index: null,
-    prepend_bos: null,
-    context_size: null,
     dataset_path: info.datasetName,
     finetuning_scaling_factor: false,
     metadata: {

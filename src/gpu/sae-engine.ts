@@ -65,7 +65,8 @@ import { createDenseRows, type DenseRowsKernel } from './kernels/dense-rows';
 import { createEncoder, type EncoderKernel } from './kernels/encoder';
 import { createEvalReduce, EVAL_CHUNK_WORDS, type EvalReduceKernel } from './kernels/eval';
 import { createMatmul, type MatmulKernel } from './kernels/matmul';
-import { createStats, decodeStats, STATS_WORDS, type StatsKernel } from './kernels/stats';
+import { createNonFinite, type NonFiniteKernel } from './kernels/nonfinite';
+import { createStats, decodeStats, NON_FINITE_WORD, STATS_WORDS, type StatsKernel } from './kernels/stats';
 import { createThresholdAdam, type ThresholdAdamKernel } from './kernels/threshold';
 import { createTopK, type TopKKernel } from './kernels/topk';
 import { GpuResources } from './resources';
@@ -181,6 +182,8 @@ export class GpuSaeEngine implements SaeEngine {
   private readonly constraint: DecoderConstraintKernel;
   private readonly adam: Record<ParamKey, AdamKernel>;
   private readonly stats: StatsKernel;
+  /** Scans of the row sums (loss) and of every parameter into the sticky non-finite word of statsOut. */
+  private readonly nonFinite: { kernel: NonFiniteKernel; data: GPUBuffer }[];
   private readonly forwardSets = new Map<number, ForwardSet>();
   /** BatchTopK: the compacted (index, value) rows [B, min(S, 256)] and the sparse kernels per k_cap bucket. */
   private readonly compactBuffers: { indices: GPUBuffer; values: GPUBuffer } | null;
@@ -281,6 +284,15 @@ export class GpuSaeEngine implements SaeEngine {
     this.adam = {} as Record<ParamKey, AdamKernel>;
     for (const key of PARAM_KEYS) this.adam[key] = res.own(createAdam(gpu, sizes[key], `sae:adam.${key}`));
     this.stats = res.own(createStats(gpu, fwd, 'sae:stats'));
+    const scanned: [string, GPUBuffer, number][] = [
+      ['row_stats', this.rowStats, B * ROW_STATS],
+      ...PARAM_KEYS.map((key): [string, GPUBuffer, number] => [key, this.params[key], sizes[key]]),
+      ...(this.threshold ? [['threshold', this.threshold.theta, S] as [string, GPUBuffer, number]] : []),
+    ];
+    this.nonFinite = scanned.map(([name, data, n]) => ({
+      kernel: res.own(createNonFinite(gpu, n, NON_FINITE_WORD, `sae:nonfinite.${name}`)),
+      data,
+    }));
   }
 
   /**
@@ -440,6 +452,7 @@ export class GpuSaeEngine implements SaeEngine {
             auxScalars: this.auxk?.scalars ?? this.rowStats,
             out: this.statsOut,
           });
+          for (const nf of this.nonFinite) nf.kernel.encode(pass, { data: nf.data, flag: this.statsOut });
         },
       ],
     );
@@ -814,6 +827,8 @@ export class GpuSaeEngine implements SaeEngine {
       this.gpu.write(th.v, state.adamV.threshold);
     }
     this.gpu.write(this.stepsSinceFired, state.stepsSinceFired);
+    // A resumed state starts with a clear non-finite flag.
+    this.gpu.write(this.statsOut, new Uint32Array(1), NON_FINITE_WORD * 4);
     this.t = state.t;
     await this.gpu.device.queue.onSubmittedWorkDone();
   }

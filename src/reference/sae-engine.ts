@@ -48,6 +48,7 @@ import { auxkCpu } from './auxk';
 import { batchTopkThresholdUpdate } from './batchtopk';
 import { ROW_STATS } from './decode';
 import { normalizeDecoderRowsCpu, projectDecoderGradCpu } from './decoder-constraint';
+import { hasNonFiniteCpu, paramsNonFinite } from './nonfinite';
 import { stepStatsCpu, sumSquaredDeviation } from './stats';
 import { cpuStepPath } from './step-paths';
 import { thresholdAdamCpu } from './threshold';
@@ -89,6 +90,8 @@ export class CpuSaeEngine implements SaeEngine {
   private adamM: SaeParams;
   private adamV: SaeParams;
   private t = 0;
+  /** Sticky non-finite flag (StepStats.nonFinite), like the GPU engine's; cleared by setState. */
+  private nonFinite = false;
   private stepsSinceFired: Uint32Array;
   /**
    * @param shape sizes (validated); @param init starting parameters (copied)
@@ -152,7 +155,8 @@ export class CpuSaeEngine implements SaeEngine {
     }
     normalizeDecoderRowsCpu(p.wDec, S, D);
     const stats = stepStatsCpu(x, rowStats, fireCounts, this.stepsSinceFired, hyper.deadWindowSteps, B, D);
-    return { ...stats, auxkLoss, sparsityLoss };
+    this.nonFinite ||= hasNonFiniteCpu(rowStats) || paramsNonFinite(p);
+    return { ...stats, auxkLoss, sparsityLoss, nonFinite: this.nonFinite };
   }
 
   /** Forward-only evaluation of x [rows, d_model], in chunks of batchSize rows. */
@@ -191,6 +195,7 @@ export class CpuSaeEngine implements SaeEngine {
     this.adamM = cloneParams(state.adamM);
     this.adamV = cloneParams(state.adamV);
     this.t = state.t;
+    this.nonFinite = false;
     this.stepsSinceFired = state.stepsSinceFired.slice();
   }
 

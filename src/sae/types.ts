@@ -153,6 +153,12 @@ export interface StepStats {
    * 0 for TopK and BatchTopK.
    */
   sparsityLoss: number;
+  /**
+   * Sticky divergence flag: true when the loss terms or any parameter (W_enc, W_dec, b_enc, b_dec, θ) held a NaN
+   * or ±Inf after this step or any earlier step since the engine was created or its state last set (the GPU ORs
+   * it every step, read or not: shaders/nonfinite.wgsl). Absent = engine without the check (treat as false).
+   */
+  nonFinite?: boolean;
 }
 
 /** Raw sums from a forward-only evaluation over some rows (held-out split). */

@@ -12,15 +12,29 @@ import { DEMO } from '../data/demo';
 import { ensureDemoDataset } from '../data/import-client';
 import { listDatasets, subscribeDatasets } from '../data/store';
 import type { DatasetManifest } from '../data/types';
-import { SAELENS_CFG_FILE, SAELENS_WEIGHTS_FILE } from '../export/saelens';
 import type { CheckpointMeta } from '../train/checkpoint';
-import type { ConfigErrors } from '../train/config';
+import type { CollapseWarning } from '../train/collapse';
+import { type ConfigErrors, resolveDSae } from '../train/config';
+import type { Divergence } from '../train/divergence';
 import type { EvalPoint, TrainPoint } from '../train/history';
+import { checkLimits } from '../train/limits';
+import { type StorageFull, storageMessage } from '../train/storage';
 import type { RunInfo, RunStatus, RunSummary } from '../train/trainer';
+import { errorText } from '../util/error-text';
 import type { GpuStatus, LabEvent } from '../worker/api';
-import { labWorker } from '../worker/client';
-import { defaultForm, type FormField, type FormValues, validateForm } from './config-form';
+import { labWorker, onLabWorkerFailure } from '../worker/client';
+import { configToForm, defaultForm, type FormField, type FormValues, validateForm } from './config-form';
 import { metricBuffers } from './metric-buffers';
+import {
+  announceRun,
+  findInterrupted,
+  forgetProgress,
+  guardUnload,
+  type InterruptedRun,
+  joinRunsChannel,
+  type OtherTabRun,
+  recordProgress,
+} from './run-guard';
 
 /** The run as the UI sees it: 'idle' before any, 'starting' while the worker sets up. */
 export type UiRunStatus = 'idle' | 'starting' | RunStatus;
@@ -55,6 +69,18 @@ export interface LabState {
   error: string | null;
   checkpoints: CheckpointMeta[];
   lastCheckpointStep: number | null;
+  /** Set when the run stopped because the loss became NaN/±Inf (offers "resume at η/2"). */
+  divergence: Divergence | null;
+  /** Collapse warnings seen at the run's evaluations so far (the summary has the final ones). */
+  liveWarnings: CollapseWarning[];
+  /** A write over the storage quota: the banner's text and, for checkpoints, the report. */
+  storage: { message: string; report: StorageFull | null } | null;
+  /** A checkpointed run that no page is running (reload, crash, closed tab). */
+  interrupted: InterruptedRun | null;
+  /** Runs other tabs are training now. */
+  otherTabRuns: OtherTabRun[];
+  /** The form field edited last (cross-field errors are shown next to it). */
+  lastEdited: FormField | null;
 }
 
 export interface LabActions {
@@ -72,8 +98,14 @@ export interface LabActions {
   /** Continue a checkpointed run (after a reload or a lost device). */
   resumeCheckpoint(runId: string): Promise<void>;
   deleteCheckpoint(runId: string): Promise<void>;
-  /** Export the current run and download cfg.json + sae_weights.safetensors (put both in one folder). */
+  /** Export the current run and download `<run>.saelens.zip` (cfg.json + sae_weights.safetensors in a folder). */
   exportRun(): Promise<void>;
+  /** After a divergence: resume from the last good checkpoint with the learning rate halved. */
+  resumeAtHalfLr(): Promise<void>;
+  /** Discard an interrupted run (delete its checkpoint). */
+  discardInterrupted(): Promise<void>;
+  /** Show a storage-quota problem (e.g. from an import) in the storage banner. */
+  reportStorage(message: string): void;
 }
 
 function facts(s: Pick<LabState, 'datasets' | 'datasetId'>) {
@@ -81,9 +113,22 @@ function facts(s: Pick<LabState, 'datasets' | 'datasetId'>) {
   return m ? { dModel: m.dModel, nTokens: m.nTokens } : undefined;
 }
 
-function errorsOf(form: FormValues, s: Pick<LabState, 'datasets' | 'datasetId'>): ConfigErrors {
+function errorsOf(form: FormValues, s: Pick<LabState, 'datasets' | 'datasetId' | 'gpu'>): ConfigErrors {
   const v = validateForm(form, facts(s));
-  return v.ok ? {} : v.errors;
+  const errors: ConfigErrors = v.ok ? {} : { ...v.errors };
+  // The adapter's buffer limits, before the run (not 11 s into it).
+  const m = s.datasets.find((d) => d.id === s.datasetId);
+  if (v.ok && m && s.gpu?.ok) {
+    const dSae = resolveDSae(v.config, m.dModel);
+    const field = v.config.dSae === null ? 'expansionFactor' : 'dSae';
+    for (const p of checkLimits(
+      { batchSize: v.config.batchSize, dModel: m.dModel, dSae },
+      s.gpu.adapter.limits,
+      field,
+    ))
+      errors[p.field] ??= p.message;
+  }
+  return errors;
 }
 
 /**
@@ -127,7 +172,16 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
     switch (e.type) {
       case 'started':
         if (e.run.startStep === 0) metricBuffers.clear();
-        set({
+        announceRun({ runId: e.run.runId, datasetName: e.run.datasetName });
+        set((s) => ({
+          // The form shows the run's own config (read-only while it runs), also after a resume.
+          form: configToForm(e.run.config),
+          formErrors: {},
+          lastCheckpointStep: e.run.startStep > 0 ? e.run.startStep : null,
+          divergence: null,
+          liveWarnings: [],
+          storage: null,
+          interrupted: s.interrupted?.meta.runId === e.run.runId ? null : s.interrupted,
           run: e.run,
           summary: null,
           error: null,
@@ -138,7 +192,7 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
             tokensPerSec: 0,
             wallMs: 0,
           },
-        });
+        }));
         break;
       case 'history':
         metricBuffers.restore(e.train, e.eval);
@@ -146,6 +200,7 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
         break;
       case 'metrics':
         metricBuffers.pushTrain(e.point);
+        if (get().run) recordProgress(get().run?.runId ?? '', e.point.step);
         set({
           lastTrain: e.point,
           progress: {
@@ -165,6 +220,8 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
           status: e.status,
           progress: s.progress ? { ...s.progress, step: e.step } : s.progress,
         }));
+        guardUnload(e.status === 'running' || e.status === 'paused');
+        if (e.status !== 'running' && e.status !== 'paused') announceRun(null);
         if (e.status !== 'running') void get().refreshCheckpoints();
         break;
       case 'checkpoint':
@@ -173,8 +230,25 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
       case 'summary':
         set({ summary: e.summary });
         break;
+      case 'warnings':
+        set((s) => ({
+          liveWarnings: [
+            ...s.liveWarnings,
+            ...e.warnings.filter((w) => !s.liveWarnings.some((x) => x.code === w.code)),
+          ],
+        }));
+        break;
+      case 'storage-full':
+        set({ storage: { message: storageMessage(e.report), report: e.report } });
+        break;
       case 'error':
-        set({ error: e.message, status: 'error' });
+        guardUnload(false);
+        announceRun(null);
+        set({
+          error: e.message || 'the run failed without a message',
+          status: 'error',
+          divergence: e.divergence ?? null,
+        });
         void get().refreshCheckpoints();
         break;
       case 'device-lost':
@@ -184,11 +258,28 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
   };
   const listener = Comlink.proxy(onEvent);
 
+  onLabWorkerFailure((reason) => {
+    const s = get();
+    if (s.status !== 'running' && s.status !== 'paused' && s.status !== 'starting') return;
+    guardUnload(false);
+    announceRun(null);
+    const cp = s.lastCheckpointStep;
+    set({
+      status: 'error',
+      error:
+        `Training stopped: ${reason} at step ${s.progress?.step ?? 0}. ` +
+        (cp !== null
+          ? `Resume continues from the checkpoint at step ${cp}.`
+          : 'No checkpoint was saved yet.'),
+    });
+    void get().refreshCheckpoints();
+  });
+
   const guard = async (what: string, fn: () => Promise<void>) => {
     try {
       await fn();
     } catch (e) {
-      set({ error: `${what}: ${(e as Error).message}` });
+      set({ error: `${what}: ${errorText(e)}` });
     }
   };
 
@@ -210,10 +301,17 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
     error: null,
     checkpoints: [],
     lastCheckpointStep: null,
+    divergence: null,
+    liveWarnings: [],
+    storage: null,
+    interrupted: null,
+    otherTabRuns: [],
+    lastEdited: null,
     async init() {
+      joinRunsChannel((otherTabRuns) => set({ otherTabRuns }));
       void labWorker()
         .gpuStatus()
-        .then((gpu) => set({ gpu }));
+        .then((gpu) => set((s) => ({ gpu, formErrors: errorsOf(s.form, { ...s, gpu }) })));
       void get().refreshCheckpoints();
       subscribeDatasets(() => void get().refreshDatasets());
       await get().refreshDatasets();
@@ -228,15 +326,18 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
           const datasetId = keep
             ? s.datasetId
             : (datasets.find((d) => d.id === DEMO.id)?.id ?? datasets[0]?.id ?? null);
-          return { datasets, datasetId, formErrors: errorsOf(s.form, { datasets, datasetId }) };
+          return { datasets, datasetId, formErrors: errorsOf(s.form, { datasets, datasetId, gpu: s.gpu }) };
         });
       } catch (e) {
-        set({ datasetsError: `Datasets could not be listed: ${(e as Error).message}` });
+        set({ datasetsError: `Datasets could not be listed: ${errorText(e)}` });
       }
     },
     async refreshCheckpoints() {
       try {
-        set({ checkpoints: await labWorker().listCheckpoints() });
+        const checkpoints = await labWorker().listCheckpoints();
+        const s = get();
+        // This page's own run (live, failed or finished) is shown by the status line and banners, not as interrupted.
+        set({ checkpoints, interrupted: await findInterrupted(checkpoints, s.run?.runId ?? null) });
       } catch {
         // Without IndexedDB there is nothing to resume; the list stays empty.
       }
@@ -247,7 +348,7 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
     setField(field, value) {
       set((s) => {
         const form = { ...s.form, [field]: value };
-        return { form, formErrors: errorsOf(form, s) };
+        return { form, formErrors: errorsOf(form, s), lastEdited: field };
       });
     },
     async train() {
@@ -255,6 +356,8 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
       if (!s.datasetId) return set({ error: 'Choose a dataset first.' });
       const v = validateForm(s.form, facts(s));
       if (!v.ok) return set({ formErrors: v.errors });
+      const limitErrors = errorsOf(s.form, s);
+      if (Object.keys(limitErrors).length > 0) return set({ formErrors: limitErrors });
       set({ status: 'starting', error: null, summary: null });
       try {
         if (s.datasetId === DEMO.id && s.datasets.find((d) => d.id === DEMO.id)?.createdAt === 0) {
@@ -264,25 +367,27 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
             set({ demoStatus: 'ready' });
           } catch (e) {
             set({ demoStatus: 'error' });
-            throw new Error(`the demo dataset could not be imported: ${(e as Error).message}`);
+            throw new Error(`the demo dataset could not be imported: ${errorText(e)}`);
           }
           await get().refreshDatasets();
         }
         await labWorker().start(v.config, s.datasetId, listener);
       } catch (e) {
-        set({ status: 'idle', error: `Training could not start: ${(e as Error).message}` });
+        const text = errorText(e);
+        set({ status: 'idle', error: `Training could not start: ${text}` });
+        if (/over quota/.test(text)) get().reportStorage(text);
       }
     },
     pause: () => guard('Pause failed', () => labWorker().pause()),
     resume: () => guard('Resume failed', () => labWorker().resume()),
     stop: () => guard('Stop failed', () => labWorker().stop()),
     async resumeCheckpoint(runId) {
-      set({ status: 'starting', error: null, summary: null, deviceLost: null });
+      set({ status: 'starting', error: null, summary: null, deviceLost: null, divergence: null });
       metricBuffers.clear();
       try {
         await labWorker().resumeFromCheckpoint(runId, listener);
       } catch (e) {
-        set({ status: 'idle', error: `The run could not be resumed: ${(e as Error).message}` });
+        set({ status: 'idle', error: `The run could not be resumed: ${errorText(e)}` });
       }
     },
     deleteCheckpoint: (runId) =>
@@ -295,9 +400,34 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
         const run = get().run;
         if (!run) throw new Error('no run to export');
         const out = await labWorker().exportSae(run.runId);
-        // SAELens loads a folder holding exactly these two names.
-        download(SAELENS_CFG_FILE, out.cfgJson, 'application/json');
-        download(SAELENS_WEIGHTS_FILE, out.safetensors as BlobPart, 'application/octet-stream');
+        // One zip named after the run, holding the folder SAELens loads (cfg.json + sae_weights.safetensors).
+        download(out.zipName, out.zip as BlobPart, 'application/zip');
       }),
+    async resumeAtHalfLr() {
+      const { run, divergence } = get();
+      if (!run || !divergence) return;
+      if (divergence.checkpointStep === null) {
+        // Nothing was saved yet: start the same config again at η/2.
+        get().setField('lr', String(divergence.lr / 2));
+        return get().train();
+      }
+      set({ status: 'starting', error: null, summary: null, divergence: null });
+      metricBuffers.clear();
+      try {
+        await labWorker().resumeFromCheckpoint(run.runId, listener, { lr: divergence.lr / 2 });
+      } catch (e) {
+        set({ status: 'idle', error: `The run could not be resumed: ${errorText(e)}` });
+      }
+    },
+    async discardInterrupted() {
+      const i = get().interrupted;
+      if (!i) return;
+      forgetProgress(i.meta.runId);
+      set({ interrupted: null });
+      await get().deleteCheckpoint(i.meta.runId);
+    },
+    reportStorage(message) {
+      set({ storage: { message, report: null } });
+    },
   };
 });

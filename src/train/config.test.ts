@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, deadWindowSteps, resolveDSae, splitRows, validateConfig } from './config';
+import {
+  DEFAULT_CONFIG,
+  deadWindowSteps,
+  evalIntervalSteps,
+  resolveDSae,
+  splitRows,
+  validateConfig,
+} from './config';
 
 describe('validateConfig', () => {
   it('accepts the defaults and fills missing fields with them', () => {
@@ -69,9 +76,22 @@ describe('config helpers', () => {
     expect(splitRows(10, 0.05)).toEqual({ trainRows: 9, heldOutRows: 1 });
   });
 
-  it('converts the dead window to steps, capped at the run length', () => {
-    expect(deadWindowSteps({ deadWindowTokens: 10_000_000, steps: 300, batchSize: 512 })).toBe(300);
+  it('converts the dead window to steps, capped at 25% of the run', () => {
+    // 25% of 300 steps: 75 steps (38,400 tokens), not the whole run.
+    expect(deadWindowSteps({ deadWindowTokens: 10_000_000, steps: 300, batchSize: 512 })).toBe(75);
     expect(deadWindowSteps({ deadWindowTokens: 1000, steps: 300, batchSize: 512 })).toBe(2);
     expect(deadWindowSteps({ deadWindowTokens: 10_000_000, steps: 1e6, batchSize: 4096 })).toBe(2442);
+  });
+
+  it('evaluates at least 10 times per run', () => {
+    expect(evalIntervalSteps({ evalInterval: 100, steps: 300 })).toBe(30);
+    expect(evalIntervalSteps({ evalInterval: 100, steps: 1000 })).toBe(100);
+    expect(evalIntervalSteps({ evalInterval: 100, steps: 5000 })).toBe(100);
+    expect(evalIntervalSteps({ evalInterval: 100, steps: 7 })).toBe(1);
+  });
+
+  it('defaults to a constant learning rate (SAELens): no warmup, no decay', () => {
+    expect(DEFAULT_CONFIG.warmupSteps).toBe(0);
+    expect(DEFAULT_CONFIG.decay).toBe('none');
   });
 });

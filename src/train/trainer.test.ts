@@ -93,11 +93,12 @@ describe('Trainer', () => {
     for (const p of points) expect(p.l0).toBeLessThanOrEqual(4);
     expect(points[59].explainedVariance).toBeGreaterThan(points[0].explainedVariance);
     const evals = events.flatMap((e) => (e.type === 'eval' ? [e.point] : []));
-    expect(evals.map((e) => e.step)).toEqual([20, 40, 60]);
+    // evalInterval 20 is lowered to ⌊60/10⌋ = 6 so the run is evaluated at least 10 times (evalIntervalSteps).
+    expect(evals.map((e) => e.step)).toEqual([6, 12, 18, 24, 30, 36, 42, 48, 54, 60]);
     expect(summary.steps).toBe(60);
     expect(summary.stoppedEarly).toBe(false);
     expect(summary.sampleTokens).toBe(151);
-    expect(summary.heldOut.explainedVariance).toBe(evals[2].explainedVariance);
+    expect(summary.heldOut.explainedVariance).toBe(evals[9].explainedVariance);
     expect(summary.heldOut.explainedVariance).toBeGreaterThan(0.5);
     expect(summary.firingRates.length).toBe(48);
     for (let i = 1; i < 48; i++)
@@ -206,7 +207,8 @@ describe('Trainer', () => {
     );
     const s = (await trainer.run()) as RunSummary;
     expect(s.steps).toBe(20);
-    expect(evals).toEqual([20]);
+    // Periodic evaluations every 6 steps, then the final one at the stop.
+    expect(evals).toEqual([6, 12, 18, 20]);
     expect(s.sampleTokens).toBe(151);
     expect(s.stoppedEarly).toBe(true);
     expect((await store.list())[0].status).toBe('stopped');

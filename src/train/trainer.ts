@@ -19,19 +19,23 @@ import type { DatasetSource } from '../data/types';
 import { initSaeParams } from '../sae/init';
 import { type EvalMetrics, evalMetrics, stepMetrics } from '../sae/metrics';
 import type { Architecture, SaeEngine, SaeParams, SaeShape, StepHyper, StepStats } from '../sae/types';
+import { errorText } from '../util/error-text';
 import { Batcher } from './batcher';
 import type { Checkpoint, CheckpointMeta, CheckpointStatus, CheckpointStore } from './checkpoint';
+import { COLLAPSE_CAPABILITIES, type CollapseWarning, collapseChecks, mergeWarnings } from './collapse';
 import {
   auxkDeadWindowSteps,
   DEFAULT_CONFIG,
   deadWindowSteps,
   engineShape,
+  evalIntervalSteps,
   resolveDSae,
   sparsityCoeff,
   type TrainConfig,
   validateConfig,
 } from './config';
 import { decoderRowNorms, sortedFiringRates } from './diagnostics';
+import { type Divergence, DivergenceError, stateDiverged, statsDiverged } from './divergence';
 import {
   EVAL_FIELDS,
   type EvalPoint,
@@ -41,9 +45,21 @@ import {
   type TrainPoint,
 } from './history';
 import { learningRate } from './schedule';
+import {
+  checkpointBytes,
+  isQuotaError,
+  type StorageFull,
+  StorageFullError,
+  storageEstimate,
+} from './storage';
 
 /** Held-out tokens of the final evaluation (capped by the split): the "fresh sample" of the summary. */
 export const FINAL_SAMPLE_TOKENS = 65_536;
+
+/** The first checkpoint of a run is saved after this much training wall time (ms)… */
+export const FIRST_CHECKPOINT_MS = 5_000;
+/** …or after this many steps, whichever comes first; later ones every config.checkpointIntervalSec. */
+export const FIRST_CHECKPOINT_STEPS = 20;
 
 /** Points kept per history table before thinning (see history.ts). */
 export const HISTORY_CAPACITY = 4096;
@@ -114,6 +130,11 @@ export interface RunSummary {
   decoderRowNorms: Float32Array;
   /** Activation normalisation factor. */
   scale: number;
+  /**
+   * Collapse warnings (src/train/collapse.ts) from the final evaluation; non-empty = "done with warnings".
+   * Absent in summaries of older builds.
+   */
+  warnings?: CollapseWarning[];
 }
 
 /** Everything a run reports, in order. Structured-cloneable. */
@@ -126,7 +147,12 @@ export type TrainEvent =
   | { type: 'status'; status: RunStatus; step: number }
   | { type: 'checkpoint'; step: number; savedAt: number }
   | { type: 'summary'; summary: RunSummary }
-  | { type: 'error'; message: string; step: number };
+  /** Collapse warnings seen at a periodic evaluation (live; the summary carries the final ones). */
+  | { type: 'warnings'; step: number; warnings: CollapseWarning[] }
+  /** A checkpoint write hit the storage quota: the run pauses (nothing lost but the unsaved steps). */
+  | { type: 'storage-full'; report: StorageFull }
+  /** `divergence` is set when the run stopped because the loss or a parameter became NaN/±Inf. */
+  | { type: 'error'; message: string; step: number; divergence?: Divergence };
 
 /** What the trainer needs from its host (the worker, or a test). */
 export interface TrainerDeps {
@@ -143,6 +169,8 @@ export interface TrainerDeps {
   sampleIntervalMs?: number;
   /** Batcher window size in bytes (tests use small windows). */
   windowBytes?: number;
+  /** Storage usage and quota for quota reports. Default navigator.storage.estimate(). */
+  estimate?: () => Promise<{ usageBytes: number | null; quotaBytes: number | null }>;
 }
 
 /** Let queued messages (pause, stop, …) run: resolves on the next macrotask. */
@@ -180,6 +208,10 @@ export class Trainer {
   private status: RunStatus = 'running';
   private running = false;
   private heldOutCache: { x: Float32Array; rows: number } | null = null;
+  /** Last step known finite (clean readback or checkpoint); 0 at start. */
+  private lastFiniteStep = 0;
+  /** Step of this run's last saved checkpoint, null before the first. */
+  private lastCheckpointStep: number | null = null;
 
   private constructor(
     info: RunInfo,
@@ -240,7 +272,12 @@ export class Trainer {
    * position and metric history.
    * @throws Error when the dataset does not match the checkpoint, or from the engine factory / setState.
    */
-  static async resume(cp: Checkpoint, source: DatasetSource, deps: TrainerDeps): Promise<Trainer> {
+  static async resume(
+    cp: Checkpoint,
+    source: DatasetSource,
+    deps: TrainerDeps,
+    overrides: Partial<Pick<TrainConfig, 'lr'>> = {},
+  ): Promise<Trainer> {
     const m = source.manifest;
     const meta = cp.meta;
     if (m.id !== meta.datasetId || m.dModel !== meta.dModel) {
@@ -250,7 +287,8 @@ export class Trainer {
       );
     }
     // Checkpoints written before a config field existed get its default.
-    const c: TrainConfig = { ...DEFAULT_CONFIG, ...meta.config };
+    // `overrides` (e.g. η/2 after a divergence) replace fields of the checkpoint's config.
+    const c: TrainConfig = { ...DEFAULT_CONFIG, ...meta.config, ...overrides };
     const batcher = Trainer.makeBatcher(c, source, deps);
     batcher.seek(meta.step);
     const shape: SaeShape = engineShape(c, m.dModel, meta.dSae);
@@ -261,6 +299,8 @@ export class Trainer {
     t.trainHistory.restore(cp.data.history.train);
     t.evalHistory.restore(cp.data.history.eval);
     t.lastEval = meta.lastEval;
+    t.lastFiniteStep = meta.step;
+    t.lastCheckpointStep = meta.step;
     return t;
   }
 
@@ -368,9 +408,36 @@ export class Trainer {
     return { point, m, fireCounts: e.fireCounts };
   }
 
+  /** Collapse checks (src/train/collapse.ts) on held-out metrics `m`. */
+  private collapseWarnings(m: EvalMetrics, meanThreshold: number | null): CollapseWarning[] {
+    const caps = COLLAPSE_CAPABILITIES[this.info.config.architecture];
+    if (!caps) return [];
+    return collapseChecks(
+      {
+        l0: m.l0,
+        deadFraction: m.deadFraction,
+        explainedVariance: m.explainedVariance,
+        k: this.info.shape.k,
+        meanThreshold,
+      },
+      caps,
+    );
+  }
+
+  private divergence(step: number): DivergenceError {
+    return new DivergenceError({
+      step,
+      lastFiniteStep: this.lastFiniteStep,
+      checkpointStep: this.lastCheckpointStep,
+      lr: this.info.config.lr,
+    });
+  }
+
   /** Save the full state with `status`. */
   private async checkpoint(status: CheckpointStatus): Promise<void> {
     const state = await this.engine.getState();
+    // Never store non-finite weights: the last good checkpoint stays the one to resume from.
+    if (stateDiverged(state.params)) throw this.divergence(this.step);
     const i = this.info;
     const meta: CheckpointMeta = {
       runId: i.runId,
@@ -389,10 +456,24 @@ export class Trainer {
       scale: i.scale,
       lastEval: this.lastEval,
     };
-    await this.deps.checkpoints.save({
+    const cp: Checkpoint = {
       meta,
       data: { state, history: { train: this.trainHistory.snapshot(), eval: this.evalHistory.snapshot() } },
-    });
+    };
+    try {
+      await this.deps.checkpoints.save(cp);
+    } catch (e) {
+      if (!isQuotaError(e)) throw e;
+      const est = await (this.deps.estimate ?? storageEstimate)();
+      throw new StorageFullError({
+        what: 'checkpoint',
+        neededBytes: checkpointBytes(cp),
+        step: this.step,
+        ...est,
+      });
+    }
+    this.lastCheckpointStep = this.step;
+    this.lastFiniteStep = Math.max(this.lastFiniteStep, this.step);
     this.emit({ type: 'checkpoint', step: this.step, savedAt: meta.savedAt });
   }
 
@@ -413,6 +494,8 @@ export class Trainer {
     this.segmentStart = this.now();
     this.setStatus('running');
     let lastCheckpointWall = this.wallMs();
+    const segmentStartWall = lastCheckpointWall;
+    const segmentStartStep = this.step;
     let lastSampleAt = Number.NEGATIVE_INFINITY;
     let lastSample = { wallMs: this.wallMs(), tokens: this.step * B };
     let tokensPerSec = 0;
@@ -451,6 +534,8 @@ export class Trainer {
         nextBatch = t + 1 < c.steps ? this.batcher.next() : null;
         const stats = await stepDone;
         this.step = t + 1;
+        if (stats && statsDiverged(stats)) throw this.divergence(this.step);
+        if (stats) this.lastFiniteStep = this.step;
         if (stats && sample) {
           this.lastStats = stats;
           lastSampleAt = now;
@@ -474,11 +559,19 @@ export class Trainer {
           this.emit({ type: 'metrics', point });
         }
         // No periodic evaluation at the last step or when stopping: finish() evaluates there on a bigger sample.
-        if (this.step % c.evalInterval === 0 && this.step < c.steps && !this.stopRequested) {
-          await this.evaluate(await this.periodicSample());
+        if (this.step % evalIntervalSteps(c) === 0 && this.step < c.steps && !this.stopRequested) {
+          const { m } = await this.evaluate(await this.periodicSample());
+          const warnings = this.collapseWarnings(m, null);
+          if (warnings.length > 0) this.emit({ type: 'warnings', step: this.step, warnings });
         }
-        if (this.wallMs() - lastCheckpointWall >= c.checkpointIntervalSec * 1000) {
-          await this.checkpoint('running');
+        // The first checkpoint comes early (a reload in the first seconds loses little), then every interval.
+        const firstDue =
+          this.lastCheckpointStep === null &&
+          (this.wallMs() - segmentStartWall >= FIRST_CHECKPOINT_MS ||
+            this.step - segmentStartStep >= FIRST_CHECKPOINT_STEPS);
+        if (firstDue || this.wallMs() - lastCheckpointWall >= c.checkpointIntervalSec * 1000) {
+          // Out of quota: report it and pause (the pause retries the save) instead of failing the run.
+          if (!(await this.checkpointOrReport('running'))) this.pauseRequested = true;
           lastCheckpointWall = this.wallMs();
         }
       }
@@ -490,8 +583,24 @@ export class Trainer {
       this.running = false;
       this.releasePauseWaiters();
       this.setStatus('error');
-      this.emit({ type: 'error', message: (e as Error).message ?? String(e), step: this.step });
+      const divergence = e instanceof DivergenceError ? e.divergence : undefined;
+      this.emit({ type: 'error', message: errorText(e), step: this.step, divergence });
       return null;
+    }
+  }
+
+  /**
+   * {@link checkpoint}, but a full storage is reported as a 'storage-full' event instead of thrown.
+   * @returns false when the checkpoint could not be stored for lack of space.
+   */
+  private async checkpointOrReport(status: CheckpointStatus): Promise<boolean> {
+    try {
+      await this.checkpoint(status);
+      return true;
+    } catch (e) {
+      if (!(e instanceof StorageFullError)) throw e;
+      this.emit({ type: 'storage-full', report: e.report });
+      return false;
     }
   }
 
@@ -499,7 +608,7 @@ export class Trainer {
   private async pauseHere(): Promise<void> {
     this.wallMsBefore = this.wallMs();
     this.running = false;
-    await this.checkpoint('paused');
+    await this.checkpointOrReport('paused');
     this.setStatus('paused');
     this.releasePauseWaiters();
     while (this.pauseRequested && !this.stopRequested) {
@@ -519,6 +628,10 @@ export class Trainer {
     const final = await this.batcher.heldOut(Math.max(i.config.evalTokens, FINAL_SAMPLE_TOKENS));
     const { m, fireCounts } = await this.evaluate(final);
     const state = await this.engine.getState();
+    if (stateDiverged(state.params)) throw this.divergence(this.step);
+    const meanThreshold = state.params.threshold
+      ? state.params.threshold.reduce((a, b) => a + b, 0) / state.params.threshold.length
+      : null;
     this.wallMsBefore = this.wallMs();
     this.running = false;
     const stoppedEarly = this.step < i.totalSteps;
@@ -536,9 +649,7 @@ export class Trainer {
       dSae: i.shape.dSae,
       k: i.shape.k,
       architecture: i.config.architecture,
-      meanThreshold: state.params.threshold
-        ? state.params.threshold.reduce((a, b) => a + b, 0) / state.params.threshold.length
-        : null,
+      meanThreshold,
       lastTrain: this.trainHistory.last,
       heldOut: m,
       sampleTokens: final.rows,
@@ -549,8 +660,9 @@ export class Trainer {
       firingRates: sortedFiringRates(fireCounts, final.rows),
       decoderRowNorms: decoderRowNorms(state.params.wDec, i.shape.dSae, i.shape.dModel),
       scale: i.scale,
+      warnings: mergeWarnings([], this.collapseWarnings(m, meanThreshold)),
     };
-    await this.checkpoint(stoppedEarly ? 'stopped' : 'done');
+    await this.checkpointOrReport(stoppedEarly ? 'stopped' : 'done');
     this.releasePauseWaiters();
     this.setStatus(stoppedEarly ? 'stopped' : 'done');
     this.emit({ type: 'summary', summary });
@@ -567,3 +679,5 @@ export class Trainer {
     this.engine.destroy();
   }
 }
+
+export { errorText };

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { useLab } from '../state/lab-store';
 import { Banners } from './Banners';
 import { DatasetLibrary } from './DatasetLibrary';
+import { ErrorBoundary } from './ErrorBoundary';
 import { GpuDetails } from './GpuDetails';
 import { LiveCharts } from './LiveCharts';
 import { RunPanel } from './RunPanel';
@@ -28,16 +29,26 @@ export function App() {
       <Banners />
       <StatusLine />
       <div className="lab">
-        <RunPanel />
+        <ErrorBoundary name="run">
+          <RunPanel />
+        </ErrorBoundary>
         <div className="lab-main">
-          <LiveCharts />
-          <RunSummary />
+          <ErrorBoundary name="charts">
+            <LiveCharts />
+          </ErrorBoundary>
+          <ErrorBoundary name="summary">
+            <RunSummary />
+          </ErrorBoundary>
         </div>
       </div>
       <div className="datasets-section">
-        <DatasetLibrary />
+        <ErrorBoundary name="library">
+          <DatasetLibrary />
+        </ErrorBoundary>
       </div>
-      <GpuDetails />
+      <ErrorBoundary name="GPU details">
+        <GpuDetails />
+      </ErrorBoundary>
     </main>
   );
 }

@@ -21,6 +21,8 @@ import {
 } from '../data/store';
 import { installStoreHook } from '../data/test-hook';
 import type { DatasetManifest } from '../data/types';
+import { useLab } from '../state/lab-store';
+import { errorText } from '../util/error-text';
 
 installStoreHook();
 
@@ -148,11 +150,13 @@ export function DatasetLibrary() {
           text: `Imported "${m.name}": ${shapeText(m)} (${formatBytes(m.nTokens * m.dModel * 4)}).`,
         });
       } catch (e) {
+        const text = errorText(e);
         setMessage(
           isCancelled(e)
             ? { kind: 'ok', text: `Import of ${label} cancelled; nothing was stored.` }
-            : { kind: 'error', text: (e as Error).message },
+            : { kind: 'error', text },
         );
+        if (!isCancelled(e) && /over quota/.test(text)) useLab.getState().reportStorage(text);
       } finally {
         setBusy(null);
         await refresh();
@@ -390,7 +394,10 @@ export function DatasetLibrary() {
                         className="danger"
                         onClick={() => {
                           setConfirmDelete(null);
-                          void deleteDataset(d.id).then(refresh);
+                          // Refused while a run uses the dataset (src/data/dataset-lock.ts): say so.
+                          void deleteDataset(d.id)
+                            .catch((err: unknown) => setMessage({ kind: 'error', text: errorText(err) }))
+                            .then(refresh);
                         }}
                       >
                         Yes, delete

@@ -21,6 +21,11 @@ export function LiveCharts() {
   const l0Title = k === null ? 'L0 (achieved)' : spec.charts.l0Title(k);
   const l0Note = spec.charts.l0Note;
   const sparsityTitle = spec.charts.sparsityTitle;
+  // Select primitives: a new object per call would re-render forever (zustand compares with Object.is).
+  const deadSteps = useLab((s) => s.run?.deadWindowSteps ?? null);
+  const batchSize = useLab((s) => s.run?.shape.batchSize ?? null);
+  const deadWindow =
+    deadSteps !== null && batchSize !== null ? { steps: deadSteps, tokens: deadSteps * batchSize } : null;
   return (
     <section aria-label="Training curves" className="charts">
       <LiveChart
@@ -74,7 +79,11 @@ export function LiveCharts() {
       )}
       <LiveChart
         id="dead"
-        title="Dead fraction"
+        title={
+          deadWindow
+            ? `Dead fraction (window ${deadWindow.steps.toLocaleString('en-US')} steps = ${deadWindow.tokens.toLocaleString('en-US')} tokens)`
+            : 'Dead fraction'
+        }
         yLabel="fraction of latents"
         formula={`dead fraction = ${METRIC_LABELS.deadFraction.tooltip}`}
         yRange={[0, 1]}

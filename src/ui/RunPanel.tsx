@@ -2,16 +2,26 @@
  * The run panel: dataset picker (the demo preselected), the config form with per-field validation messages,
  * Train / Pause / Resume / Stop, and the list of checkpointed runs that can be resumed.
  */
-import { useId } from 'react';
+import { useEffect, useId, useRef } from 'react';
 import { archSpec } from '../sae/archs';
 import { FIELD_SPECS, type FieldSpec, fieldApplies } from '../state/config-form';
 import { useLab } from '../state/lab-store';
 import { resolveDSae } from '../train/config';
+import { estimateGpuBytes, formatBytes } from '../train/limits';
 import { formatInt } from './format';
 
 function Field({ spec }: { spec: FieldSpec }) {
   const value = useLab((s) => s.form[spec.field]);
   const error = useLab((s) => s.formErrors[spec.field]);
+  // Cross-field problems show next to the field just edited too (their own field may sit in a closed section).
+  const related = useLab((s) =>
+    s.lastEdited === spec.field
+      ? Object.entries(s.formErrors)
+          .filter(([f]) => f !== spec.field)
+          .map(([, m]) => m)
+          .join('; ')
+      : '',
+  );
   const setField = useLab((s) => s.setField);
   const busy = useLab((s) => s.status === 'running' || s.status === 'paused' || s.status === 'starting');
   const id = useId();
@@ -28,10 +38,12 @@ function Field({ spec }: { spec: FieldSpec }) {
     <div className={`field${spec.kind === 'checkbox' ? ' checkbox' : ''}`}>
       <label htmlFor={id}>{spec.label}</label>
       {spec.kind === 'number' && (
+        // Text, not type="number": letters must reach validation as an error, not arrive as '' (a silent fallback).
         <input
           {...common}
-          type="number"
-          inputMode="decimal"
+          type="text"
+          inputMode={spec.step === '1' ? 'numeric' : 'decimal'}
+          autoComplete="off"
           step={spec.step}
           value={value}
           onChange={(e) => setField(spec.field, e.target.value)}
@@ -60,6 +72,11 @@ function Field({ spec }: { spec: FieldSpec }) {
       {error && (
         <small id={errId} className="error" role="alert" data-testid={`cfg-error-${spec.field}`}>
           {error}
+        </small>
+      )}
+      {related && (
+        <small className="error" role="alert" data-testid="cfg-error-related">
+          {related}
         </small>
       )}
     </div>
@@ -116,32 +133,53 @@ function DatasetPicker() {
 
 function Controls() {
   const status = useLab((s) => s.status);
-  const hasErrors = useLab((s) => Object.keys(s.formErrors).length > 0);
+  const formErrors = useLab((s) => s.formErrors);
+  const hasErrors = Object.keys(formErrors).length > 0;
   const ready = useLab((s) => s.datasetId !== null && s.gpu?.ok === true);
-  const { train, pause, resume, stop } = useLab.getState();
+  const { pause, resume, stop } = useLab.getState();
   const running = status === 'running';
   const paused = status === 'paused';
   const busy = running || paused || status === 'starting';
+  const pauseRef = useRef<HTMLButtonElement>(null);
+  const wasRunning = useRef(false);
+  useEffect(() => {
+    // Keyboard users land on Pause when training starts.
+    if (running && !wasRunning.current) pauseRef.current?.focus();
+    wasRunning.current = running;
+  }, [running]);
+  const labels = Object.fromEntries(FIELD_SPECS.map((f) => [f.field, f.label]));
   return (
-    <fieldset className="controls" aria-label="Run controls">
-      <button
-        type="button"
-        data-testid="train"
-        disabled={busy || hasErrors || !ready}
-        onClick={() => void train()}
-      >
-        Train
-      </button>
-      <button type="button" data-testid="pause" disabled={!running} onClick={() => void pause()}>
-        Pause
-      </button>
-      <button type="button" data-testid="resume" disabled={!paused} onClick={() => void resume()}>
-        Resume
-      </button>
-      <button type="button" data-testid="stop" disabled={!running && !paused} onClick={() => void stop()}>
-        Stop
-      </button>
-    </fieldset>
+    <>
+      <fieldset className="controls" aria-label="Run controls">
+        {/* A submit button: Enter in any field starts the run when the form is valid. */}
+        <button type="submit" data-testid="train" disabled={busy || hasErrors || !ready}>
+          Train
+        </button>
+        <button
+          ref={pauseRef}
+          type="button"
+          data-testid="pause"
+          disabled={!running}
+          onClick={() => void pause()}
+        >
+          Pause
+        </button>
+        <button type="button" data-testid="resume" disabled={!paused} onClick={() => void resume()}>
+          Resume
+        </button>
+        <button type="button" data-testid="stop" disabled={!running && !paused} onClick={() => void stop()}>
+          Stop
+        </button>
+      </fieldset>
+      {hasErrors && !busy && (
+        <p className="error form-error" role="alert" data-testid="cfg-error-train">
+          Train needs:{' '}
+          {Object.entries(formErrors)
+            .map(([f, m]) => `${labels[f] ?? f}: ${m}`)
+            .join('; ')}
+        </p>
+      )}
+    </>
   );
 }
 
@@ -194,7 +232,15 @@ export function RunPanel() {
       s.form.dSae.trim() === ''
         ? resolveDSae({ dSae: null, expansionFactor: Number(s.form.expansionFactor) }, m.dModel)
         : Number(s.form.dSae);
-    return Number.isFinite(dSae) ? `d_sae = ${formatInt(dSae)} latents` : null;
+    if (!Number.isFinite(dSae)) return null;
+    const batch = Number(s.form.batchSize);
+    const mem = Number.isFinite(batch)
+      ? ` · GPU memory ≈ ${formatBytes(estimateGpuBytes({ batchSize: batch, dModel: m.dModel, dSae }))}` +
+        (s.gpu?.ok
+          ? ` (largest buffer limit ${formatBytes(Math.min(s.gpu.adapter.limits.maxStorageBufferBindingSize, s.gpu.adapter.limits.maxBufferSize))})`
+          : '')
+      : '';
+    return `d_sae = ${formatInt(dSae)} latents${mem}`;
   });
   const architecture = useLab((s) => s.form.architecture);
   const shown = FIELD_SPECS.filter((f) => fieldApplies(f, architecture));
@@ -214,7 +260,11 @@ export function RunPanel() {
         {basic.map((f) => (
           <Field key={f.field} spec={f} />
         ))}
-        {dSaeText && <p className="help">{dSaeText}</p>}
+        {dSaeText && (
+          <p className="help" data-testid="memory-estimate">
+            {dSaeText}
+          </p>
+        )}
         <details>
           <summary>Advanced</summary>
           {advanced.map((f) => (

@@ -214,6 +214,29 @@ function RowNormHistogram({ s }: { s: Summary }) {
   );
 }
 
+/** Collapse warnings of the run ("done with warnings"): which check failed and what to try. */
+function Warnings({ s }: { s: Summary }) {
+  const warnings = s.warnings ?? [];
+  if (warnings.length === 0) return null;
+  return (
+    <div
+      className="run-warning"
+      role="alert"
+      data-testid="run-warning"
+      data-codes={warnings.map((w) => w.code).join(' ')}
+    >
+      <strong>Done with warnings: the SAE may have collapsed.</strong>
+      <ul>
+        {warnings.map((w) => (
+          <li key={w.code} data-code={w.code}>
+            {w.message}. Try: {w.advice}.
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 /** The summary of the finished (or stopped) run, with its diagnostics and the export button. */
 export function RunSummary() {
   const summary = useLab((s) => s.summary);
@@ -222,6 +245,7 @@ export function RunSummary() {
   return (
     <section aria-label="Run summary" className="summary-section" data-testid="summary">
       <h2>Summary</h2>
+      <Warnings s={summary} />
       <SummaryTable s={summary} />
       <div className="diagnostics">
         <FiringRatePlot s={summary} />
@@ -229,11 +253,9 @@ export function RunSummary() {
       </div>
       <p>
         <button type="button" data-testid="export" onClick={() => void exportRun()}>
-          Export for SAELens (cfg.json + sae_weights.safetensors)
+          Export for SAELens (one .saelens.zip)
         </button>{' '}
-        <span className="hint">
-          Put both files in one folder and load it with SAE.load_from_disk(folder).
-        </span>
+        <span className="hint">Unzip it and load the folder inside with SAE.load_from_disk(folder).</span>
       </p>
     </section>
   );

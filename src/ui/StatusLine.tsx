@@ -10,6 +10,8 @@ export function StatusLine() {
   const run = useLab((s) => s.run);
   const gpu = useLab((s) => s.gpu);
   const checkpointStep = useLab((s) => s.lastCheckpointStep);
+  const warned = useLab((s) => (s.summary?.warnings?.length ?? 0) > 0);
+  const liveWarnings = useLab((s) => s.liveWarnings);
   const adapter = gpu?.ok ? describeAdapter(gpu.adapter) : gpu ? 'no WebGPU adapter' : 'looking for a GPU…';
   const total = run?.totalSteps ?? null;
   const step = progress?.step ?? null;
@@ -26,7 +28,13 @@ export function StatusLine() {
       data-total={total ?? ''}
       aria-live="polite"
     >
-      <strong>{status}</strong>
+      <strong data-testid="status-text">{status === 'done' && warned ? 'done with warnings' : status}</strong>
+      {status === 'running' && liveWarnings.length > 0 && (
+        <span className="error" data-testid="live-warning">
+          {' '}
+          · collapse warning: {liveWarnings.map((w) => w.message).join('; ')}
+        </span>
+      )}
       {run && step !== null && (
         <>
           {' · '}step <span data-testid="step">{formatInt(step)}</span> / {formatInt(run.totalSteps)}

@@ -5,7 +5,7 @@
 import { useLab } from '../state/lab-store';
 import { metricBuffers } from '../state/metric-buffers';
 import type { TrainField } from '../train/history';
-import { labWorker } from '../worker/client';
+import { labWorker, terminateLabWorkerForTest } from '../worker/client';
 
 /** Counters of one chart. */
 export interface ChartStats {
@@ -26,6 +26,10 @@ export interface SaeLabHook {
   run(): { status: string; step: number | null; totalSteps: number | null; runId: string | null };
   /** Destroy the worker's GPUDevice, as a driver reset would (exercises the device-lost banner). */
   loseDevice(): Promise<void>;
+  /** Inject a fault into the next run (src/worker/api.ts FaultForTest). */
+  injectFault(kind: 'nan' | 'collapse', atStep: number): Promise<void>;
+  /** Terminate the lab worker mid-run, as a crash would (the worker-crash fault). */
+  terminateWorker(): void;
   /** The values of one training-history field the charts hold (sampled steps, oldest first). */
   trainSeries(field: TrainField): number[];
 }
@@ -49,6 +53,8 @@ export function saeLabHook(): SaeLabHook {
     };
   };
   hook.loseDevice ??= () => labWorker().loseDeviceForTest();
+  hook.injectFault ??= (kind, atStep) => labWorker().injectFaultForTest({ kind, atStep });
+  hook.terminateWorker ??= () => terminateLabWorkerForTest();
   hook.trainSeries ??= (field) => Array.from(metricBuffers.train.column(field));
   return hook as SaeLabHook;
 }

@@ -15,6 +15,12 @@ export type GpuStatus = { ok: true; adapter: AdapterSummary } | { ok: false; err
 /** Everything the worker reports about a run: the trainer's events, plus loss of the GPU device. */
 export type LabEvent = TrainEvent | { type: 'device-lost'; reason: string; runId: string | null };
 
+/** A fault the browser tests inject: NaN weights or a collapsed encoder before step `atStep` (1-based). */
+export interface FaultForTest {
+  kind: 'nan' | 'collapse';
+  atStep: number;
+}
+
 /** Callback receiving {@link LabEvent}s (pass it wrapped in `Comlink.proxy`). */
 export type LabEventListener = (e: LabEvent) => void;
 
@@ -26,6 +32,10 @@ export interface ExportedSae {
   cfgJson: string;
   /** sae_weights.safetensors bytes (transferred). */
   safetensors: Uint8Array;
+  /** `<baseName>.saelens.zip`: the one file the UI downloads. */
+  zipName: string;
+  /** The zip holding `<baseName>/cfg.json` and `<baseName>/sae_weights.safetensors` (transferred). */
+  zip: Uint8Array;
 }
 
 export interface LabApi {
@@ -49,10 +59,15 @@ export interface LabApi {
   /** Checkpointed runs, most recent first. */
   listCheckpoints(): Promise<CheckpointMeta[]>;
   /**
-   * Continue checkpointed run `runId` (after a reload, a crash or a lost device) with the same curves.
+   * Continue checkpointed run `runId` (after a reload, a crash or a lost device) with the same curves;
+   * `overrides` replace config fields (the learning rate halved after a divergence).
    * @throws Error when a run is active, the checkpoint or its dataset is missing.
    */
-  resumeFromCheckpoint(runId: string, onEvent: LabEventListener): Promise<RunInfo>;
+  resumeFromCheckpoint(
+    runId: string,
+    onEvent: LabEventListener,
+    overrides?: Partial<Pick<TrainConfig, 'lr'>>,
+  ): Promise<RunInfo>;
   /** Delete a run's checkpoint. */
   deleteCheckpoint(runId: string): Promise<void>;
   /**
@@ -60,6 +75,8 @@ export interface LabApi {
    * @throws Error when there is no such run.
    */
   exportSae(runId: string): Promise<ExportedSae>;
+  /** Test hook: inject `fault` into the next run started or resumed (the fault-matrix tests). */
+  injectFaultForTest(fault: FaultForTest): Promise<void>;
   /** Test hook: destroy the GPUDevice, as a driver reset would (the device-lost path). */
   loseDeviceForTest(): Promise<void>;
 }

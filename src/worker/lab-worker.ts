@@ -6,16 +6,18 @@
  * to their own IndexedDB database (src/train/checkpoint.ts).
  */
 import * as Comlink from 'comlink';
+import { holdForRun } from '../data/dataset-lock';
 import { openDataset } from '../data/store';
+import { safeBaseName, zipFileName, zipSaeLens } from '../export/bundle';
 import { exportSaeLens } from '../export/saelens';
 import { describeAdapter, Gpu } from '../gpu/device';
 import { GpuSaeEngine } from '../gpu/sae-engine';
 import { runSelfCheck } from '../gpu/selfcheck';
-import type { SaeParams, SaeShape } from '../sae/types';
+import type { SaeEngine, SaeParams, SaeShape } from '../sae/types';
 import { IdbCheckpointStore } from '../train/checkpoint';
 import { DEFAULT_CONFIG, engineShape, type TrainConfig } from '../train/config';
-import { Trainer, type TrainerDeps } from '../train/trainer';
-import type { ExportedSae, GpuStatus, LabApi, LabEventListener } from './api';
+import { errorText, Trainer, type TrainerDeps } from '../train/trainer';
+import type { ExportedSae, FaultForTest, GpuStatus, LabApi, LabEventListener } from './api';
 
 let gpuPromise: Promise<Gpu> | null = null;
 /** The worker's Gpu, created on first use and re-created after a device loss. */
@@ -47,25 +49,83 @@ function isBusy(): boolean {
   return s === 'running' || s === 'paused';
 }
 
+/** Test hook state: a fault to inject into the next run's engine (see {@link LabApi.injectFaultForTest}). */
+let pendingFault: FaultForTest | null = null;
+
+/**
+ * The engine with the pending test fault, if any: before its `atStep`-th step (1-based, counted from the engine's
+ * creation) the parameters are rewritten through getState/setState — W_enc[0] = NaN ('nan', a divergence the GPU's
+ * non-finite flag must catch) or b_enc = −10⁴ ('collapse': no latent fires again, L0 = 0).
+ */
+function withFault(engine: SaeEngine): SaeEngine {
+  const fault = pendingFault;
+  pendingFault = null;
+  if (!fault) return engine;
+  let calls = 0;
+  const step = engine.step.bind(engine);
+  engine.step = async (x, hyper, readStats) => {
+    calls++;
+    if (calls === fault.atStep) {
+      const st = await engine.getState();
+      if (fault.kind === 'nan') st.params.wEnc[0] = Number.NaN;
+      else st.params.bEnc.fill(-1e4);
+      await engine.setState(st);
+    }
+    return step(x, hyper, readStats);
+  };
+  return engine;
+}
+
 async function deps(listener: LabEventListener): Promise<TrainerDeps> {
   const g = await gpu();
   return {
-    createEngine: (shape: SaeShape, init: SaeParams) => GpuSaeEngine.create(g, shape, init),
+    createEngine: async (shape: SaeShape, init: SaeParams) =>
+      withFault(await GpuSaeEngine.create(g, shape, init)),
     checkpoints,
     onEvent: (e) => listener(e),
     adapter: describeAdapter(g.adapter),
   };
 }
 
-function launch(trainer: Trainer, listener: LabEventListener): void {
+async function launch(trainer: Trainer, listener: LabEventListener): Promise<void> {
   active?.trainer.dispose();
-  const done = trainer.run();
+  let release: () => void = () => {};
+  const ended = new Promise<void>((res) => {
+    release = res;
+  });
+  const i = trainer.info;
+  try {
+    // The dataset stays locked while the run lives (src/data/dataset-lock.ts).
+    await holdForRun(i.datasetId, i.datasetName, i.runId, ended);
+  } catch (e) {
+    trainer.dispose();
+    release();
+    throw e;
+  }
+  const done = trainer.run().finally(release);
   active = { trainer, listener, done };
 }
 
-function baseName(runId: string, dSae: number, k: number): string {
-  return `sae-${runId}-topk-${dSae}-k${k}`;
+/** The export's folder and file base: dataset, architecture, d_sae, k and the run id (so names never collide). */
+function baseName(datasetName: string, architecture: string, runId: string, dSae: number, k: number): string {
+  return safeBaseName(`${datasetName}-${architecture}-${dSae}-k${k}-${runId}`);
 }
+
+// Errors nobody caught inside the worker reach the run's listener (the status line), never only the console.
+self.addEventListener('unhandledrejection', (e: PromiseRejectionEvent) => {
+  active?.listener({
+    type: 'error',
+    message: `Unexpected error in the lab worker: ${errorText(e.reason)}`,
+    step: active.trainer.stepsDone,
+  });
+});
+self.addEventListener('error', (e: ErrorEvent) => {
+  active?.listener({
+    type: 'error',
+    message: `Unexpected error in the lab worker: ${e.message || errorText(e.error)}`,
+    step: active.trainer.stepsDone,
+  });
+});
 
 const api: LabApi = {
   async gpuStatus(): Promise<GpuStatus> {
@@ -84,7 +144,7 @@ const api: LabApi = {
     if (isBusy()) throw new Error('A run is already active: pause it and stop it before starting another.');
     const source = await openDataset(datasetId);
     const trainer = await Trainer.start(config, source, await deps(onEvent));
-    launch(trainer, onEvent);
+    await launch(trainer, onEvent);
     return trainer.info;
   },
 
@@ -106,13 +166,17 @@ const api: LabApi = {
     return checkpoints.list();
   },
 
-  async resumeFromCheckpoint(runId: string, onEvent: LabEventListener) {
+  async resumeFromCheckpoint(runId: string, onEvent: LabEventListener, overrides = {}) {
     if (isBusy()) throw new Error('A run is already active: stop it before resuming another.');
     const cp = await checkpoints.load(runId);
     if (!cp) throw new Error(`No checkpoint for run "${runId}".`);
-    const source = await openDataset(cp.meta.datasetId);
-    const trainer = await Trainer.resume(cp, source, await deps(onEvent));
-    launch(trainer, onEvent);
+    const source = await openDataset(cp.meta.datasetId).catch(() => {
+      throw new Error(
+        `its dataset "${cp.meta.datasetName}" is no longer in this browser (deleted?); import it again to resume`,
+      );
+    });
+    const trainer = await Trainer.resume(cp, source, await deps(onEvent), overrides);
+    await launch(trainer, onEvent);
     return trainer.info;
   },
 
@@ -125,9 +189,11 @@ const api: LabApi = {
     let shape: SaeShape;
     let info: Parameters<typeof exportSaeLens>[2];
     let datasetId: string;
+    let datasetName: string;
     if (active && active.trainer.info.runId === runId && active.trainer.currentStatus !== 'error') {
       const t = active.trainer;
       datasetId = t.info.datasetId;
+      datasetName = t.info.datasetName;
       params = await t.params();
       shape = t.info.shape;
       info = {
@@ -143,6 +209,7 @@ const api: LabApi = {
       if (!cp) throw new Error(`No run or checkpoint "${runId}" to export.`);
       const m = cp.meta;
       datasetId = m.datasetId;
+      datasetName = m.datasetName;
       params = cp.data.state.params;
       shape = engineShape({ ...DEFAULT_CONFIG, ...m.config }, m.dModel, m.dSae);
       info = {
@@ -161,12 +228,20 @@ const api: LabApi = {
       // The dataset's metadata only adds model / hook names; export without them.
     }
     const out = exportSaeLens(params, shape, info);
+    const base = baseName(datasetName, info.config.architecture, runId, shape.dSae, shape.k);
+    const zip = zipSaeLens(base, out.cfgJson, out.safetensors);
     const result: ExportedSae = {
-      baseName: baseName(runId, shape.dSae, shape.k),
+      baseName: base,
       cfgJson: out.cfgJson,
       safetensors: out.safetensors,
+      zipName: zipFileName(base),
+      zip,
     };
-    return Comlink.transfer(result, [out.safetensors.buffer]);
+    return Comlink.transfer(result, [out.safetensors.buffer, zip.buffer]);
+  },
+
+  async injectFaultForTest(fault: FaultForTest) {
+    pendingFault = fault;
   },
 
   async loseDeviceForTest() {

@@ -6,6 +6,7 @@ import {
   decodeCheck,
   decoderConstraintCheck,
   encoderCheck,
+  nonFiniteCheck,
   statsCheck,
   topkCheck,
 } from './kernels';
@@ -23,6 +24,7 @@ export const checks: Record<string, Check> = {
   'decoder-constraint': decoderConstraintCheck,
   adam: adamCheck,
   stats: statsCheck,
+  nonfinite: nonFiniteCheck,
   'sae-step': saeStepCheck,
   'sae-eval': saeEvalCheck,
   'sae-state': saeStateCheck,

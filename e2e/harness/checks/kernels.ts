@@ -7,6 +7,7 @@ import { backwardGpu } from '../../../src/gpu/kernels/backward';
 import { decodeGpu } from '../../../src/gpu/kernels/decode';
 import { decoderConstraintGpu } from '../../../src/gpu/kernels/decoder-constraint';
 import { defaultEncoderVariant, encoderGpu } from '../../../src/gpu/kernels/encoder';
+import { nonFiniteGpu } from '../../../src/gpu/kernels/nonfinite';
 import { statsGpu } from '../../../src/gpu/kernels/stats';
 import { topkGpu } from '../../../src/gpu/kernels/topk';
 import { adamCoefficients, adamCpu } from '../../../src/reference/adam';
@@ -15,6 +16,7 @@ import { compareArrays } from '../../../src/reference/compare';
 import { decodeCpu } from '../../../src/reference/decode';
 import { normalizeDecoderRowsCpu, projectDecoderGradCpu } from '../../../src/reference/decoder-constraint';
 import { encoderCpu } from '../../../src/reference/encoder';
+import { hasNonFiniteCpu } from '../../../src/reference/nonfinite';
 import { stepStatsCpu } from '../../../src/reference/stats';
 import { topkCpu } from '../../../src/reference/topk';
 import { initSaeParams } from '../../../src/sae/init';
@@ -221,4 +223,33 @@ export const statsCheck: Check = async (gpu, p) => {
     ),
     compareExact(`${t} steps since fired`, got.stepsSinceFired, wantSsf),
   ];
+};
+
+/**
+ * nonfinite: the flag word (0/1) against hasNonFiniteCpu, exact, on seeded data of n elements: all finite, then one
+ * NaN, +Inf, −Inf at a seeded odd position, and the largest finite float (must stay clear).
+ */
+export const nonFiniteCheck: Check = async (gpu, p) => {
+  const n = num(p, 'n');
+  const rng = new Rng(num(p, 'seed', 1));
+  const base = rng.normalArray(n);
+  const at = rng.int(n);
+  const cases: [string, Float32Array][] = [['finite', base]];
+  for (const [name, v] of [
+    ['NaN', Number.NaN],
+    ['+Inf', Number.POSITIVE_INFINITY],
+    ['-Inf', Number.NEGATIVE_INFINITY],
+    ['max finite', 3.4028234663852886e38],
+  ] as const) {
+    const x = base.slice();
+    x[at] = v;
+    cases.push([name, x]);
+  }
+  const got: number[] = [];
+  const want: number[] = [];
+  for (const [, x] of cases) {
+    got.push(await nonFiniteGpu(gpu, x));
+    want.push(hasNonFiniteCpu(x) ? 1 : 0);
+  }
+  return [compareExact(`nonfinite n=${n} at=${at} [${cases.map((c) => c[0]).join(', ')}]`, got, want)];
 };

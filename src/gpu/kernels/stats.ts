@@ -13,6 +13,12 @@ export const statsShader: ShaderSource = { name: 'stats', code: statsWgsl };
 /** u32 words of the stats output buffer. */
 export const STATS_WORDS = 8;
 
+/**
+ * Word of the stats output that holds the sticky non-finite flag: shaders/nonfinite.wgsl ORs 1 into it when the
+ * loss or a parameter is NaN/±Inf; the stats kernel never writes it; the engine clears it on setState.
+ */
+export const NON_FINITE_WORD = 7;
+
 /** Buffers of one stats reduction. */
 export interface StatsBuffers {
   /** f32 [R, D]. */
@@ -36,7 +42,7 @@ export interface StatsKernel {
 }
 
 /**
- * Decode the 8-word output buffer into {@link StepStats}. Words 5 and 6 (f32 bits) are the AuxK and sparsity
+ * Decode the 8-word output buffer into {@link StepStats}. Word 7 is the sticky non-finite flag. Words 5 and 6 (f32 bits) are the AuxK and sparsity
  * losses: the stats kernel writes 0 there and, when the architecture has them, shaders/arch-stats.wgsl
  * overwrites them afterwards.
  */
@@ -51,6 +57,7 @@ export function decodeStats(words: Uint32Array, rows: number): StepStats {
     deadCount: words[4],
     auxkLoss: f[5],
     sparsityLoss: f[6],
+    nonFinite: words[NON_FINITE_WORD] !== 0,
   };
 }
 
