@@ -1,7 +1,7 @@
 /**
  * Collapse checks of a run: pure functions of held-out metrics, parameterised by what the architecture HAS (a
  * fixed k, a threshold θ) — never by its name — so that each architecture's registry entry can carry its own
- * `collapseChecks` capabilities.
+ * `collapse` capabilities.
  *
  * A run collapsed when, on held-out data (src/sae/metrics.ts EvalMetrics):
  *   - 'l0-below-half-k'   L0 < k/2 for an SAE with a fixed k (TopK, BatchTopK): most tokens keep almost nothing;
@@ -10,26 +10,16 @@
  *   - 'threshold-non-finite'  the mean threshold θ is NaN/±Inf (architectures with θ).
  * Each warning says what was seen and what to try.
  */
+import { archSpec } from '../sae/archs';
+import type { CollapseCapabilities } from '../sae/archs/spec';
 import type { Architecture } from '../sae/types';
 
-/** What the checks need to know about an architecture. */
-export interface CollapseCapabilities {
-  /** The architecture keeps k latents per token (on average for BatchTopK): L0 is compared with k. */
-  fixedK: boolean;
-  /** The architecture has a per-latent threshold θ whose mean must stay finite. */
-  hasThreshold: boolean;
-}
+export type { CollapseCapabilities };
 
-/**
- * Capabilities per architecture: a table (one row per architecture, read, never switched on), to move into the
- * architecture registry as each spec's `collapseChecks` field.
- */
-export const COLLAPSE_CAPABILITIES: Readonly<Record<Architecture, CollapseCapabilities>> = Object.freeze({
-  topk: { fixedK: true, hasThreshold: false },
-  batchtopk: { fixedK: true, hasThreshold: true },
-  jumprelu: { fixedK: false, hasThreshold: true },
-  relu: { fixedK: false, hasThreshold: false },
-});
+/** The capabilities of an architecture, from its registry spec (src/sae/archs/<name>.ts `collapse`). */
+export function collapseCapabilities(architecture: Architecture): CollapseCapabilities {
+  return archSpec(architecture).collapse;
+}
 
 /** The held-out facts a check reads. */
 export interface CollapseInput {

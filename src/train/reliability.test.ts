@@ -5,10 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { paramsNonFinite } from '../reference/nonfinite';
 import { CpuSaeEngine } from '../reference/sae-engine';
+import { ARCH_SPECS } from '../sae/archs';
 import type { EvalStats, SaeEngine, SaeParams, SaeShape } from '../sae/types';
 import { Rng } from '../util/rng';
 import { MemoryCheckpointStore } from './checkpoint';
-import { COLLAPSE_CAPABILITIES, collapseChecks } from './collapse';
+import { collapseCapabilities, collapseChecks } from './collapse';
 import { DEFAULT_CONFIG, type TrainConfig } from './config';
 import { divergenceMessage } from './divergence';
 import { memorySource } from './testing/memory-source';
@@ -142,8 +143,7 @@ describe('checkpoints come early', () => {
 describe('collapse', () => {
   const healthy = { l0: 8, deadFraction: 0.1, explainedVariance: 0.8, k: 8, meanThreshold: null };
   it('passes a healthy run of every architecture', () => {
-    for (const caps of Object.values(COLLAPSE_CAPABILITIES))
-      expect(collapseChecks(healthy, caps)).toEqual([]);
+    for (const caps of ARCH_SPECS.map((s) => s.collapse)) expect(collapseChecks(healthy, caps)).toEqual([]);
   });
   it('flags L0 < k/2 only where k is fixed', () => {
     const m = { ...healthy, l0: 3.9 };
@@ -162,7 +162,7 @@ describe('collapse', () => {
     expect(codes({ explainedVariance: Number.NaN } as never, false)).toEqual(['negative-ev']);
     expect(codes({ meanThreshold: Number.NaN }, true)).toEqual(['threshold-non-finite']);
     expect(codes({ meanThreshold: Number.NaN }, false)).toEqual([]);
-    for (const w of collapseChecks({ ...healthy, l0: 0, deadFraction: 1 }, COLLAPSE_CAPABILITIES.topk)) {
+    for (const w of collapseChecks({ ...healthy, l0: 0, deadFraction: 1 }, collapseCapabilities('topk'))) {
       expect(w.message.length).toBeGreaterThan(10);
       expect(w.advice.length).toBeGreaterThan(10);
     }

@@ -22,7 +22,7 @@ import type { Architecture, SaeEngine, SaeParams, SaeShape, StepHyper, StepStats
 import { errorText } from '../util/error-text';
 import { Batcher } from './batcher';
 import type { Checkpoint, CheckpointMeta, CheckpointStatus, CheckpointStore } from './checkpoint';
-import { COLLAPSE_CAPABILITIES, type CollapseWarning, collapseChecks, mergeWarnings } from './collapse';
+import { type CollapseWarning, collapseCapabilities, collapseChecks, mergeWarnings } from './collapse';
 import {
   auxkDeadWindowSteps,
   DEFAULT_CONFIG,
@@ -410,8 +410,7 @@ export class Trainer {
 
   /** Collapse checks (src/train/collapse.ts) on held-out metrics `m`. */
   private collapseWarnings(m: EvalMetrics, meanThreshold: number | null): CollapseWarning[] {
-    const caps = COLLAPSE_CAPABILITIES[this.info.config.architecture];
-    if (!caps) return [];
+    const caps = collapseCapabilities(this.info.config.architecture);
     return collapseChecks(
       {
         l0: m.l0,

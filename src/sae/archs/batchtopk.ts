@@ -4,7 +4,7 @@
  * evaluation and export, where it is a JumpReLU SAE (SAELens `jumprelu` with `threshold`). Optional AuxK.
  */
 import * as v from 'valibot';
-import { lowL0Check, realSchema, TOPK_LIKE_FIELDS } from './fields';
+import { realSchema, TOPK_LIKE_FIELDS } from './fields';
 import type { ArchSpec } from './spec';
 
 export const batchtopk = {
@@ -52,5 +52,5 @@ export const batchtopk = {
     labK: true,
     extraTensors: ['threshold'],
   },
-  collapseChecks: [lowL0Check],
+  collapse: { fixedK: true, hasThreshold: true },
 } as const satisfies ArchSpec<'batchtopk'>;

@@ -110,12 +110,3 @@ export const SPARSITY_WARMUP_FIELD: ArchFieldSpec = {
 
 /** The fields of the TopK-like architectures: k, then the AuxK group. */
 export const TOPK_LIKE_FIELDS: readonly ArchFieldSpec[] = [K_FIELD, ...AUXK_FIELDS];
-
-/** A positive warning when held-out L0 fell below half of k (a TopK-like run whose latents went silent). */
-export function lowL0Check(run: { heldOut: { l0: number }; config: { k: number } }): string | null {
-  const { l0 } = run.heldOut;
-  const { k } = run.config;
-  return l0 < k / 2
-    ? `held-out L0 ${l0.toFixed(2)} is below k/2 = ${k / 2}: most tokens activate fewer latents than k — the SAE may have collapsed`
-    : null;
-}

@@ -12,11 +12,9 @@ export type {
   ArchConfigField,
   ArchFieldSpec,
   ArchSpec,
-  CollapseCheck,
-  CollapseInput,
+  CollapseCapabilities,
   StepPathSpec,
 } from './spec';
-export { collapseWarnings } from './spec';
 
 /** Every architecture, in the order the UI lists them; the first is the default. */
 export const ARCH_SPECS = [topk, batchtopk, jumprelu, relu] as const;

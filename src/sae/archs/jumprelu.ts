@@ -5,14 +5,7 @@
  */
 import * as v from 'valibot';
 import { realSchema, SPARSITY_WARMUP_FIELD } from './fields';
-import type { ArchSpec, CollapseInput } from './spec';
-
-/** A warning when the mean θ is not finite (log θ diverged). */
-export function thresholdFiniteCheck(run: CollapseInput): string | null {
-  return run.meanThreshold !== null && !Number.isFinite(run.meanThreshold)
-    ? `the mean threshold θ is ${run.meanThreshold}: log θ diverged — lower the learning rate or the θ factor`
-    : null;
-}
+import type { ArchSpec } from './spec';
 
 export const jumprelu = {
   id: 'jumprelu',
@@ -102,5 +95,5 @@ export const jumprelu = {
     labK: false,
     extraTensors: ['threshold'],
   },
-  collapseChecks: [thresholdFiniteCheck],
+  collapse: { fixedK: false, hasThreshold: true },
 } as const satisfies ArchSpec<'jumprelu'>;

@@ -1,27 +1,9 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
+import { collapseChecks } from '../../train/collapse';
 import { DEFAULT_CONFIG, validateConfig } from '../../train/config';
 import { DEFAULT_ARCH } from '../arch';
-import type { EvalMetrics } from '../metrics';
-import {
-  ARCH_FIELD_DEFAULTS,
-  ARCH_FIELDS,
-  ARCH_SPECS,
-  ARCHITECTURES,
-  archSpec,
-  archsWithField,
-  collapseWarnings,
-} from '.';
-
-const heldOut = (l0: number): EvalMetrics => ({
-  mse: 0.1,
-  fvu: 0.2,
-  explainedVariance: 0.8,
-  cosine: 0.9,
-  relErr: 0.3,
-  l0,
-  deadFraction: 0,
-});
+import { ARCH_FIELD_DEFAULTS, ARCH_FIELDS, ARCH_SPECS, ARCHITECTURES, archSpec, archsWithField } from '.';
 
 describe('architecture registry', () => {
   it('lists unique ids; an unknown id falls back to the first (the default)', () => {
@@ -66,20 +48,18 @@ describe('architecture registry', () => {
     expect(validateConfig({ architecture: 'nope' }).ok).toBe(false);
   });
 
-  it('collapse checks: L0 below k/2 warns for the TopK-like specs, a non-finite mean θ for learned thresholds', () => {
+  it('collapse capabilities: L0 below k/2 warns for the TopK-like specs, a non-finite mean θ for specs with θ', () => {
+    const healthy = { l0: 20, deadFraction: 0.1, explainedVariance: 0.8, k: 8, meanThreshold: 0.5 };
     for (const s of ARCH_SPECS) {
-      const low = collapseWarnings(s, { heldOut: heldOut(3), meanThreshold: 0.5, config: { k: 8 } });
-      const fine = collapseWarnings(s, { heldOut: heldOut(7.9), meanThreshold: 0.5, config: { k: 8 } });
-      const nanTheta = collapseWarnings(s, {
-        heldOut: heldOut(20),
-        meanThreshold: Number.NaN,
-        config: { k: 8 },
-      });
-      expect(fine, s.id).toEqual([]);
-      if (s.fields.some((f) => f.field === 'k')) expect(low[0], s.id).toMatch(/below k\/2 = 4/);
-      else expect(low, s.id).toEqual([]);
-      if (s.step.threshold === 'learned') expect(nanTheta[0], s.id).toMatch(/mean threshold θ is NaN/);
-      else expect(nanTheta, s.id).toEqual([]);
+      const codes = (m: Partial<typeof healthy>) =>
+        collapseChecks({ ...healthy, ...m }, s.collapse).map((w) => w.code);
+      expect(codes({}), s.id).toEqual([]);
+      expect(codes({ l0: 3 }), s.id).toEqual(
+        s.fields.some((f) => f.field === 'k') ? ['l0-below-half-k'] : [],
+      );
+      expect(codes({ meanThreshold: Number.NaN }), s.id).toEqual(
+        s.step.threshold !== 'none' ? ['threshold-non-finite'] : [],
+      );
     }
   });
 

@@ -36,5 +36,5 @@ export const relu = {
   },
   summary: { l0Label: () => 'L0' },
   saeLens: { architecture: 'standard', activationFn: 'relu', cfgK: false, labK: false, extraTensors: [] },
-  collapseChecks: [],
+  collapse: { fixedK: false, hasThreshold: false },
 } as const satisfies ArchSpec<'relu'>;

@@ -5,7 +5,6 @@
  * architecture names. The math of each architecture is at the top of src/sae/types.ts.
  */
 import type * as v from 'valibot';
-import type { EvalMetrics } from '../metrics';
 
 /**
  * Fields of TrainConfig (src/train/config.ts) that belong to one or more architectures. Their defaults, ranges,
@@ -64,18 +63,16 @@ export interface StepPathSpec {
   threshold: 'none' | 'learned' | 'running';
 }
 
-/** What a collapse check sees: the end-of-run held-out metrics, the mean θ and the run's k. */
-export interface CollapseInput {
-  /** Held-out metrics of the final evaluation (src/sae/metrics.ts). */
-  heldOut: EvalMetrics;
-  /** Mean threshold θ over latents, null when the architecture has none. */
-  meanThreshold: number | null;
-  /** The run's config fields the checks read. */
-  config: { k: number };
+/**
+ * What the collapse checks (src/train/collapse.ts) need to know of an architecture: capabilities, never its name.
+ * The checks themselves (L0 < k/2, held-out dead fraction > 50%, EV < 0, non-finite mean θ) are written once there.
+ */
+export interface CollapseCapabilities {
+  /** The architecture keeps k latents per token (on average for BatchTopK): held-out L0 is compared with k/2. */
+  fixedK: boolean;
+  /** The architecture has a per-latent threshold θ whose mean must stay finite. */
+  hasThreshold: boolean;
 }
-
-/** A collapse check: a warning sentence when the finished run looks collapsed, else null. */
-export type CollapseCheck = (run: CollapseInput) => string | null;
 
 /** The SAELens side of an architecture (src/export/saelens.ts). */
 export interface SaeLensSpec {
@@ -120,14 +117,6 @@ export interface ArchSpec<Id extends string = string> {
     l0Label(k: number): string;
   };
   saeLens: SaeLensSpec;
-  /** Checks run on a finished run (reliability warnings); each returns a sentence or null. */
-  collapseChecks: readonly CollapseCheck[];
-}
-
-/** Every warning the architecture's collapse checks raise for a finished run. */
-export function collapseWarnings(spec: Pick<ArchSpec, 'collapseChecks'>, run: CollapseInput): string[] {
-  return spec.collapseChecks.flatMap((check) => {
-    const w = check(run);
-    return w === null ? [] : [w];
-  });
+  /** Which collapse checks apply at each evaluation and at the end of a run (src/train/collapse.ts). */
+  collapse: CollapseCapabilities;
 }

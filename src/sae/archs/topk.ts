@@ -2,7 +2,7 @@
  * TopK SAE (Gao et al. 2024, "Scaling and Evaluating Sparse Autoencoders", §2; seed 000): z = ReLU(TopK_k(pre)),
  * trained on the sparse per-row TopK path, optionally with the AuxK loss. Exported as SAELens `topk` with k.
  */
-import { lowL0Check, TOPK_LIKE_FIELDS } from './fields';
+import { TOPK_LIKE_FIELDS } from './fields';
 import type { ArchSpec } from './spec';
 
 export const topk = {
@@ -20,5 +20,5 @@ export const topk = {
   },
   summary: { l0Label: (k: number) => `L0 (k = ${k})` },
   saeLens: { architecture: 'topk', activationFn: 'topk', cfgK: true, labK: false, extraTensors: [] },
-  collapseChecks: [lowL0Check],
+  collapse: { fixedK: true, hasThreshold: false },
 } as const satisfies ArchSpec<'topk'>;
