@@ -17,6 +17,7 @@ import type { ByteSource } from './bytes';
 import { readExact } from './bytes';
 import { decodeToF32, ITEM_SIZE } from './dtype';
 import { ImportCancelled, ImportError } from './errors';
+import { RowFingerprint } from './fingerprint';
 import { type FileChoice, inspectSource, resolveLayout } from './inspect';
 import type { TensorLayout } from './layout';
 import { type DatasetStore, newDatasetId, shardGeneration, shardKey, shardKeysOf } from './store';
@@ -236,6 +237,14 @@ async function runImport(
     for (let j = 0; j < dModel; j++) sum[j] = base.mean[j] * baseRows;
     sq.v = base.meanSquaredNorm * baseRows;
   }
+  // Fingerprint of every stored row in order (src/data/fingerprint.ts): the base's full shards first when appending.
+  const fingerprint = await RowFingerprint.create();
+  for (const key of shardKeys) {
+    const rows = await store.kv.get<Float32Array>(key);
+    if (!(rows instanceof Float32Array) || rows.length !== shardRows * dModel)
+      throw new Error(`dataset "${base?.name}": its shard ${key} is missing or damaged`);
+    fingerprint.update(rows);
+  }
   const shardFloats = shardRows * dModel;
   let buf = new Float32Array(shardFloats);
   let rowsInShard = 0;
@@ -279,6 +288,7 @@ async function runImport(
     shardKeys.push(key);
     shardIndex++;
     rowsInShard = 0;
+    fingerprint.update(data);
     buf = new Float32Array(shardFloats); // the old buffer is owned by the pending write
     while (pending.length >= MAX_PENDING_WRITES) await Promise.race(pending);
     if (writeError) throw writeError;
@@ -391,6 +401,7 @@ async function runImport(
       mean: Array.from(sum, (s) => s / n),
       meanSquaredNorm: sq.v / n,
       shardKeys,
+      fingerprint: fingerprint.digest(),
     };
     if (metadata) manifest.metadata = metadata;
     if (target.kind === 'new' && target.builtin) manifest.builtin = true;
