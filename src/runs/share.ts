@@ -41,7 +41,7 @@ export class ShareLinkError extends Error {
 }
 
 /** Text a link may carry in a name: no markup characters, no control characters, 1–200 characters. */
-const SAFE_TEXT = /^[^<>"'`\\\u0000-\u001f\u007f]{1,200}$/;
+const SAFE_TEXT = /^[^<>"'`\\\p{Cc}]{1,200}$/u;
 
 const DatasetRefSchema = v.variant('kind', [
   v.strictObject({
