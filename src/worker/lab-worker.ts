@@ -11,6 +11,7 @@ import { exportSaeLens } from '../export/saelens';
 import { describeAdapter, Gpu } from '../gpu/device';
 import { GpuSaeEngine } from '../gpu/sae-engine';
 import { runSelfCheck } from '../gpu/selfcheck';
+import { recorderFor } from '../runs/worker-recorder';
 import type { SaeParams, SaeShape } from '../sae/types';
 import { IdbCheckpointStore } from '../train/checkpoint';
 import { DEFAULT_CONFIG, engineShape, type TrainConfig } from '../train/config';
@@ -47,12 +48,17 @@ function isBusy(): boolean {
   return s === 'running' || s === 'paused';
 }
 
-async function deps(listener: LabEventListener): Promise<TrainerDeps> {
+async function deps(listener: LabEventListener, datasetId: string): Promise<TrainerDeps> {
   const g = await gpu();
+  // Every run is recorded in the run library (src/runs/), next to its checkpoint.
+  const record = await recorderFor(checkpoints, datasetId, listener);
   return {
     createEngine: (shape: SaeShape, init: SaeParams) => GpuSaeEngine.create(g, shape, init),
     checkpoints,
-    onEvent: (e) => listener(e),
+    onEvent: (e) => {
+      record(e);
+      listener(e);
+    },
     adapter: describeAdapter(g.adapter),
   };
 }
@@ -83,7 +89,7 @@ const api: LabApi = {
   async start(config: TrainConfig, datasetId: string, onEvent: LabEventListener) {
     if (isBusy()) throw new Error('A run is already active: pause it and stop it before starting another.');
     const source = await openDataset(datasetId);
-    const trainer = await Trainer.start(config, source, await deps(onEvent));
+    const trainer = await Trainer.start(config, source, await deps(onEvent, datasetId));
     launch(trainer, onEvent);
     return trainer.info;
   },
@@ -111,7 +117,7 @@ const api: LabApi = {
     const cp = await checkpoints.load(runId);
     if (!cp) throw new Error(`No checkpoint for run "${runId}".`);
     const source = await openDataset(cp.meta.datasetId);
-    const trainer = await Trainer.resume(cp, source, await deps(onEvent));
+    const trainer = await Trainer.resume(cp, source, await deps(onEvent, cp.meta.datasetId));
     launch(trainer, onEvent);
     return trainer.info;
   },
