@@ -1,11 +1,14 @@
 import { useEffect } from 'react';
 import { useLab } from '../state/lab-store';
+import { useRuns } from '../state/runs-store';
 import { Banners } from './Banners';
 import { DatasetLibrary } from './DatasetLibrary';
 import { GpuDetails } from './GpuDetails';
 import { LiveCharts } from './LiveCharts';
 import { RunPanel } from './RunPanel';
 import { RunSummary } from './RunSummary';
+import { RunsPanel } from './RunsPanel';
+import { SharePanel } from './SharePanel';
 import { StatusLine } from './StatusLine';
 import { saeLabHook } from './test-hook';
 
@@ -16,7 +19,10 @@ import { saeLabHook } from './test-hook';
 export function App() {
   useEffect(() => {
     saeLabHook();
-    void useLab.getState().init();
+    void useLab
+      .getState()
+      .init()
+      .then(() => useRuns.getState().init());
   }, []);
 
   return (
@@ -26,6 +32,7 @@ export function App() {
         <p className="tagline">Sparse autoencoders, trained in your browser on your GPU.</p>
       </header>
       <Banners />
+      <SharePanel />
       <StatusLine />
       <div className="lab">
         <RunPanel />
@@ -34,6 +41,7 @@ export function App() {
           <RunSummary />
         </div>
       </div>
+      <RunsPanel />
       <div className="datasets-section">
         <DatasetLibrary />
       </div>
