@@ -3,7 +3,12 @@
  * generated 256 MB float16 .npy, and the peak JS heap of the page meanwhile (Chromium's `performance.memory`;
  * null elsewhere). The import itself runs in its worker, whose heap Chromium does not expose: measure the
  * renderer's RSS from outside for that. The dataset is deleted afterwards.
+ *
+ * The dataset fingerprint (SHA-256 of the stored float32 rows, src/data/fingerprint.ts) is part of every import;
+ * its share is measured by hashing the same number of stored bytes (4 MiB blocks, as the importer feeds its
+ * shards) on its own: `fingerprint_s` and `fingerprint_share_of_import` = fingerprint_s / wall_s.
  */
+import { RowFingerprint } from '../../src/data/fingerprint';
 import { encodeElems, npyBytes } from '../../src/data/fixtures';
 import { startImport } from '../../src/data/import-client';
 import { deleteDataset } from '../../src/data/store';
@@ -51,6 +56,7 @@ export async function importBench(options: Record<string, unknown>): Promise<unk
         throughput_mib_per_s: round(file.size / MiB / s),
         page_heap_start_mib: heap() === undefined ? null : round(pageStart / MiB),
         page_heap_peak_mib: heap() === undefined ? null : round(pagePeak / MiB),
+        ...(await fingerprintCost(m.nTokens * m.dModel * 4, s)),
       });
       await deleteDataset(m.id);
     } finally {
@@ -58,6 +64,22 @@ export async function importBench(options: Record<string, unknown>): Promise<unk
     }
   }
   return results;
+}
+
+/** Time SHA-256 over `bytes` stored bytes, fed in 4 MiB float32 blocks; and its share of an import of `importS`. */
+async function fingerprintCost(bytes: number, importS: number): Promise<Record<string, number>> {
+  const block = new Rng(2).normalArray(MiB); // 4 MiB of float32
+  const fp = await RowFingerprint.create();
+  const t0 = performance.now();
+  for (let left = bytes; left > 0; left -= block.byteLength)
+    fp.update(left >= block.byteLength ? block : block.subarray(0, Math.floor(left / 4)));
+  fp.digest();
+  const s = (performance.now() - t0) / 1000;
+  return {
+    fingerprint_s: round(s),
+    fingerprint_mib_per_s: round(bytes / MiB / s),
+    fingerprint_share_of_import: round(s / importS),
+  };
 }
 
 function round(x: number): number {
