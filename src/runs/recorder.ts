@@ -13,9 +13,12 @@ import type { DatasetRef } from './dataset-ref';
 import { approxBytes, defaultRunName, type RunLibrary, type RunMeta } from './library';
 import { APP_VERSION } from './version';
 
+/** The part of the {@link RunLibrary} the recorder writes through. */
+export type RunSink = Pick<RunLibrary, 'meta' | 'get' | 'put'>;
+
 /** What the recorder needs. */
 export interface RecorderDeps {
-  library: RunLibrary;
+  library: RunSink;
   checkpoints: CheckpointStore;
   /** The dataset reference of the run (null when the dataset has no fingerprint). */
   dataset: DatasetRef | null;
