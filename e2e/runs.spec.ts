@@ -6,6 +6,7 @@
  * links show a message and change nothing.
  */
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { type Browser, expect, type Page, test } from '@playwright/test';
 import { deflateSync, strToU8 } from 'fflate';
 import { encodeElems, npyBytes } from '../src/data/fixtures';
@@ -93,6 +94,24 @@ test('two runs: reload keeps both with identical curves; compare overlays them; 
   const summary = page.getByTestId('compare-summary');
   await expect(summary.locator('tr', { hasText: 'seed' })).toHaveAttribute('data-differs', 'true');
   await expect(summary.locator('tr', { hasText: 'architecture' })).toHaveAttribute('data-differs', 'false');
+
+  // The report of a run: one self-contained HTML file with every section and its share link.
+  const older = page.locator(`[data-run-id="${ids[1]}"]`);
+  const [report] = await Promise.all([
+    page.waitForEvent('download'),
+    older.getByTestId('export-report').click(),
+  ]);
+  const html = await readFile((await report.path()) as string, 'utf8');
+  for (const id of ['summary', 'curves', 'diagnostics', 'config', 'dataset', 'environment', 'share'])
+    expect(html).toContain(`<section id="${id}">`);
+  expect(html).toContain('topk-k4-64-s42');
+  expect(html).toContain('#run=1.');
+  expect(html).not.toMatch(/\b(src|href)\s*=/i);
+  const [script] = await Promise.all([
+    page.waitForEvent('download'),
+    older.getByTestId('export-saelens-script').click(),
+  ]);
+  expect(await readFile((await script.path()) as string, 'utf8')).toContain('TopKTrainingSAEConfig(');
 
   const before = await runKeys(page);
   for (const id of ids) {

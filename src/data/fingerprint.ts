@@ -10,8 +10,20 @@
 import { createSHA256, type IHasher } from 'hash-wasm';
 import { type DatasetSource, shardRowCount } from './types';
 
-/** A streaming fingerprint: feed rows in order with {@link update}, then {@link digest}. */
-export class RowFingerprint {
+/**
+ * A streaming fingerprint: feed whole rows in order with `update`, then `digest` (64 hex digits). `update` may
+ * return a promise (a fingerprint hashed in another worker applies back-pressure that way); the caller awaits it
+ * before the next update and may reuse the rows afterwards.
+ */
+export interface Fingerprinter {
+  update(rows: Float32Array): void | Promise<void>;
+  digest(): string | Promise<string>;
+  /** Release resources without a digest (a failed import). */
+  dispose?(): void;
+}
+
+/** A streaming fingerprint hashed on the calling thread. */
+export class RowFingerprint implements Fingerprinter {
   private constructor(private readonly hasher: IHasher) {}
 
   /** A fresh hash. */

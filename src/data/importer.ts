@@ -17,7 +17,7 @@ import type { ByteSource } from './bytes';
 import { readExact } from './bytes';
 import { decodeToF32, ITEM_SIZE } from './dtype';
 import { ImportCancelled, ImportError } from './errors';
-import { RowFingerprint } from './fingerprint';
+import { type Fingerprinter, RowFingerprint } from './fingerprint';
 import { type FileChoice, inspectSource, resolveLayout } from './inspect';
 import type { TensorLayout } from './layout';
 import { type DatasetStore, newDatasetId, shardGeneration, shardKey, shardKeysOf } from './store';
@@ -85,6 +85,13 @@ export interface ImportOptions {
   signal?: { readonly aborted: boolean };
   /** Storage estimate; default navigator.storage.estimate() when it exists. */
   estimate?: () => Promise<StorageEstimateLike>;
+  /**
+   * Compute the dataset's content fingerprint (SHA-256 of the stored rows, src/data/fingerprint.ts). Default true;
+   * false only for measuring its cost (the import bench).
+   */
+  fingerprint?: boolean;
+  /** Creates the fingerprint hasher. Default: {@link RowFingerprint} (on this thread). */
+  fingerprinter?: () => Promise<Fingerprinter>;
   /** Target shard size in bytes (tests use small shards). Default {@link SHARD_BYTES}. */
   shardBytes?: number;
   /** Minimum ms between two progress reports. Default 100. */
@@ -238,12 +245,13 @@ async function runImport(
     sq.v = base.meanSquaredNorm * baseRows;
   }
   // Fingerprint of every stored row in order (src/data/fingerprint.ts): the base's full shards first when appending.
-  const fingerprint = await RowFingerprint.create();
-  for (const key of shardKeys) {
+  const fingerprint: Fingerprinter | null =
+    opts.fingerprint === false ? null : await (opts.fingerprinter ?? RowFingerprint.create)();
+  for (const key of fingerprint ? shardKeys : []) {
     const rows = await store.kv.get<Float32Array>(key);
     if (!(rows instanceof Float32Array) || rows.length !== shardRows * dModel)
       throw new Error(`dataset "${base?.name}": its shard ${key} is missing or damaged`);
-    fingerprint.update(rows);
+    await fingerprint?.update(rows);
   }
   const shardFloats = shardRows * dModel;
   let buf = new Float32Array(shardFloats);
@@ -288,7 +296,7 @@ async function runImport(
     shardKeys.push(key);
     shardIndex++;
     rowsInShard = 0;
-    fingerprint.update(data);
+    await fingerprint?.update(data);
     buf = new Float32Array(shardFloats); // the old buffer is owned by the pending write
     while (pending.length >= MAX_PENDING_WRITES) await Promise.race(pending);
     if (writeError) throw writeError;
@@ -401,8 +409,8 @@ async function runImport(
       mean: Array.from(sum, (s) => s / n),
       meanSquaredNorm: sq.v / n,
       shardKeys,
-      fingerprint: fingerprint.digest(),
     };
+    if (fingerprint) manifest.fingerprint = await fingerprint.digest();
     if (metadata) manifest.metadata = metadata;
     if (target.kind === 'new' && target.builtin) manifest.builtin = true;
     await store.commit(manifest);
@@ -410,6 +418,7 @@ async function runImport(
     report('done', layouts.length - 1, true);
     return manifest;
   } catch (e) {
+    fingerprint?.dispose?.();
     await Promise.allSettled(pending);
     await store.deleteKeys(written).catch(() => {});
     if (e instanceof ImportError || e instanceof ImportCancelled) throw e;

@@ -8,6 +8,7 @@ import { fingerprintSource } from '../data/fingerprint';
 import { startImport } from '../data/import-client';
 import { deleteDataset, openDataset } from '../data/store';
 import type { DatasetManifest } from '../data/types';
+import { SAELENS_CFG_FILE, SAELENS_WEIGHTS_FILE } from '../export/saelens';
 import { type DatasetRef, datasetRefOf, describeRef, findDataset } from '../runs/dataset-ref';
 import { historyCsv, historyJson, libraryCsv } from '../runs/exports';
 import {
@@ -22,6 +23,7 @@ import { saeLensScript } from '../runs/saelens-script';
 import { decodeShareFragment, isShareFragment, type SharedRun, shareUrl } from '../runs/share';
 import { IdbCheckpointStore } from '../train/checkpoint';
 import type { TrainConfig } from '../train/config';
+import { labWorker } from '../worker/client';
 import { configToForm } from './config-form';
 import { downloadFile } from './download';
 import { useLab } from './lab-store';
@@ -82,6 +84,8 @@ export interface RunsActions {
   exportHistory(id: string, format: 'csv' | 'json'): Promise<void>;
   exportScript(id: string): Promise<void>;
   exportLibrary(): void;
+  /** Download a run's SAE in SAELens's layout (cfg.json + sae_weights.safetensors) from its checkpoint. */
+  exportWeights(id: string): Promise<void>;
   /** The share link of a stored run. @throws when its dataset has no reference. */
   linkForRun(id: string): Promise<string>;
   /** Copy a link to the clipboard (best effort) and return it. */
@@ -294,6 +298,12 @@ export const useRuns = create<RunsState & RunsActions>()((set, get) => {
           saeLensScript(r.meta, m?.metadata),
           'text/x-python',
         );
+      }),
+    exportWeights: (id) =>
+      guard('Export failed', async () => {
+        const out = await labWorker().exportSae(id);
+        downloadFile(SAELENS_CFG_FILE, out.cfgJson, 'application/json');
+        downloadFile(SAELENS_WEIGHTS_FILE, out.safetensors as BlobPart, 'application/octet-stream');
       }),
     exportLibrary() {
       downloadFile('sae-lab-runs.csv', libraryCsv(get().runs), 'text/csv');

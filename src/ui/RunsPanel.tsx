@@ -248,6 +248,14 @@ export function RunsPanel() {
                       >
                         SAELens script
                       </button>
+                      <button
+                        type="button"
+                        data-testid="export-weights"
+                        disabled={r.weightsBytes === 0 && r.status !== 'done'}
+                        onClick={() => void a.exportWeights(r.id)}
+                      >
+                        Weights
+                      </button>
                       {confirm === r.id ? (
                         <fieldset className="confirm" aria-label={`Confirm deleting ${r.name}`}>
                           <button
