@@ -1,8 +1,9 @@
 /**
  * Records a run into the {@link RunLibrary} from the trainer's events (in the lab worker, next to the trainer).
  * It keeps its own copy of the metric history (the same fixed-step points the trainer keeps, src/train/history.ts)
- * and writes: the meta when the run starts or changes status, and the history with the summary when the run
- * pauses, stops, fails or ends — so a reload finds every run with its curves as far as it got.
+ * and writes: the meta when the run starts or changes status, and the history (with the summary once there is
+ * one) at every checkpoint and when the run pauses, fails or ends — so a reload finds every run with its curves
+ * as far as its last checkpoint.
  * Writes are queued in order; a failed write is reported once to `onError` and never stops the run.
  */
 import type { CheckpointStore } from '../train/checkpoint';
@@ -151,6 +152,10 @@ export class RunRecorder {
         this.write(true, s);
         break;
       }
+      case 'checkpoint':
+        // The history so far goes with every checkpoint, so a crashed run still opens with its curves.
+        this.write(true);
+        break;
       case 'error':
         if (this.meta) this.meta.status = 'error';
         break;

@@ -194,7 +194,11 @@ export function RunsPanel() {
                     <td>{formatSig(r.l0)}</td>
                     <td>{formatPct(r.deadFraction)}</td>
                     <td>{formatSig(r.ceLossScore)}</td>
-                    <td>{r.status}</td>
+                    <td>
+                      {(r.status === 'running' || r.status === 'paused') && !live
+                        ? `${r.status === 'paused' ? 'paused' : 'interrupted'} (resume from its checkpoint)`
+                        : r.status}
+                    </td>
                     <td title={`history ${mib(r.bytes)}, weights ${mib(r.weightsBytes)}`}>
                       {mib(r.bytes + r.weightsBytes)}
                     </td>
