@@ -97,7 +97,7 @@ export async function cpuTrain(o: CpuTrainOptions) {
       if (o.traceEvery > 0 && step % o.traceEvery === 0) trace();
     },
     adapter: 'CPU engine (Node)',
-    sampleIntervalMs: 0,
+    readbackIntervalMs: 0,
   });
   const summary = await trainer.run();
   if (!summary) {

@@ -29,6 +29,7 @@ export interface ImportWorkerApi {
    * Import `inputs` into `target` (see importDataset in src/data/importer.ts).
    * @param jobId any unique string; pass it to {@link cancel}.
    * @param onProgress a comlink.proxy callback, called at most every 100 ms.
+   * @param options `fingerprint: false` skips the content fingerprint (only the import bench does, to measure it).
    * @throws ImportError (name "ImportError") or a cancellation (name "AbortError"); the store is unchanged.
    */
   import(
@@ -36,6 +37,7 @@ export interface ImportWorkerApi {
     inputs: ImportInput[],
     target: ImportTarget,
     onProgress?: (p: ImportProgress) => void,
+    options?: { fingerprint?: boolean },
   ): Promise<DatasetManifest>;
   /** Cancel job `jobId` (no-op when it is not running); its promise then rejects with an AbortError. */
   cancel(jobId: string): void;

@@ -54,11 +54,12 @@ export function startImport(
   inputs: ImportInput[],
   target: ImportTarget,
   onProgress?: (p: ImportProgress) => void,
+  options?: { fingerprint?: boolean },
 ): ImportJob {
   askPersistence();
   const jobId = `job-${Date.now()}-${++jobCounter}`;
   const w = importWorker();
-  const done = w.import(jobId, inputs, target, onProgress ? Comlink.proxy(onProgress) : undefined);
+  const done = w.import(jobId, inputs, target, onProgress ? Comlink.proxy(onProgress) : undefined, options);
   return { done, cancel: () => void w.cancel(jobId) };
 }
 

@@ -5,6 +5,7 @@
 import * as Comlink from 'comlink';
 import { type ByteSource, blobSource, streamSource } from './bytes';
 import { ImportError } from './errors';
+import { ParallelFingerprint } from './fingerprint-parallel';
 import type { ImportInput, ImportWorkerApi, InspectResult } from './import-api';
 import { importDataset } from './importer';
 import { inspectSource } from './inspect';
@@ -41,7 +42,7 @@ const api: ImportWorkerApi = {
     }
     return out;
   },
-  async import(jobId: string, inputs: ImportInput[], target, onProgress) {
+  async import(jobId: string, inputs: ImportInput[], target, onProgress, options) {
     const flag = { aborted: false };
     jobs.set(jobId, flag);
     try {
@@ -54,6 +55,9 @@ const api: ImportWorkerApi = {
       return await importDataset(datasetStore(), files, target, {
         signal: flag,
         onProgress: onProgress ? (p) => void onProgress(p) : undefined,
+        fingerprint: options?.fingerprint,
+        // The fingerprint is hashed in its own worker, in parallel with decoding and writing.
+        fingerprinter: typeof Worker === 'undefined' ? undefined : async () => new ParallelFingerprint(),
       });
     } finally {
       jobs.delete(jobId);

@@ -19,6 +19,7 @@ import { readExact } from './bytes';
 import { withDatasetExclusive } from './dataset-lock';
 import { decodeToF32, ITEM_SIZE } from './dtype';
 import { ImportCancelled, ImportError } from './errors';
+import { type Fingerprinter, RowFingerprint } from './fingerprint';
 import { type FileChoice, inspectSource, resolveLayout } from './inspect';
 import type { TensorLayout } from './layout';
 import { type DatasetStore, newDatasetId, shardGeneration, shardKey, shardKeysOf } from './store';
@@ -86,6 +87,13 @@ export interface ImportOptions {
   signal?: { readonly aborted: boolean };
   /** Storage estimate; default navigator.storage.estimate() when it exists. */
   estimate?: () => Promise<StorageEstimateLike>;
+  /**
+   * Compute the dataset's content fingerprint (SHA-256 of the stored rows, src/data/fingerprint.ts). Default true;
+   * false only for measuring its cost (the import bench).
+   */
+  fingerprint?: boolean;
+  /** Creates the fingerprint hasher. Default: {@link RowFingerprint} (on this thread). */
+  fingerprinter?: () => Promise<Fingerprinter>;
   /** Target shard size in bytes (tests use small shards). Default {@link SHARD_BYTES}. */
   shardBytes?: number;
   /** Minimum ms between two progress reports. Default 100. */
@@ -243,6 +251,15 @@ async function runImport(
     for (let j = 0; j < dModel; j++) sum[j] = base.mean[j] * baseRows;
     sq.v = base.meanSquaredNorm * baseRows;
   }
+  // Fingerprint of every stored row in order (src/data/fingerprint.ts): the base's full shards first when appending.
+  const fingerprint: Fingerprinter | null =
+    opts.fingerprint === false ? null : await (opts.fingerprinter ?? RowFingerprint.create)();
+  for (const key of fingerprint ? shardKeys : []) {
+    const rows = await store.kv.get<Float32Array>(key);
+    if (!(rows instanceof Float32Array) || rows.length !== shardRows * dModel)
+      throw new Error(`dataset "${base?.name}": its shard ${key} is missing or damaged`);
+    await fingerprint?.update(rows);
+  }
   const shardFloats = shardRows * dModel;
   let buf = new Float32Array(shardFloats);
   let rowsInShard = 0;
@@ -286,6 +303,7 @@ async function runImport(
     shardKeys.push(key);
     shardIndex++;
     rowsInShard = 0;
+    await fingerprint?.update(data);
     buf = new Float32Array(shardFloats); // the old buffer is owned by the pending write
     while (pending.length >= MAX_PENDING_WRITES) await Promise.race(pending);
     if (writeError) throw writeError;
@@ -404,6 +422,7 @@ async function runImport(
       meanSquaredNorm: sq.v / n,
       shardKeys,
     };
+    if (fingerprint) manifest.fingerprint = await fingerprint.digest();
     if (metadata) manifest.metadata = metadata;
     if (target.kind === 'new' && target.builtin) manifest.builtin = true;
     await store.commit(manifest);
@@ -411,6 +430,7 @@ async function runImport(
     report('done', layouts.length - 1, true);
     return manifest;
   } catch (e) {
+    fingerprint?.dispose?.();
     await Promise.allSettled(pending);
     await store.deleteKeys(written).catch(() => {});
     if (e instanceof ImportError || e instanceof ImportCancelled) throw e;

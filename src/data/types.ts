@@ -53,6 +53,11 @@ export interface DatasetManifest {
   /** True for the built-in demo dataset. */
   builtin?: boolean;
   /**
+   * Content fingerprint: SHA-256 of the stored float32 rows in order, 64 hex digits (src/data/fingerprint.ts),
+   * computed while importing. Absent for datasets imported before fingerprints existed.
+   */
+  fingerprint?: string;
+  /**
    * IndexedDB keys of the shards, in shard order (length shardCount). Written by src/data/store.ts; when absent
    * the keys are `shard/<id>/0/<index>`. Consumers read shards through {@link DatasetSource}, not by key.
    */

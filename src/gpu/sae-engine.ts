@@ -72,6 +72,9 @@ import { createTopK, type TopKKernel } from './kernels/topk';
 import { GpuResources } from './resources';
 
 const PARAM_KEYS = ['wEnc', 'wDec', 'bEnc', 'bDec'] as const;
+
+/** Slots of the stats ring (32 bytes each): recorded history steps read back in one go. */
+export const STATS_RING_SLOTS = 64;
 type ParamKey = (typeof PARAM_KEYS)[number];
 type ParamBuffers = Record<ParamKey, GPUBuffer>;
 
@@ -174,6 +177,9 @@ export class GpuSaeEngine implements SaeEngine {
   private readonly rowStats: GPUBuffer;
   private readonly stepsSinceFired: GPUBuffer;
   private readonly statsOut: GPUBuffer;
+  /** The stats ring: {@link STATS_RING_SLOTS} copies of statsOut [slots, STATS_WORDS] u32, for batched readback. */
+  private readonly statsRing: GPUBuffer;
+  readonly statsRingSlots = STATS_RING_SLOTS;
   private readonly encoder: EncoderKernel;
   private readonly sparse: SparsePath | null;
   private readonly dense: DensePath | null;
@@ -227,6 +233,7 @@ export class GpuSaeEngine implements SaeEngine {
     this.rowStats = res.storage('sae:row_stats', B * ROW_STATS * 4);
     this.stepsSinceFired = res.storage('sae:steps_since_fired', S * 4);
     this.statsOut = res.storage('sae:stats', STATS_WORDS * 4);
+    this.statsRing = res.storage('sae:stats-ring', STATS_RING_SLOTS * STATS_WORDS * 4);
     const fwd = { rows: B, dModel: D, dSae: S, k };
     this.encoder = res.own(createEncoder(gpu, fwd, 'sae:encoder'));
     const step = archSpec(arch.architecture).step;
@@ -635,6 +642,38 @@ export class GpuSaeEngine implements SaeEngine {
     const err = await scope;
     if (err) throw new GpuError(`GpuSaeEngine.step: ${err.message}`);
     return decodeStats(await gpu.readU32(this.statsOut, STATS_WORDS), this.shape.batchSize);
+  }
+
+  /**
+   * Queue a copy of the last step's sums (statsOut) into ring slot `slot`; the trainer calls it after the steps
+   * whose metrics the history keeps and reads the ring with {@link readRecordedStats}.
+   * @throws RangeError on a slot outside [0, statsRingSlots).
+   */
+  recordStats(slot: number): void {
+    this.assertUsable('GpuSaeEngine.recordStats');
+    if (!Number.isInteger(slot) || slot < 0 || slot >= STATS_RING_SLOTS)
+      throw new RangeError(`GpuSaeEngine.recordStats: slot ${slot} outside [0, ${STATS_RING_SLOTS})`);
+    const gpu = this.gpu;
+    const enc = gpu.device.createCommandEncoder({ label: gpu.label('sae:stats-ring:copy') });
+    const bytes = STATS_WORDS * 4;
+    enc.copyBufferToBuffer(this.statsOut, 0, this.statsRing, slot * bytes, bytes);
+    gpu.device.queue.submit([enc.finish()]);
+  }
+
+  /**
+   * Read ring slots 0 … count−1 in one readback, as {@link StepStats} in slot order.
+   * @throws RangeError on a bad count; GpuError when an earlier step failed on the GPU.
+   */
+  async readRecordedStats(count: number): Promise<StepStats[]> {
+    this.assertUsable('GpuSaeEngine.readRecordedStats');
+    if (!Number.isInteger(count) || count < 1 || count > STATS_RING_SLOTS)
+      throw new RangeError(`GpuSaeEngine.readRecordedStats: count ${count} outside [1, ${STATS_RING_SLOTS}]`);
+    const words = await this.gpu.readU32(this.statsRing, count * STATS_WORDS);
+    this.assertUsable('GpuSaeEngine.readRecordedStats');
+    const out: StepStats[] = [];
+    for (let j = 0; j < count; j++)
+      out.push(decodeStats(words.subarray(j * STATS_WORDS, (j + 1) * STATS_WORDS), this.shape.batchSize));
+    return out;
   }
 
   /** Wait until every submitted step has finished on the GPU. */

@@ -189,6 +189,18 @@ export interface SaeEngine {
    * @param readStats when false the GPU engine may skip the readback and resolve to null (faster).
    */
   step(x: Float32Array, hyper: StepHyper, readStats?: boolean): Promise<StepStats | null>;
+  /**
+   * Optional stats ring, for batched readback of the metric history: slots of {@link StepStats} kept where the
+   * engine computes them (GPU memory). Engines without it return the stats from {@link step}.
+   */
+  readonly statsRingSlots?: number;
+  /**
+   * Copy the sums of the last submitted step into ring slot `slot` (0 ≤ slot < statsRingSlots), queued after
+   * that step; nothing is read back. @throws RangeError on a bad slot.
+   */
+  recordStats?(slot: number): void;
+  /** Read slots 0 … count−1 of the ring in one readback, in slot order. @throws on a lost device. */
+  readRecordedStats?(count: number): Promise<StepStats[]>;
   /** Forward-only evaluation of x [rows, d_model] (rows may exceed batchSize; evaluated in chunks). */
   evaluate(x: Float32Array, rows: number): Promise<EvalStats>;
   /** Copy out the whole state (params, Adam moments, t, dead counters). */

@@ -254,6 +254,9 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
       case 'device-lost':
         set({ deviceLost: e.reason });
         break;
+      case 'library-error':
+        set({ error: e.message });
+        break;
     }
   };
   const listener = Comlink.proxy(onEvent);

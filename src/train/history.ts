@@ -8,6 +8,20 @@
  * beginning. The most recent offered point is always kept as `last`.
  */
 
+/** Most training points a run's history holds without thinning: {@link historyEvery} keeps runs under it. */
+export const HISTORY_TARGET_POINTS = 2000;
+
+/**
+ * The history interval n of a run of `steps` steps: the trainer records the metrics after every n-th step (step
+ * counts n, 2n, …) and after the last one. n = max(1, ceil(steps / {@link HISTORY_TARGET_POINTS})), so runs of up
+ * to 2,000 steps record every step and longer ones about 2,000 points — the same steps for the same config,
+ * whatever the speed of the adapter.
+ * @param steps config.steps, a positive integer.
+ */
+export function historyEvery(steps: number): number {
+  return Math.max(1, Math.ceil(steps / HISTORY_TARGET_POINTS));
+}
+
 /** Fields of one sampled training step. */
 export const TRAIN_FIELDS = [
   'step',

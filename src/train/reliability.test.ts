@@ -72,7 +72,7 @@ function deps(
     checkpoints: store,
     onEvent: (e) => events.push(e),
     now: fakeClock(1),
-    sampleIntervalMs: 0,
+    readbackIntervalMs: 0,
     windowBytes: 4 * D * 700,
     ...extra,
   };

@@ -6,6 +6,7 @@ import type { SaeParams } from '../sae/types';
 import { Rng } from '../util/rng';
 import { MemoryCheckpointStore } from './checkpoint';
 import { DEFAULT_CONFIG, type TrainConfig } from './config';
+import { historyEvery } from './history';
 import { memorySource } from './testing/memory-source';
 import { parseNpyF32 } from './testing/npy';
 import { type RunSummary, type TrainEvent, Trainer, type TrainerDeps } from './trainer';
@@ -62,7 +63,7 @@ function deps(
     onEvent: (e) => events.push(e),
     adapter: 'cpu reference (test)',
     now: fakeClock(1),
-    sampleIntervalMs: 0,
+    readbackIntervalMs: 0,
     windowBytes: 4 * D * 700,
     ...extra,
   };
@@ -114,7 +115,7 @@ describe('Trainer', () => {
 
   it('is deterministic for a seed: same parameters and evaluations, whatever the sampling', async () => {
     const a = await fullRun();
-    const b = await fullRun(config, { sampleIntervalMs: 7, now: fakeClock(1) });
+    const b = await fullRun(config, { readbackIntervalMs: 7, now: fakeClock(1) });
     expectSameParams(a.params, b.params);
     const evalsOf = (ev: TrainEvent[]) => ev.flatMap((e) => (e.type === 'eval' ? [e.point] : []));
     expect(evalsOf(b.events)).toEqual(evalsOf(a.events));
@@ -122,15 +123,36 @@ describe('Trainer', () => {
     expect(c.params.wDec).not.toEqual(a.params.wDec);
   });
 
-  it('throttles metrics by time, not per step, and always reports the last step', async () => {
-    // Each clock call advances 1 ms and the loop reads the clock a few times per step: a point every ~10 ms.
-    const { events } = await fullRun(config, { sampleIntervalMs: 10, now: fakeClock(1) });
-    const steps = events.flatMap((e) => (e.type === 'metrics' ? [e.point.step] : []));
-    expect(steps.length).toBeGreaterThan(5);
-    expect(steps.length).toBeLessThan(30);
-    expect(steps[0]).toBe(1);
-    expect(steps.at(-1)).toBe(60);
+  it('records the history at steps fixed by the config: two identical runs have identical histories', async () => {
+    // Different clocks and readback intervals change only when points are read back, never which or their values.
+    const a = await fullRun(config, { readbackIntervalMs: 0, now: fakeClock(1) });
+    const b = await fullRun(config, { readbackIntervalMs: 10, now: fakeClock(3) });
+    const metricsOf = (ev: TrainEvent[]) =>
+      ev.flatMap((e) => {
+        if (e.type !== 'metrics') return [];
+        const { wallMs: _w, tokensPerSec: _r, ...rest } = e.point;
+        return [rest];
+      });
+    expect(metricsOf(a.events).map((p) => p.step)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(metricsOf(b.events)).toEqual(metricsOf(a.events));
+    const hist = (t: Trainer) => (t as unknown as { trainHistory: { snapshot(): unknown } }).trainHistory;
+    const sa = hist(a.t).snapshot() as { columns: Float64Array[]; fields: string[] };
+    const sb = hist(b.t).snapshot() as { columns: Float64Array[]; fields: string[] };
+    for (const f of ['step', 'mse', 'fvu', 'explainedVariance', 'l0', 'deadFraction', 'lr']) {
+      const i = sa.fields.indexOf(f);
+      expect(sb.columns[i], f).toEqual(sa.columns[i]);
+    }
   });
+
+  it('records every n-th step of a long run (n from the step count) and the last one', async () => {
+    const long = { ...config, steps: 4100, warmupSteps: 5, evalInterval: 5000, batchSize: 16, dSae: 16 };
+    const { events } = await fullRun(long);
+    const steps = events.flatMap((e) => (e.type === 'metrics' ? [e.point.step] : []));
+    expect(historyEvery(4100)).toBe(3);
+    expect(steps.slice(0, 3)).toEqual([3, 6, 9]);
+    expect(steps.at(-1)).toBe(4100);
+    expect(steps.length).toBe(Math.floor(4100 / 3) + 1);
+  }, 60_000);
 
   it('checkpoints every checkpointIntervalSec of training', async () => {
     const store = new MemoryCheckpointStore();

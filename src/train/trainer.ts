@@ -3,15 +3,18 @@
  *
  * Per step t (0-based) of T: take batch t from the {@link Batcher} (seeded, held-out rows excluded), call
  * `engine.step(x, {lr: learningRate(config, t), β1, β2, ε, deadWindowSteps, λ_t, AuxK window})` while the next batch is being cut
- * (double buffering), and every `sampleIntervalMs` (default 1/15 s) of wall time ask the engine for that step's
- * sums and emit one {@link TrainPoint} — so the UI gets at most ~15 points/s however fast the steps are, and a point
- * per step when steps are slower than that. Every `evalInterval` steps, and once at the end on a larger sample,
+ * (double buffering). The metric history is taken at steps fixed by the config: every {@link historyEvery}(steps)-th
+ * step and the last one (src/train/history.ts), so two runs of one config have histories of the same steps. An
+ * engine with a stats ring (SaeEngine.recordStats) copies those steps' sums into it on the GPU and the trainer reads
+ * them back in batches — when the ring is full, every `readbackIntervalMs` (default 1/15 s) of wall time, and
+ * before an evaluation, checkpoint, pause or the end; the batching changes when points arrive, never which or their
+ * values. Every `evalInterval` steps, and once at the end on a larger sample,
  * the held-out split is evaluated. Every `checkpointIntervalSec` of training, on pause and at the end the full
  * state goes into the {@link CheckpointStore}; {@link Trainer.resume} continues from it at the same batch, the
  * same learning rate and the same metric history.
  *
- * Determinism: the parameters after step t depend only on (config, seed, dataset, engine); which steps are
- * sampled for the curves depends on timing, the values at a sampled step do not.
+ * Determinism: the parameters after step t and the metric history (every field but wallMs and tokensPerSec) depend
+ * only on (config, seed, dataset, engine); timing decides only when points reach the UI.
  *
  * Every metric comes from src/sae/metrics.ts (stepMetrics, evalMetrics).
  */
@@ -39,6 +42,7 @@ import { type Divergence, DivergenceError, stateDiverged, statsDiverged } from '
 import {
   EVAL_FIELDS,
   type EvalPoint,
+  historyEvery,
   type SeriesSnapshot,
   SeriesTable,
   TRAIN_FIELDS,
@@ -165,8 +169,11 @@ export interface TrainerDeps {
   adapter?: string;
   /** Clock in ms. Default performance.now. */
   now?: () => number;
-  /** Minimum wall time between two sampled steps, ms. Default 1000/15. */
-  sampleIntervalMs?: number;
+  /**
+   * Wall time between two readbacks of the recorded history steps, ms. Default 1000/15. Decides only when points
+   * are emitted, never which steps are recorded.
+   */
+  readbackIntervalMs?: number;
   /** Batcher window size in bytes (tests use small windows). */
   windowBytes?: number;
   /** Storage usage and quota for quota reports. Default navigator.storage.estimate(). */
@@ -193,7 +200,10 @@ export class Trainer {
   private readonly batcher: Batcher;
   private readonly deps: TrainerDeps;
   private readonly now: () => number;
-  private readonly sampleIntervalMs: number;
+  private readonly readbackIntervalMs: number;
+  /** Recorded history steps not read back yet (stats is set when the engine has no stats ring). */
+  private pending: { step: number; wallMs: number; lr: number; stats: StepStats | null }[] = [];
+  private lastRate = { wallMs: 0, tokens: 0, tokensPerSec: 0 };
   private readonly trainHistory = new SeriesTable(TRAIN_FIELDS, HISTORY_CAPACITY);
   private readonly evalHistory = new SeriesTable(EVAL_FIELDS, HISTORY_CAPACITY);
   private step: number;
@@ -226,7 +236,7 @@ export class Trainer {
     this.batcher = batcher;
     this.deps = deps;
     this.now = deps.now ?? (() => performance.now());
-    this.sampleIntervalMs = deps.sampleIntervalMs ?? 1000 / 15;
+    this.readbackIntervalMs = deps.readbackIntervalMs ?? 1000 / 15;
     this.step = step;
     this.wallMsBefore = wallMs;
   }
@@ -495,10 +505,11 @@ export class Trainer {
     let lastCheckpointWall = this.wallMs();
     const segmentStartWall = lastCheckpointWall;
     const segmentStartStep = this.step;
-    let lastSampleAt = Number.NEGATIVE_INFINITY;
-    let lastSample = { wallMs: this.wallMs(), tokens: this.step * B };
-    let tokensPerSec = 0;
+    this.lastRate = { wallMs: this.wallMs(), tokens: this.step * B, tokensPerSec: 0 };
+    let lastReadback = this.now();
     let lastYield = this.now();
+    const every = historyEvery(c.steps);
+    const ring = this.engine.recordStats && this.engine.statsRingSlots ? this.engine.statsRingSlots : 0;
     try {
       let nextBatch: Promise<Float32Array> | null = this.step < c.steps ? this.batcher.next() : null;
       while (this.step < c.steps && !this.stopRequested) {
@@ -507,19 +518,15 @@ export class Trainer {
           lastYield = this.now();
         }
         if (this.pauseRequested) {
+          await this.readback();
           await this.pauseHere();
           if (this.stopRequested) break;
-          lastSampleAt = Number.NEGATIVE_INFINITY;
-          lastSample = { wallMs: this.wallMs(), tokens: this.step * B };
+          this.lastRate = { ...this.lastRate, wallMs: this.wallMs(), tokens: this.step * B };
         }
         const x = await (nextBatch as Promise<Float32Array>);
         const t = this.step;
-        const now = this.now();
-        const sample =
-          now - lastSampleAt >= this.sampleIntervalMs ||
-          t === c.steps - 1 ||
-          this.pauseRequested ||
-          this.stopRequested;
+        // Fixed by the config: every `every`-th step and the last; a stopped run also keeps its final step.
+        const record = (t + 1) % every === 0 || t === c.steps - 1 || this.stopRequested;
         const hyper: StepHyper = {
           lr: learningRate(c, t),
           beta1: c.beta1,
@@ -529,36 +536,29 @@ export class Trainer {
           sparsityCoeff: sparsityCoeff(c, t),
           auxkDeadWindowSteps: auxkDeadWindowSteps(c),
         };
-        const stepDone = this.engine.step(x, hyper, sample);
+        const stepDone = this.engine.step(x, hyper, record && ring === 0);
         nextBatch = t + 1 < c.steps ? this.batcher.next() : null;
         const stats = await stepDone;
         this.step = t + 1;
-        if (stats && statsDiverged(stats)) throw this.divergence(this.step);
-        if (stats) this.lastFiniteStep = this.step;
-        if (stats && sample) {
-          this.lastStats = stats;
-          lastSampleAt = now;
-          const wall = this.wallMs();
-          const tokens = this.step * B;
-          const dt = wall - lastSample.wallMs;
-          if (dt > 0) {
-            const rate = ((tokens - lastSample.tokens) * 1000) / dt;
-            tokensPerSec = tokensPerSec === 0 ? rate : 0.7 * tokensPerSec + 0.3 * rate;
-          }
-          lastSample = { wallMs: wall, tokens };
-          const point: TrainPoint = {
+        if (record) {
+          if (ring > 0) this.engine.recordStats?.(this.pending.length);
+          this.pending.push({
             step: this.step,
-            tokens,
-            wallMs: wall,
+            wallMs: this.wallMs(),
             lr: hyper.lr,
-            ...stepMetrics(stats, i.shape.dModel, i.shape.dSae),
-            tokensPerSec,
-          };
-          this.trainHistory.push(point);
-          this.emit({ type: 'metrics', point });
+            stats: ring > 0 ? null : stats,
+          });
+          if (
+            (ring > 0 && this.pending.length >= ring) ||
+            this.now() - lastReadback >= this.readbackIntervalMs
+          ) {
+            await this.readback();
+            lastReadback = this.now();
+          }
         }
         // No periodic evaluation at the last step or when stopping: finish() evaluates there on a bigger sample.
         if (this.step % evalIntervalSteps(c) === 0 && this.step < c.steps && !this.stopRequested) {
+          await this.readback();
           const { m } = await this.evaluate(await this.periodicSample());
           const warnings = this.collapseWarnings(m, null);
           if (warnings.length > 0) this.emit({ type: 'warnings', step: this.step, warnings });
@@ -569,6 +569,8 @@ export class Trainer {
           (this.wallMs() - segmentStartWall >= FIRST_CHECKPOINT_MS ||
             this.step - segmentStartStep >= FIRST_CHECKPOINT_STEPS);
         if (firstDue || this.wallMs() - lastCheckpointWall >= c.checkpointIntervalSec * 1000) {
+          // A divergence in the unread steps surfaces here, before anything is saved.
+          await this.readback();
           // Out of quota: report it and pause (the pause retries the save) instead of failing the run.
           if (!(await this.checkpointOrReport('running'))) this.pauseRequested = true;
           lastCheckpointWall = this.wallMs();
@@ -576,8 +578,10 @@ export class Trainer {
       }
       // A batch prefetched for a step that will not run must not surface as an unhandled rejection.
       nextBatch?.catch(() => undefined);
+      await this.readback();
       return await this.finish();
     } catch (e) {
+      this.pending = [];
       this.wallMsBefore = this.wallMs();
       this.running = false;
       this.releasePauseWaiters();
@@ -601,6 +605,45 @@ export class Trainer {
       this.emit({ type: 'storage-full', report: e.report });
       return false;
     }
+  }
+
+  /**
+   * Turn the recorded steps into {@link TrainPoint}s (one batched readback of the engine's stats ring, or the stats
+   * the steps returned), append them to the history and emit them. tokensPerSec is smoothed over recorded steps.
+   * @throws DivergenceError at the first recorded step whose statistics carry the non-finite flag.
+   */
+  private async readback(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const read = batch[0].stats === null ? await this.engine.readRecordedStats?.(batch.length) : null;
+    const { dModel, dSae, batchSize: B } = this.info.shape;
+    batch.forEach((r, j) => {
+      const stats = r.stats ?? read?.[j];
+      if (!stats) throw new Error(`Trainer: the engine returned no statistics for step ${r.step}`);
+      // The engine's non-finite flag is sticky: the first recorded step that carries it is where the run diverged.
+      if (statsDiverged(stats)) throw this.divergence(r.step);
+      this.lastFiniteStep = Math.max(this.lastFiniteStep, r.step);
+      this.lastStats = stats;
+      const tokens = r.step * B;
+      const dt = r.wallMs - this.lastRate.wallMs;
+      let tokensPerSec = this.lastRate.tokensPerSec;
+      if (dt > 0) {
+        const rate = ((tokens - this.lastRate.tokens) * 1000) / dt;
+        tokensPerSec = tokensPerSec === 0 ? rate : 0.7 * tokensPerSec + 0.3 * rate;
+        this.lastRate = { wallMs: r.wallMs, tokens, tokensPerSec };
+      }
+      const point: TrainPoint = {
+        step: r.step,
+        tokens,
+        wallMs: r.wallMs,
+        lr: r.lr,
+        ...stepMetrics(stats, dModel, dSae),
+        tokensPerSec,
+      };
+      this.trainHistory.push(point);
+      this.emit({ type: 'metrics', point });
+    });
   }
 
   /** Checkpoint, report 'paused', wait for resume() or stop(). */

@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { useLab } from '../state/lab-store';
+import { useRuns } from '../state/runs-store';
 import { Banners } from './Banners';
 import { DatasetLibrary } from './DatasetLibrary';
 import { ErrorBoundary } from './ErrorBoundary';
@@ -7,6 +8,8 @@ import { GpuDetails } from './GpuDetails';
 import { LiveCharts } from './LiveCharts';
 import { RunPanel } from './RunPanel';
 import { RunSummary } from './RunSummary';
+import { RunsPanel } from './RunsPanel';
+import { SharePanel } from './SharePanel';
 import { StatusLine } from './StatusLine';
 import { saeLabHook } from './test-hook';
 
@@ -17,7 +20,10 @@ import { saeLabHook } from './test-hook';
 export function App() {
   useEffect(() => {
     saeLabHook();
-    void useLab.getState().init();
+    void useLab
+      .getState()
+      .init()
+      .then(() => useRuns.getState().init());
   }, []);
 
   return (
@@ -27,6 +33,7 @@ export function App() {
         <p className="tagline">Sparse autoencoders, trained in your browser on your GPU.</p>
       </header>
       <Banners />
+      <SharePanel />
       <StatusLine />
       <div className="lab">
         <ErrorBoundary name="run">
@@ -41,6 +48,7 @@ export function App() {
           </ErrorBoundary>
         </div>
       </div>
+      <RunsPanel />
       <div className="datasets-section">
         <ErrorBoundary name="library">
           <DatasetLibrary />

@@ -2,8 +2,11 @@
  * What browser tests may read, on `window.__saeLab` (no global type: cast where you read it): per-chart point counts and draw counts (updated when a
  * chart draws), and a snapshot of the run status. Tests use this and data-testid attributes, never internals.
  */
+
+import { createStore, keys } from 'idb-keyval';
 import { useLab } from '../state/lab-store';
 import { metricBuffers } from '../state/metric-buffers';
+import { runLibrary } from '../state/runs-store';
 import type { TrainField } from '../train/history';
 import { labWorker, terminateLabWorkerForTest } from '../worker/client';
 
@@ -32,6 +35,8 @@ export interface SaeLabHook {
   terminateWorker(): void;
   /** The values of one training-history field the charts hold (sampled steps, oldest first). */
   trainSeries(field: TrainField): number[];
+  /** Every IndexedDB key of the run library and of the checkpoint store (tests check that delete frees them). */
+  runKeys(): Promise<{ runs: string[]; checkpoints: string[] }>;
 }
 
 /**
@@ -56,6 +61,10 @@ export function saeLabHook(): SaeLabHook {
   hook.injectFault ??= (kind, atStep) => labWorker().injectFaultForTest({ kind, atStep });
   hook.terminateWorker ??= () => terminateLabWorkerForTest();
   hook.trainSeries ??= (field) => Array.from(metricBuffers.train.column(field));
+  hook.runKeys ??= async () => ({
+    runs: await runLibrary().allKeys(),
+    checkpoints: (await keys(createStore('sae-lab-checkpoints', 'runs'))).map(String),
+  });
   return hook as SaeLabHook;
 }
 

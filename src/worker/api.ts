@@ -13,7 +13,11 @@ import type { RunInfo, TrainEvent } from '../train/trainer';
 export type GpuStatus = { ok: true; adapter: AdapterSummary } | { ok: false; error: string };
 
 /** Everything the worker reports about a run: the trainer's events, plus loss of the GPU device. */
-export type LabEvent = TrainEvent | { type: 'device-lost'; reason: string; runId: string | null };
+export type LabEvent =
+  | TrainEvent
+  | { type: 'device-lost'; reason: string; runId: string | null }
+  /** The run library (src/runs/) could not record the run; training goes on. */
+  | { type: 'library-error'; message: string };
 
 /** A fault the browser tests inject: NaN weights or a collapsed encoder before step `atStep` (1-based). */
 export interface FaultForTest {

@@ -13,6 +13,7 @@ import { exportSaeLens } from '../export/saelens';
 import { describeAdapter, Gpu } from '../gpu/device';
 import { GpuSaeEngine } from '../gpu/sae-engine';
 import { runSelfCheck } from '../gpu/selfcheck';
+import { recorderFor } from '../runs/worker-recorder';
 import type { SaeEngine, SaeParams, SaeShape } from '../sae/types';
 import { IdbCheckpointStore } from '../train/checkpoint';
 import { DEFAULT_CONFIG, engineShape, type TrainConfig } from '../train/config';
@@ -76,13 +77,18 @@ function withFault(engine: SaeEngine): SaeEngine {
   return engine;
 }
 
-async function deps(listener: LabEventListener): Promise<TrainerDeps> {
+async function deps(listener: LabEventListener, datasetId: string): Promise<TrainerDeps> {
   const g = await gpu();
+  // Every run is recorded in the run library (src/runs/), next to its checkpoint.
+  const record = await recorderFor(checkpoints, datasetId, listener);
   return {
     createEngine: async (shape: SaeShape, init: SaeParams) =>
       withFault(await GpuSaeEngine.create(g, shape, init)),
     checkpoints,
-    onEvent: (e) => listener(e),
+    onEvent: (e) => {
+      record(e);
+      listener(e);
+    },
     adapter: describeAdapter(g.adapter),
   };
 }
@@ -143,7 +149,7 @@ const api: LabApi = {
   async start(config: TrainConfig, datasetId: string, onEvent: LabEventListener) {
     if (isBusy()) throw new Error('A run is already active: pause it and stop it before starting another.');
     const source = await openDataset(datasetId);
-    const trainer = await Trainer.start(config, source, await deps(onEvent));
+    const trainer = await Trainer.start(config, source, await deps(onEvent, datasetId));
     await launch(trainer, onEvent);
     return trainer.info;
   },
@@ -175,7 +181,7 @@ const api: LabApi = {
         `its dataset "${cp.meta.datasetName}" is no longer in this browser (deleted?); import it again to resume`,
       );
     });
-    const trainer = await Trainer.resume(cp, source, await deps(onEvent), overrides);
+    const trainer = await Trainer.resume(cp, source, await deps(onEvent, cp.meta.datasetId), overrides);
     await launch(trainer, onEvent);
     return trainer.info;
   },

@@ -82,7 +82,7 @@ export async function runTraining(
     checkpoints: new MemoryCheckpointStore(),
     onEvent: (e) => events.push(e),
     adapter: gpu.adapter.description ?? '',
-    sampleIntervalMs: 0,
+    readbackIntervalMs: 0,
   });
   const summary = await trainer.run();
   const error = events.find((e) => e.type === 'error');
