@@ -2,9 +2,10 @@
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { assemblyScriptPlugin } from './scripts/vite-asc';
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), assemblyScriptPlugin()],
   worker: { format: 'es' },
   build: {
     target: 'es2022',
