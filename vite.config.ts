@@ -2,11 +2,21 @@
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
-import { assemblyScriptPlugin } from './scripts/vite-asc';
+import { assemblyScriptPlugin } from './scripts/vite-asc.mjs';
+
+/** Headers that make the page cross-origin isolated (self.crossOriginIsolated). */
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
 
 export default defineConfig({
   plugins: [react(), assemblyScriptPlugin()],
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [assemblyScriptPlugin()] },
+  // Cross-origin isolation (COOP + COEP) makes SharedArrayBuffer available to the page and its workers; serve the
+  // same two headers when hosting the build elsewhere (README.md, "Static hosting").
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
   build: {
     target: 'es2022',
     sourcemap: true,

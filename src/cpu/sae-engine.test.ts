@@ -60,7 +60,10 @@ function expectSameParams(got: SaeParams, want: SaeParams, what: string): void {
 const cases: { name: string; shape: SaeShape }[] = [
   { name: 'TopK', shape: { dModel: 13, dSae: 37, k: 5, batchSize: 23 } },
   { name: 'TopK + AuxK', shape: { dModel: 9, dSae: 41, k: 3, batchSize: 19, arch: { auxk: true, kAux: 6 } } },
-  { name: 'BatchTopK', shape: { dModel: 11, dSae: 29, k: 3, batchSize: 17, arch: { architecture: 'batchtopk' } } },
+  {
+    name: 'BatchTopK',
+    shape: { dModel: 11, dSae: 29, k: 3, batchSize: 17, arch: { architecture: 'batchtopk' } },
+  },
   {
     name: 'BatchTopK dense (> 256 kept per token)',
     // 512 of 600 kept: a token keeps more than 256 on (almost) every step.

@@ -14,8 +14,8 @@
  * steps at odd shapes). Single-threaded: it runs in Node, in a Worker, and on pages without cross-origin isolation.
  */
 
-import { activationBackwardCpu, activationCountCpu, activationForwardCpu } from '../reference/activation';
 import type { BackwardMode, ForwardMode } from '../reference/activation';
+import { activationBackwardCpu, activationCountCpu, activationForwardCpu } from '../reference/activation';
 import { adamCoefficients } from '../reference/adam';
 import { auxkCpu } from '../reference/auxk';
 import { bdecGradCpu, lossGradScale, type SaeGrads } from '../reference/backward';
@@ -199,7 +199,12 @@ export class WasmCpuSaeEngine implements SaeEngine {
 
   private readParams(ptrs: ParamPtrs): SaeParams {
     const v = this.views(ptrs);
-    const out: SaeParams = { wEnc: v.wEnc.slice(), wDec: v.wDec.slice(), bEnc: v.bEnc.slice(), bDec: v.bDec.slice() };
+    const out: SaeParams = {
+      wEnc: v.wEnc.slice(),
+      wDec: v.wDec.slice(),
+      bEnc: v.bEnc.slice(),
+      bDec: v.bDec.slice(),
+    };
     if (v.threshold) out.threshold = v.threshold.slice();
     return out;
   }
@@ -444,8 +449,7 @@ export class WasmCpuSaeEngine implements SaeEngine {
     const xcTPtr = this.buf('xcT', D * B);
     const gPreDensePtr = this.buf('gPreDense', B * S);
     const threshold = this.path.hasThreshold ? this.f32(this.p.threshold, S) : null;
-    const z =
-      batchZ ?? activationForwardCpu(this.f32(prePtr, B * S), threshold, this.path.forward, B, S);
+    const z = batchZ ?? activationForwardCpu(this.f32(prePtr, B * S), threshold, this.path.forward, B, S);
     this.f32(zPtr, B * S).set(z);
     kern.matmul(zPtr, this.p.wDec, this.p.bDec, xHatPtr, B, D, S);
     const rows = denseRowsCpu(

@@ -19,7 +19,16 @@ export interface CpuKernels {
   /** Row TopK of pre [R, S] into indices u32 [R, k], values f32 [R, k]; heap: 2·k u32 scratch. */
   topk(pre: number, R: number, S: number, k: number, idx: number, val: number, heap: number): void;
   /** x̂ [R, D] = Σ_j max(v, 0)·W_dec[i] + b_dec. */
-  decode(idx: number, val: number, wDec: number, bDec: number, xHat: number, R: number, D: number, k: number): void;
+  decode(
+    idx: number,
+    val: number,
+    wDec: number,
+    bDec: number,
+    xHat: number,
+    R: number,
+    D: number,
+    k: number,
+  ): void;
   /** out = a − b over n floats. */
   sub(a: number, b: number, out: number, n: number): void;
   /** x ← x·a over n floats. */

@@ -116,7 +116,7 @@ function DatasetPicker() {
 function Controls() {
   const status = useLab((s) => s.status);
   const hasErrors = useLab((s) => Object.keys(s.formErrors).length > 0);
-  const ready = useLab((s) => s.datasetId !== null && s.gpu?.ok === true);
+  const ready = useLab((s) => s.datasetId !== null && s.engine?.available === true);
   const { train, pause, resume, stop } = useLab.getState();
   const running = status === 'running';
   const paused = status === 'paused';

@@ -9,6 +9,7 @@ export function StatusLine() {
   const progress = useLab((s) => s.progress);
   const run = useLab((s) => s.run);
   const gpu = useLab((s) => s.gpu);
+  const engine = useLab((s) => s.engine);
   const checkpointStep = useLab((s) => s.lastCheckpointStep);
   const adapter = gpu?.ok ? describeAdapter(gpu.adapter) : gpu ? 'no WebGPU adapter' : 'looking for a GPU…';
   const total = run?.totalSteps ?? null;
@@ -39,6 +40,7 @@ export function StatusLine() {
       )}
       {' · '}
       <span data-testid="adapter-name">{adapter}</span>
+      {engine && <span data-testid="engine-name"> · {engine.engine.toUpperCase()} engine</span>}
     </p>
   );
 }

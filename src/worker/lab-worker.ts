@@ -2,10 +2,20 @@
  * The lab's compute worker: owns the GPUDevice, the training engine and every training buffer; the UI talks to
  * it only through {@link LabApi}. One run at a time.
  *
- * Training runs on the GPU (GpuSaeEngine); datasets are read from IndexedDB (src/data/store.ts); checkpoints go
+ * Training runs on the GPU (GpuSaeEngine) on a hardware adapter, or on the fast CPU engine (WasmCpuSaeEngine) on a
+ * software adapter or without WebGPU (src/cpu/engine-choice.ts; the user can override); datasets are read from IndexedDB (src/data/store.ts); checkpoints go
  * to their own IndexedDB database (src/train/checkpoint.ts).
  */
 import * as Comlink from 'comlink';
+import {
+  chooseEngine,
+  ENGINE_LABEL,
+  type EngineChoice,
+  type EngineOverride,
+  PROBE_TIMEOUT_MS,
+  probeAdapter,
+} from '../cpu/engine-choice';
+import { WasmCpuSaeEngine } from '../cpu/sae-engine';
 import { openDataset } from '../data/store';
 import { exportSaeLens } from '../export/saelens';
 import { describeAdapter, Gpu } from '../gpu/device';
@@ -39,6 +49,18 @@ function gpu(): Promise<Gpu> {
 
 const checkpoints = new IdbCheckpointStore();
 
+let engineChoice: Promise<EngineChoice> | null = null;
+/** Probe the adapter (≤ 1 s unless the GPU is forced) and decide the engine (src/cpu/engine-choice.ts). */
+function decideEngine(override: EngineOverride): Promise<EngineChoice> {
+  engineChoice = (async () => {
+    const t0 = performance.now();
+    const timeout = override === 'gpu' ? 60_000 : PROBE_TIMEOUT_MS;
+    const probe = await probeAdapter(async () => (await gpu()).adapter, timeout);
+    return chooseEngine(probe, override, performance.now() - t0);
+  })();
+  return engineChoice;
+}
+
 /** The current (or last finished) run of this worker. */
 let active: { trainer: Trainer; listener: LabEventListener; done: Promise<unknown> } | null = null;
 
@@ -48,6 +70,16 @@ function isBusy(): boolean {
 }
 
 async function deps(listener: LabEventListener): Promise<TrainerDeps> {
+  const choice = await (engineChoice ?? decideEngine('auto'));
+  if (choice.engine === 'cpu') {
+    return {
+      createEngine: (shape: SaeShape, init: SaeParams) => WasmCpuSaeEngine.create(shape, init),
+      checkpoints,
+      onEvent: (e) => listener(e),
+      adapter: ENGINE_LABEL.cpu,
+    };
+  }
+  if (!choice.available) throw new Error(`The GPU engine cannot run: ${choice.reason}`);
   const g = await gpu();
   return {
     createEngine: (shape: SaeShape, init: SaeParams) => GpuSaeEngine.create(g, shape, init),
@@ -74,6 +106,11 @@ const api: LabApi = {
     } catch (e) {
       return { ok: false, error: (e as Error).message };
     }
+  },
+
+  chooseEngine(override: EngineOverride) {
+    if (isBusy()) throw new Error('Stop the active run before switching the engine.');
+    return decideEngine(override);
   },
 
   async selfCheck() {

@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import type { Plugin } from 'vite';
 
 const SUFFIX = '?asc';
 /** Compiled binaries by source hash (asc takes seconds; Vitest loads the module in every test file). */
@@ -23,8 +22,11 @@ const ASC_OPTIONS = {
   enable: ['simd'],
 };
 
-/** Compile one AssemblyScript file to a wasm binary. @param file absolute path */
-export async function compileAssemblyScript(file: string): Promise<Uint8Array> {
+/**
+ * Compile one AssemblyScript file to a wasm binary (cached by source hash).
+ * @param {string} file absolute path @returns {Promise<Uint8Array>}
+ */
+export async function compileAssemblyScript(file) {
   const asc = (await import('assemblyscript/asc')).default;
   const name = basename(file);
   const source = await readFile(file, 'utf8');
@@ -47,10 +49,11 @@ export async function compileAssemblyScript(file: string): Promise<Uint8Array> {
   return result.binary;
 }
 
-/** The `?asc` import plugin. */
-export function assemblyScriptPlugin(): Plugin {
+/** The `?asc` import plugin. @returns {import('vite').Plugin} */
+export function assemblyScriptPlugin() {
   return {
     name: 'sae-lab-asc',
+    enforce: 'pre',
     async load(id) {
       if (!id.endsWith(SUFFIX)) return null;
       const file = id.slice(0, -SUFFIX.length);
