@@ -4,10 +4,7 @@
  * step ms, tokens/s, the encoder matmul's GFLOP/s (2·B·D·S flops) and step ÷ encoder. Not a test: it asserts
  * nothing about speed.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-wasm';
-import '@tensorflow/tfjs-backend-webgpu';
-import { create, globals } from 'webgpu';
+import './dawn-globals';
 import { runBench } from '../e2e/harness/bench';
 import { softwareAdapterName } from '../src/cpu/engine-choice';
 import { WasmCpuSaeEngine } from '../src/cpu/sae-engine';
@@ -17,7 +14,6 @@ import { CpuSaeEngine } from '../src/reference/sae-engine';
 import { initSaeParams } from '../src/sae/init';
 import type { SaeShape, StepHyper } from '../src/sae/types';
 import { Rng } from '../src/util/rng';
-import { tfjsSuite } from './bench-peer';
 
 /** [d_model, d_sae, k, batch] of the issue's table. */
 export const CPU_SHAPES: [number, number, number, number][] = [
@@ -123,12 +119,9 @@ export const BIG_SHAPES: SaeShape[] = [
 
 /**
  * Our WGSL engine on Node + Dawn (the npm `webgpu` package): the harness's own `step` and `matmul` suites
- * (e2e/harness/bench.ts), and TF.js-webgpu on the same adapter. On a hardware adapter the seed-000 and GPT-2-small
- * shapes are added. @returns the adapter and each suite's JSON, or the reason no adapter was found
+ * (e2e/harness/bench.ts). On a hardware adapter the seed-000 and GPT-2-small shapes are added. @returns the adapter and each suite's JSON, or the reason no adapter was found
  */
-export async function dawnSuites(reps: number, peers: boolean): Promise<Record<string, unknown>> {
-  Object.assign(globalThis, globals);
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]) }, configurable: true });
+export async function dawnSuites(reps: number): Promise<Record<string, unknown>> {
   let gpu: Gpu;
   try {
     gpu = await Gpu.create({ label: 'bench-node' });
@@ -146,21 +139,8 @@ export async function dawnSuites(reps: number, peers: boolean): Promise<Record<s
   const out: Record<string, unknown> = { adapter: gpu.adapter, software_adapter: software };
   out.step = await runBench(gpu, { suite: 'step', reps, options: { shapes } });
   out.matmul = await runBench(gpu, { suite: 'matmul', reps });
-  if (peers) {
-    try {
-      out.tfjs_webgpu = await tfjsSuite(tf, 'webgpu', shapes.slice(0, 2), Math.min(reps, 3));
-    } catch (e) {
-      out.tfjs_webgpu = { error: (e as Error).message };
-    }
-  }
   gpu.destroy();
   return out;
-}
-
-/** TF.js wasm (XNNPACK, SIMD; the .wasm files from node_modules) at the CPU shapes. */
-export async function tfjsWasmSuite(rounds: number): Promise<unknown> {
-  const shapes = CPU_SHAPES.map(([dModel, dSae, k, batchSize]) => ({ dModel, dSae, k, batchSize }));
-  return tfjsSuite(tf, 'wasm', shapes, rounds);
 }
 
 /** One row of the summary: a shape, every engine's median step ms and the ratios to the peers. */
@@ -188,6 +168,7 @@ export function summaryTable(doc: Json): SummaryRow[] {
     if (!rows.has(k)) rows.set(k, { shape: k, step_ms: {} });
     (rows.get(k) as SummaryRow).step_ms[engine] = Number(ms.toPrecision(4));
   };
+  const dawnPeer = doc.tfjs_webgpu as PeerLike[] | undefined;
   for (const r of (doc.cpu_step as CpuStepResult[] | undefined) ?? [])
     put(r.shape as unknown as Json, r.engine, r.stepMs);
   if (Array.isArray(doc.tfjs_wasm))
@@ -195,9 +176,8 @@ export function summaryTable(doc: Json): SummaryRow[] {
   const dawn = doc.dawn as Json | undefined;
   if (dawn && Array.isArray(dawn.step))
     for (const r of dawn.step as Json[]) put(r.shape as Json, 'wgsl-dawn', r.step_median_ms as number);
-  if (dawn && Array.isArray(dawn.tfjs_webgpu))
-    for (const r of dawn.tfjs_webgpu as PeerLike[])
-      put(r.shape as unknown as Json, 'tfjs-webgpu-dawn', r.stepMs);
+  if (Array.isArray(dawnPeer))
+    for (const r of dawnPeer) put(r.shape as unknown as Json, 'tfjs-webgpu-dawn', r.stepMs);
   const ratio = (a?: number, b?: number) => (a && b ? Number((a / b).toPrecision(3)) : undefined);
   for (const row of rows.values()) {
     const s = row.step_ms;

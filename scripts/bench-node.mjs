@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:node [-- --rounds N] [--no-oracle] [--no-gpu] [--no-peers]`: the bench without a browser.
+ * `npm run bench:node [-- --rounds N] [--gpu-rounds N] [--no-oracle] [--no-gpu] [--no-peers]`: the bench without a browser.
  * Loads the TypeScript through Vite's module runner (with the AssemblyScript plugin, so the wasm kernels are
  * compiled as in the build) and prints one JSON document:
  *   cpu_step     the fast CPU engine (WebAssembly SIMD) and the oracle at the issue-17 shapes
@@ -13,9 +13,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
 import { runnerImport } from 'vite';
 import { assemblyScriptPlugin } from './vite-asc.mjs';
 
@@ -45,14 +48,16 @@ const root = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
+    'gpu-rounds': { type: 'string' },
     'no-oracle': { type: 'boolean', default: false },
     'no-gpu': { type: 'boolean', default: false },
     'no-peers': { type: 'boolean', default: false },
   },
 });
 const rounds = Number(values.rounds);
-if (!(Number.isInteger(rounds) && rounds >= 1)) {
-  console.error('bench:node: --rounds must be an integer ≥ 1');
+const gpuRounds = Number(values['gpu-rounds'] ?? values.rounds);
+if (!(Number.isInteger(rounds) && rounds >= 1 && Number.isInteger(gpuRounds) && gpuRounds >= 1)) {
+  console.error('bench:node: --rounds and --gpu-rounds must be integers ≥ 1');
   process.exit(2);
 }
 const { module } = await runnerImport(resolve(root, 'scripts/bench-node-run.ts'), {
@@ -61,6 +66,23 @@ const { module } = await runnerImport(resolve(root, 'scripts/bench-node-run.ts')
   logLevel: 'error',
   plugins: [assemblyScriptPlugin()],
 });
+/** The TF.js peer (scripts/bench-peer.ts), bundled for Node with its ESM build (see that file). */
+async function loadPeer() {
+  const outfile = resolve(root, 'node_modules/.cache/sae-lab-bench/bench-peer.cjs');
+  await mkdir(resolve(outfile, '..'), { recursive: true });
+  await build({
+    entryPoints: [resolve(root, 'scripts/bench-peer.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile,
+    external: ['webgpu'],
+    logLevel: 'error',
+  });
+  return createRequire(import.meta.url)(outfile);
+}
+const wasmDir = resolve(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+const peerShapes = module.CPU_SHAPES.map(([dModel, dSae, k, batchSize]) => ({ dModel, dSae, k, batchSize }));
 const log = (s) => process.stderr.write(`bench:node: ${s}\n`);
 const out = {
   date: new Date().toISOString(),
@@ -76,18 +98,18 @@ log('cpu engines…');
 out.cpu_step = await module.cpuStepSuite(rounds, !values['no-oracle']);
 if (!values['no-peers']) {
   log('TF.js wasm…');
-  try {
-    out.tfjs_wasm = await module.tfjsWasmSuite(rounds);
-  } catch (e) {
-    out.tfjs_wasm = { error: e.message };
-  }
+  out.tfjs_wasm = await (await loadPeer()).runPeer('wasm', peerShapes, rounds, wasmDir);
 }
 if (!values['no-gpu']) {
   log('Dawn (WGSL engine, TF.js webgpu)…');
   try {
-    out.dawn = await module.dawnSuites(rounds, !values['no-peers']);
+    out.dawn = await module.dawnSuites(gpuRounds);
   } catch (e) {
     out.dawn = { error: e.message };
+  }
+  if (!values['no-peers']) {
+    log('TF.js webgpu (same adapter)…');
+    out.tfjs_webgpu = await (await loadPeer()).runPeer('webgpu', peerShapes, gpuRounds, wasmDir);
   }
 }
 out.table = module.summaryTable(out);

@@ -8,7 +8,15 @@
  * z = ReLU(pre)·[pre ≥ kth]; x̂ = z·W_dec + b_dec; loss = mean (x − x̂)²; gradients by autodiff; Adam (tf.train.adam)
  * on the four tensors. (Dense decode and backward: TF.js has no sparse path; the decoder constraint is omitted,
  * which only flatters the peer.)
+ *
+ * TF.js's ESM build (its CommonJS `main` lacks the gradients) is bundled for Node by esbuild in
+ * scripts/bench-node.mjs; the wasm backend loads its .wasm files from node_modules (setWasmPaths), no CDN.
  */
+import './dawn-globals';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-webgpu';
 import type * as TfCore from '@tensorflow/tfjs-core';
 import { initSaeParams } from '../src/sae/init';
 import type { SaeShape } from '../src/sae/types';
@@ -35,8 +43,7 @@ function median(xs: number[]): number {
  * (after one warm-up) @throws Error when the backend cannot be set
  */
 export async function tfjsSuite(
-  tf: typeof TfCore,
-  backend: string,
+  backend: 'wasm' | 'webgpu',
   shapes: SaeShape[],
   rounds: number,
 ): Promise<PeerResult[]> {
@@ -110,4 +117,22 @@ export async function tfjsSuite(
     opt.dispose();
   }
   return out;
+}
+
+/**
+ * Run the peer on `backend` at `shapes`. @param wasmDir absolute folder of the tfjs-backend-wasm .wasm files
+ * @returns the results, or the error that stopped the backend
+ */
+export async function runPeer(
+  backend: 'wasm' | 'webgpu',
+  shapes: SaeShape[],
+  rounds: number,
+  wasmDir: string,
+): Promise<PeerResult[] | { error: string }> {
+  setWasmPaths(wasmDir.endsWith('/') ? wasmDir : `${wasmDir}/`);
+  try {
+    return await tfjsSuite(backend, shapes, rounds);
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
 }
