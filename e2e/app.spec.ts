@@ -18,7 +18,9 @@ test('the lab page reports the WebGPU adapter and passes the matmul self-check (
   expect(errors).toEqual([]);
 });
 
-test('without WebGPU the lab shows a banner saying what to do', async ({ page }) => {
+test('without WebGPU the lab shows a banner saying what to do and trains on the CPU engine', async ({
+  page,
+}) => {
   // The lab worker owns the GPU: serve it with navigator.gpu hidden, as in a browser without WebGPU.
   await page.route('**/assets/lab-worker-*.js', async (route) => {
     const res = await route.fetch();
@@ -33,4 +35,11 @@ test('without WebGPU the lab shows a banner saying what to do', async ({ page })
   await expect(banner).toBeVisible();
   await expect(banner).toContainText('WebGPU is unavailable');
   await expect(banner).toContainText('--enable-unsafe-webgpu');
+  await expect(banner).toContainText('CPU engine');
+  // Not a dead end: the CPU engine is chosen and the Train button works once the demo is ready.
+  await expect(page.getByTestId('engine-name')).toHaveText(' · CPU engine');
+  await expect(page.getByTestId('dataset-picker')).toHaveValue('demo-stories260K-resid_post-2', {
+    timeout: 60_000,
+  });
+  await expect(page.getByTestId('train')).toBeEnabled();
 });

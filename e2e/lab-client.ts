@@ -15,16 +15,22 @@ export interface LabHook {
   terminateWorker(): void;
 }
 
-/** Open the lab, fail if there is no WebGPU adapter, wait for the demo dataset to be selected. */
-export async function openLab(page: Page): Promise<void> {
+/**
+ * Open the lab on the given training engine (the `?engine=` override; default the GPU engine, which these specs
+ * test: on SwiftShader the start-up choice alone would pick the CPU engine), fail if there is no WebGPU adapter,
+ * wait for the demo dataset to be selected.
+ */
+export async function openLab(page: Page, engine: 'gpu' | 'cpu' | 'auto' = 'gpu'): Promise<void> {
   page.on('pageerror', (e) => console.error('[page error]', e.message));
   page.on('console', (m) => m.type() === 'error' && console.error('[console]', m.text()));
   // The lab warns before unloading while a run lives (beforeunload); tests that reload mean it.
   page.on('dialog', (d) => void d.accept());
-  await page.goto('/');
+  await page.goto(engine === 'auto' ? '/' : `/?engine=${engine}`);
   await expect(page.getByTestId('webgpu-banner')).toHaveCount(0);
   await expect(page.getByTestId('adapter-name')).not.toHaveText(/looking for a GPU|no WebGPU adapter/);
   console.log(`[adapter] ${await page.getByTestId('adapter-name').textContent()}`);
+  if (engine !== 'auto')
+    await expect(page.getByTestId('engine-name')).toHaveText(` · ${engine.toUpperCase()} engine`);
   await expect(page.getByTestId('dataset-picker')).toHaveValue('demo-stories260K-resid_post-2', {
     timeout: 60_000,
   });

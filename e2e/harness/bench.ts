@@ -11,6 +11,7 @@ import { initSaeParams } from '../../src/sae/init';
 import type { Architecture, SaeShape, StepHyper } from '../../src/sae/types';
 import { Rng } from '../../src/util/rng';
 import { loadActivations, runTraining } from './checks/train-run';
+import { cpuStepSuite } from './cpu-bench';
 import { importBench } from './import-bench';
 
 /** Which suite to run, and its options. */
@@ -192,6 +193,11 @@ export const suites: Record<string, Suite> = {
   step: stepSuite,
   /** Streamed import of a generated 256 MB float16 .npy into IndexedDB (MiB/s, peak JS heap); reps unused. */
   import: (_gpu, _reps, options) => importBench(options),
+  /**
+   * The fast CPU engine (WebAssembly SIMD) and the oracle at the step shapes, in this context (page or worker),
+   * for the ratio to the WGSL `step` suite on the same machine; options.oracle = false skips the slow oracle.
+   */
+  'cpu-step': (_gpu, reps, options) => cpuStepSuite(Math.min(reps, 3), options.oracle !== false),
 };
 
 /**

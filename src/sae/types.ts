@@ -179,7 +179,7 @@ export interface EvalStats {
 
 /**
  * An SAE of any {@link Architecture} that trains and evaluates. Implemented on the GPU (src/gpu/sae-engine.ts) and on the CPU
- * (src/reference/sae-engine.ts, the test oracle). Shapes are fixed at creation.
+ * (src/reference/sae-engine.ts, the test oracle; src/cpu/sae-engine.ts, the fast WebAssembly engine). Shapes are fixed at creation.
  */
 export interface SaeEngine {
   readonly shape: SaeShape;

@@ -8,6 +8,7 @@
  */
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
+import { type EngineChoice, type EngineOverride, engineOverrideFromSearch } from '../cpu/engine-choice';
 import { DEMO } from '../data/demo';
 import { ensureDemoDataset } from '../data/import-client';
 import { listDatasets, subscribeDatasets } from '../data/store';
@@ -49,6 +50,8 @@ export interface Progress {
 
 export interface LabState {
   gpu: GpuStatus | null;
+  /** The training engine the worker chose (GPU or CPU) and why; null until its start-up probe is done. */
+  engine: EngineChoice | null;
   /** Set when the worker's device was lost during this session (the reason). */
   deviceLost: string | null;
   /** Stored datasets, plus a stand-in manifest for the built-in demo while it is not imported yet. */
@@ -87,6 +90,8 @@ export interface LabActions {
   /** Ask the worker for its GPU, load datasets and checkpoints, follow library changes. Call once. */
   init(): Promise<void>;
   refreshDatasets(): Promise<void>;
+  /** Re-run the engine choice with the user's override (the GPU details' control). */
+  setEngine(override: EngineOverride): Promise<void>;
   refreshCheckpoints(): Promise<void>;
   selectDataset(id: string): void;
   setField(field: FormField, value: string): void;
@@ -288,6 +293,7 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
 
   return {
     gpu: null,
+    engine: null,
     deviceLost: null,
     datasets: [],
     datasetId: null,
@@ -315,9 +321,18 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
       void labWorker()
         .gpuStatus()
         .then((gpu) => set((s) => ({ gpu, formErrors: errorsOf(s.form, { ...s, gpu }) })));
+      const override = engineOverrideFromSearch(globalThis.location?.search ?? '');
+      void get().setEngine(override);
       void get().refreshCheckpoints();
       subscribeDatasets(() => void get().refreshDatasets());
       await get().refreshDatasets();
+    },
+    async setEngine(override) {
+      try {
+        set({ engine: await labWorker().chooseEngine(override) });
+      } catch (e) {
+        set({ error: (e as Error).message });
+      }
     },
     async refreshDatasets() {
       try {

@@ -77,6 +77,7 @@ function RunErrorBanner() {
 /** The banners (render nothing when all is well). */
 export function Banners() {
   const gpu = useLab((s) => s.gpu);
+  const engine = useLab((s) => s.engine);
   const deviceLost = useLab((s) => s.deviceLost);
   const error = useLab((s) => s.error);
   const storage = useLab((s) => s.storage);
@@ -90,7 +91,13 @@ export function Banners() {
     <>
       {gpu && !gpu.ok && (
         <div className="banner error" role="alert" data-testid="webgpu-banner">
-          <strong>WebGPU is unavailable, so SAE Lab cannot train here.</strong> {gpu.error}
+          <strong>
+            WebGPU is unavailable,{' '}
+            {engine?.available && engine.engine === 'cpu'
+              ? 'so SAE Lab trains on the CPU engine (WebAssembly), slower than a GPU.'
+              : 'so SAE Lab cannot train on the GPU here.'}
+          </strong>{' '}
+          {gpu.error}
           <p>
             Use Chrome or Edge 113+ over https or http://localhost. On Linux, start Chrome with{' '}
             <code>--enable-unsafe-webgpu --enable-features=Vulkan</code>; check <code>chrome://gpu</code> for

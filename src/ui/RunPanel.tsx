@@ -135,7 +135,7 @@ function Controls() {
   const status = useLab((s) => s.status);
   const formErrors = useLab((s) => s.formErrors);
   const hasErrors = Object.keys(formErrors).length > 0;
-  const ready = useLab((s) => s.datasetId !== null && s.gpu?.ok === true);
+  const ready = useLab((s) => s.datasetId !== null && s.engine?.available === true);
   const { pause, resume, stop } = useLab.getState();
   const running = status === 'running';
   const paused = status === 'paused';

@@ -9,6 +9,7 @@ export function StatusLine() {
   const progress = useLab((s) => s.progress);
   const run = useLab((s) => s.run);
   const gpu = useLab((s) => s.gpu);
+  const engine = useLab((s) => s.engine);
   const checkpointStep = useLab((s) => s.lastCheckpointStep);
   const warned = useLab((s) => (s.summary?.warnings?.length ?? 0) > 0);
   const liveWarnings = useLab((s) => s.liveWarnings);
@@ -47,6 +48,7 @@ export function StatusLine() {
       )}
       {' · '}
       <span data-testid="adapter-name">{adapter}</span>
+      {engine && <span data-testid="engine-name"> · {engine.engine.toUpperCase()} engine</span>}
     </p>
   );
 }

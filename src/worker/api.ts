@@ -3,6 +3,7 @@
  * buffer). Declared once, implemented by src/worker/lab-worker.ts, called through `Comlink.wrap<LabApi>()`.
  * Callbacks cross as `Comlink.proxy(fn)`; everything else is structured-cloneable.
  */
+import type { EngineChoice, EngineOverride } from '../cpu/engine-choice';
 import type { AdapterSummary } from '../gpu/device';
 import type { SelfCheckResult } from '../gpu/selfcheck';
 import type { CheckpointMeta } from '../train/checkpoint';
@@ -45,6 +46,11 @@ export interface ExportedSae {
 export interface LabApi {
   /** Create the worker's GPUDevice if needed and describe the adapter; never throws. */
   gpuStatus(): Promise<GpuStatus>;
+  /**
+   * Probe the adapter and choose the training engine (src/cpu/engine-choice.ts); later runs use it.
+   * @throws Error while a run is active.
+   */
+  chooseEngine(override: EngineOverride): Promise<EngineChoice>;
   /** Run the matmul self-check on the worker's device. @throws if WebGPU is unavailable. */
   selfCheck(): Promise<SelfCheckResult>;
   /**

@@ -2,10 +2,20 @@
  * The lab's compute worker: owns the GPUDevice, the training engine and every training buffer; the UI talks to
  * it only through {@link LabApi}. One run at a time.
  *
- * Training runs on the GPU (GpuSaeEngine); datasets are read from IndexedDB (src/data/store.ts); checkpoints go
+ * Training runs on the GPU (GpuSaeEngine) on a hardware adapter, or on the fast CPU engine (WasmCpuSaeEngine) on a
+ * software adapter or without WebGPU (src/cpu/engine-choice.ts; the user can override); datasets are read from IndexedDB (src/data/store.ts); checkpoints go
  * to their own IndexedDB database (src/train/checkpoint.ts).
  */
 import * as Comlink from 'comlink';
+import {
+  chooseEngine,
+  ENGINE_LABEL,
+  type EngineChoice,
+  type EngineOverride,
+  PROBE_TIMEOUT_MS,
+  probeAdapter,
+} from '../cpu/engine-choice';
+import { WasmCpuSaeEngine } from '../cpu/sae-engine';
 import { holdForRun } from '../data/dataset-lock';
 import { openDataset } from '../data/store';
 import { safeBaseName, zipFileName, zipSaeLens } from '../export/bundle';
@@ -41,6 +51,18 @@ function gpu(): Promise<Gpu> {
 }
 
 const checkpoints = new IdbCheckpointStore();
+
+let engineChoice: Promise<EngineChoice> | null = null;
+/** Probe the adapter (≤ 1 s unless the GPU is forced) and decide the engine (src/cpu/engine-choice.ts). */
+function decideEngine(override: EngineOverride): Promise<EngineChoice> {
+  engineChoice = (async () => {
+    const t0 = performance.now();
+    const timeout = override === 'gpu' ? 60_000 : PROBE_TIMEOUT_MS;
+    const probe = await probeAdapter(async () => (await gpu()).adapter, timeout);
+    return chooseEngine(probe, override, performance.now() - t0);
+  })();
+  return engineChoice;
+}
 
 /** The current (or last finished) run of this worker. */
 let active: { trainer: Trainer; listener: LabEventListener; done: Promise<unknown> } | null = null;
@@ -78,17 +100,29 @@ function withFault(engine: SaeEngine): SaeEngine {
 }
 
 async function deps(listener: LabEventListener, datasetId: string): Promise<TrainerDeps> {
-  const g = await gpu();
+  const choice = await (engineChoice ?? decideEngine('auto'));
   // Every run is recorded in the run library (src/runs/), next to its checkpoint.
   const record = await recorderFor(checkpoints, datasetId, listener);
+  const onEvent: TrainerDeps['onEvent'] = (e) => {
+    record(e);
+    listener(e);
+  };
+  if (choice.engine === 'cpu') {
+    return {
+      createEngine: async (shape: SaeShape, init: SaeParams) =>
+        withFault(await WasmCpuSaeEngine.create(shape, init)),
+      checkpoints,
+      onEvent,
+      adapter: ENGINE_LABEL.cpu,
+    };
+  }
+  if (!choice.available) throw new Error(`The GPU engine cannot run: ${choice.reason}`);
+  const g = await gpu();
   return {
     createEngine: async (shape: SaeShape, init: SaeParams) =>
       withFault(await GpuSaeEngine.create(g, shape, init)),
     checkpoints,
-    onEvent: (e) => {
-      record(e);
-      listener(e);
-    },
+    onEvent,
     adapter: describeAdapter(g.adapter),
   };
 }
@@ -140,6 +174,11 @@ const api: LabApi = {
     } catch (e) {
       return { ok: false, error: (e as Error).message };
     }
+  },
+
+  chooseEngine(override: EngineOverride) {
+    if (isBusy()) throw new Error('Stop the active run before switching the engine.');
+    return decideEngine(override);
   },
 
   async selfCheck() {

@@ -1,0 +1,5 @@
+/** `import bytes from './x.ts?asc'`: the AssemblyScript file compiled to WebAssembly (scripts/vite-asc.ts). */
+declare module '*?asc' {
+  const bytes: Uint8Array;
+  export default bytes;
+}

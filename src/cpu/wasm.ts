@@ -1,0 +1,142 @@
+/**
+ * The fast CPU engine's WebAssembly module (src/cpu/assembly/kernels.ts, compiled from AssemblyScript with SIMD at
+ * build time by scripts/vite-asc.ts) and a bump allocator over its linear memory.
+ *
+ * Every array the kernels touch lives in the module's memory as a byte offset ("pointer"); {@link WasmArena.f32}
+ * and {@link WasmArena.u32} give typed-array views of it. Views are re-made after each allocation because growing
+ * a WebAssembly.Memory detaches the old ArrayBuffer.
+ */
+import kernelsWasm from './assembly/kernels.ts?asc';
+
+/** The kernels exported by the module (pointers are byte offsets; see src/cpu/assembly/kernels.ts for the math). */
+export interface CpuKernels {
+  /** C[M, N] = A[M, K]·B[K, N] + bias[N] (bias 0 = none). */
+  matmul(a: number, b: number, bias: number, c: number, M: number, N: number, K: number): void;
+  /** out[R, D] = x[R, D] − b_dec[D]. */
+  centre(x: number, bDec: number, out: number, R: number, D: number): void;
+  /** out[C, R] = in[R, C]ᵀ. */
+  transpose(input: number, out: number, R: number, C: number): void;
+  /** Row TopK of pre [R, S] into indices u32 [R, k], values f32 [R, k]; heap: 2·k u32 scratch. */
+  topk(pre: number, R: number, S: number, k: number, idx: number, val: number, heap: number): void;
+  /** x̂ [R, D] = Σ_j max(v, 0)·W_dec[i] + b_dec. */
+  decode(
+    idx: number,
+    val: number,
+    wDec: number,
+    bDec: number,
+    xHat: number,
+    R: number,
+    D: number,
+    k: number,
+  ): void;
+  /** out = a − b over n floats. */
+  sub(a: number, b: number, out: number, n: number): void;
+  /** x ← x·a over n floats. */
+  scale(x: number, a: number, n: number): void;
+  /** The sparse TopK backward over (row, slot) pairs; see the kernel's doc. */
+  sparseBackward(
+    diff: number,
+    xc: number,
+    wDec: number,
+    idx: number,
+    val: number,
+    gPre: number,
+    fire: number,
+    accDec: number,
+    gWencT: number,
+    gBenc: number,
+    R: number,
+    D: number,
+    k: number,
+    scale: number,
+  ): void;
+  /** One Adam step in place over n floats with the f32 coefficients of src/reference/adam.ts. */
+  adam(
+    p: number,
+    m: number,
+    v: number,
+    g: number,
+    n: number,
+    lr: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    eps: number,
+    bc1: number,
+    bc2: number,
+  ): void;
+  /** Remove the component of each ∂W_dec row parallel to its W_dec row. */
+  projectDecoderGrad(g: number, w: number, S: number, D: number): void;
+  /** Rescale each W_dec row to unit norm. */
+  normalizeRows(w: number, S: number, D: number): void;
+}
+
+const PAGE = 65536;
+/** The module's own static data sits in the first page; the host allocates above it. */
+const HEAP_BASE = PAGE;
+
+let modulePromise: Promise<WebAssembly.Module> | null = null;
+
+/** Compile the kernel module once per realm. @throws when the runtime lacks WebAssembly SIMD. */
+function kernelModule(): Promise<WebAssembly.Module> {
+  modulePromise ??= WebAssembly.compile(kernelsWasm as Uint8Array<ArrayBuffer>);
+  return modulePromise;
+}
+
+/** A wasm instance with its own memory and a bump allocator (freed all at once by dropping the arena). */
+export class WasmArena {
+  readonly memory: WebAssembly.Memory;
+  readonly k: CpuKernels;
+  private top = HEAP_BASE;
+
+  private constructor(memory: WebAssembly.Memory, k: CpuKernels) {
+    this.memory = memory;
+    this.k = k;
+  }
+
+  /** Instantiate the kernels on a fresh memory. @throws when WebAssembly SIMD is not supported. */
+  static async create(): Promise<WasmArena> {
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const instance = await WebAssembly.instantiate(await kernelModule(), { env: { memory } });
+    return new WasmArena(memory, instance.exports as unknown as CpuKernels);
+  }
+
+  /**
+   * Reserve `count` 4-byte elements, 16-byte aligned, zero-filled. @returns the byte offset
+   * @throws RangeError when the memory cannot grow that far (wasm32: 4 GiB).
+   */
+  alloc(count: number): number {
+    const ptr = this.top;
+    const bytes = Math.ceil((count * 4) / 16) * 16;
+    const end = ptr + bytes;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / PAGE);
+      try {
+        this.memory.grow(pages);
+      } catch (e) {
+        throw new RangeError(
+          `CPU engine: cannot grow WebAssembly memory to ${(end / 2 ** 20).toFixed(0)} MiB (${(e as Error).message})`,
+        );
+      }
+    }
+    this.top = end;
+    return ptr;
+  }
+
+  /** Float32 view of `count` elements at byte offset `ptr` (invalid after the next alloc). */
+  f32(ptr: number, count: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, count);
+  }
+
+  /** Uint32 view of `count` elements at byte offset `ptr` (invalid after the next alloc). */
+  u32(ptr: number, count: number): Uint32Array {
+    return new Uint32Array(this.memory.buffer, ptr, count);
+  }
+
+  /** Bytes in use. */
+  get usedBytes(): number {
+    return this.top;
+  }
+}
