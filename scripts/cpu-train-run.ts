@@ -11,7 +11,7 @@ import { MemoryCheckpointStore } from '../src/train/checkpoint';
 import { DEFAULT_CONFIG, deadWindowSteps, type TrainConfig } from '../src/train/config';
 import { memorySource } from '../src/train/testing/memory-source';
 import { parseNpyF32 } from '../src/train/testing/npy';
-import { type TrainEvent, Trainer } from '../src/train/trainer';
+import { type RunSummary, type TrainEvent, Trainer } from '../src/train/trainer';
 import { Rng } from '../src/util/rng';
 
 /** Options of {@link cpuTrain}. */
@@ -30,6 +30,8 @@ export interface CpuTrainOptions {
   traceEvery: number;
   /** Where progress lines go. */
   log: (line: string) => void;
+  /** Called once the run ends, with the trained engine and the summary (e.g. to evaluate the SAE further). */
+  onDone?: (engine: CpuSaeEngine, summary: RunSummary) => Promise<void>;
 }
 
 /**
@@ -100,6 +102,7 @@ export async function cpuTrain(o: CpuTrainOptions) {
     const error = events.find((e) => e.type === 'error');
     throw new Error(`${o.npy}: the run failed: ${error?.type === 'error' ? error.message : 'no summary'}`);
   }
+  if (o.onDone && engine) await o.onDone(engine, summary);
   return {
     data: { file: o.npy, rows, d_model: dModel },
     config: o.config,

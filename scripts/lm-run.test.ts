@@ -27,7 +27,7 @@ const text = join(dir, 'docs.txt');
 writeFileSync(text, 'Once upon a time there was a cat.\n\nThe cat sat on a mat.\n \nIt was happy.\n');
 
 function saeDir(name: string, dModel: number): string {
-  const shape = { dModel, dSae: 40, k: 4 };
+  const shape = { dModel, dSae: 40, k: 4, batchSize: 8 };
   const e = exportSaeLens(initSaeParams(shape, 3), shape, {
     scale: 1,
     runId: 'test',
@@ -65,7 +65,16 @@ describe('npm run lm', () => {
 
   it('eval prints the behavioural metrics', () => {
     const r = run({ command: 'eval', sae: sae48, hook: 'blocks.0.hook_resid_post' });
-    for (const f of ['ce_clean', 'ce_sae', 'ce_zero', 'ce_loss_score', 'delta_loss', 'kl_score', 'tokens', 'documents']) {
+    for (const f of [
+      'ce_clean',
+      'ce_sae',
+      'ce_zero',
+      'ce_loss_score',
+      'delta_loss',
+      'kl_score',
+      'tokens',
+      'documents',
+    ]) {
       expect(Number.isFinite(r[f])).toBe(true);
     }
     expect(r.documents).toBe(3);
@@ -76,7 +85,10 @@ describe('npm run lm', () => {
       [{ command: 'ce', text: join(dir, 'nope.jsonl') }, /text .*nope\.jsonl: no such file/],
       [{ command: 'ce', model: join(dir, 'none.bin') }, /model .*none\.bin: no such file/],
       [{ command: 'ce', tokenizer: undefined }, /--model needs --tokenizer/],
-      [{ command: 'harvest', hook: 'blocks.9.hook_resid_post', out: join(dir, 'x.npy') }, /unknown hook "blocks\.9/],
+      [
+        { command: 'harvest', hook: 'blocks.9.hook_resid_post', out: join(dir, 'x.npy') },
+        /unknown hook "blocks\.9/,
+      ],
       [{ command: 'harvest', hook: 'resid', out: join(dir, 'x.npy') }, /unknown hook "resid"/],
       [{ command: 'harvest', out: join(dir, 'x.npy') }, /--hook is required/],
       [{ command: 'eval', sae: sae64, hook: 'blocks.0.hook_resid_post' }, /d_in 64 does not match hook/],
@@ -91,15 +103,23 @@ describe('npm run lm', () => {
   });
 
   it('the script prints JSON and exits 2 with one line on stderr', { timeout: 120_000 }, () => {
-    const ok = execFileSync('node', ['scripts/lm.mjs', 'ce', '--text', text, '--model', model, '--tokenizer', tokenizer], {
-      cwd: root,
-      encoding: 'utf8',
-    });
+    const ok = execFileSync(
+      'node',
+      ['scripts/lm.mjs', 'ce', '--text', text, '--model', model, '--tokenizer', tokenizer],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    );
     expect(JSON.parse(ok).documents).toBe(3);
-    const bad = spawnSync('node', ['scripts/lm.mjs', 'harvest', '--hook', 'nope', '--text', text, '--out', 'x.npy'], {
-      cwd: root,
-      encoding: 'utf8',
-    });
+    const bad = spawnSync(
+      'node',
+      ['scripts/lm.mjs', 'harvest', '--hook', 'nope', '--text', text, '--out', 'x.npy'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    );
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/^lm: unknown hook "nope"/);

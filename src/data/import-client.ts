@@ -3,6 +3,7 @@
  * and cancel, and make sure the built-in demo dataset is stored.
  */
 import * as Comlink from 'comlink';
+import { DEMO_PROVENANCE } from '../lm/provenance';
 import { DEMO } from './demo';
 import type { ImportInput, ImportWorkerApi, InspectResult } from './import-api';
 import type { ImportProgress, ImportTarget } from './importer';
@@ -72,7 +73,7 @@ export function demoUrl(): string {
 export function startDemoImport(onProgress?: (p: ImportProgress) => void): ImportJob {
   return startImport(
     [{ kind: 'url', url: demoUrl(), name: DEMO.file }],
-    { kind: 'new', id: DEMO.id, name: DEMO.name, builtin: true },
+    { kind: 'new', id: DEMO.id, name: DEMO.name, builtin: true, lm: DEMO_PROVENANCE },
     onProgress,
   );
 }

@@ -13,6 +13,8 @@
  *                      the Gemma Scope report / SAELens; see the trainer)
  * When appending, the old dataset's mean and meanSquaredNorm are multiplied back into sums (n_old · mean).
  */
+
+import type { LmProvenance } from '../lm/provenance';
 import type { ByteSource } from './bytes';
 import { readExact } from './bytes';
 import { decodeToF32, ITEM_SIZE } from './dtype';
@@ -44,6 +46,8 @@ export type ImportTarget =
       /** Fixed id (the demo dataset); default: a fresh UUID. */
       id?: string;
       builtin?: boolean;
+      /** Provenance to record (src/lm/provenance.ts). */
+      lm?: LmProvenance;
     }
   | { kind: 'append'; datasetId: string };
 
@@ -394,6 +398,7 @@ async function runImport(
     };
     if (metadata) manifest.metadata = metadata;
     if (target.kind === 'new' && target.builtin) manifest.builtin = true;
+    if (target.kind === 'new' && target.lm) manifest.lm = target.lm;
     await store.commit(manifest);
     if (replacedKey) await store.deleteKeys([replacedKey]).catch(() => {});
     report('done', layouts.length - 1, true);

@@ -5,6 +5,7 @@
  * [i·shardRows, min((i+1)·shardRows, nTokens)), row-major, float32. The manifest is written last, so a
  * dataset is visible only once all its shards are stored.
  */
+import type { LmProvenance } from '../lm/provenance';
 
 /** One file that went into a dataset. */
 export interface SourceFile {
@@ -52,6 +53,8 @@ export interface DatasetManifest {
   metadata?: Record<string, string>;
   /** True for the built-in demo dataset. */
   builtin?: boolean;
+  /** The language model, hook and text the activations were harvested from (src/lm/provenance.ts). */
+  lm?: LmProvenance;
   /**
    * IndexedDB keys of the shards, in shard order (length shardCount). Written by src/data/store.ts; when absent
    * the keys are `shard/<id>/0/<index>`. Consumers read shards through {@link DatasetSource}, not by key.

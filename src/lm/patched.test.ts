@@ -4,15 +4,18 @@
  * exactly 0; the bootstrap interval is seeded and brackets the estimate.
  */
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../util/rng';
 import { ceLossScore, deltaLoss, klScore, patchedCeMetrics } from '../sae/metrics';
+import { Rng } from '../util/rng';
 import { patchedCeCpu } from './corpus-cpu';
-import { BOS } from './tokenizer';
 import { ODD_CONFIG, randomModel } from './testing/random-model';
+import { BOS } from './tokenizer';
 
 const model = randomModel(ODD_CONFIG, 5, 'odd');
 const rng = new Rng(9);
-const seqs = Array.from({ length: 6 }, (_, d) => [BOS, ...Array.from({ length: 9 + 3 * d }, () => 3 + rng.int(297))]);
+const seqs = Array.from({ length: 6 }, (_, d) => [
+  BOS,
+  ...Array.from({ length: 9 + 3 * d }, () => 3 + rng.int(297)),
+]);
 const hook = 'blocks.1.hook_resid_post';
 
 describe('patched cross-entropy', () => {

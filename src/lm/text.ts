@@ -71,3 +71,12 @@ export function documentsFromBos(tokens: ArrayLike<number>): Array<[number, numb
   else if (tokens.length > 0) out.push([0, tokens.length]);
   return out;
 }
+
+/**
+ * The documents that lie wholly in a dataset's held-out rows [trainRows, N) (src/train/config.ts splitRows: the
+ * held-out split is the last rows), as [start, end) row ranges. A document that straddles the split was partly
+ * trained on and is left out.
+ */
+export function heldOutDocuments(tokens: ArrayLike<number>, trainRows: number): Array<[number, number]> {
+  return documentsFromBos(tokens).filter(([start]) => start >= trainRows);
+}

@@ -19,6 +19,7 @@ import type { EvalPoint, TrainPoint } from '../train/history';
 import type { RunInfo, RunStatus, RunSummary } from '../train/trainer';
 import type { GpuStatus, LabEvent } from '../worker/api';
 import { labWorker } from '../worker/client';
+import { useBehaviour } from './behaviour-store';
 import { defaultForm, type FormField, type FormValues, validateForm } from './config-form';
 import { metricBuffers } from './metric-buffers';
 
@@ -127,6 +128,7 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
     switch (e.type) {
       case 'started':
         if (e.run.startStep === 0) metricBuffers.clear();
+        useBehaviour.getState().reset();
         set({
           run: e.run,
           summary: null,
@@ -179,6 +181,12 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
         break;
       case 'device-lost':
         set({ deviceLost: e.reason });
+        break;
+      case 'behaviour':
+        useBehaviour.getState().push(e.point);
+        break;
+      case 'behaviour-error':
+        useBehaviour.getState().fail(e.message);
         break;
     }
   };

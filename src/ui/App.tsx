@@ -4,6 +4,7 @@ import { Banners } from './Banners';
 import { DatasetLibrary } from './DatasetLibrary';
 import { GpuDetails } from './GpuDetails';
 import { LiveCharts } from './LiveCharts';
+import { ProxyGap } from './ProxyGap';
 import { RunPanel } from './RunPanel';
 import { RunSummary } from './RunSummary';
 import { StatusLine } from './StatusLine';
@@ -32,6 +33,7 @@ export function App() {
         <div className="lab-main">
           <LiveCharts />
           <RunSummary />
+          <ProxyGap />
         </div>
       </div>
       <div className="datasets-section">

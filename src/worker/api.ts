@@ -5,6 +5,7 @@
  */
 import type { AdapterSummary } from '../gpu/device';
 import type { SelfCheckResult } from '../gpu/selfcheck';
+import type { BehaviourPoint } from '../lm/behaviour';
 import type { CheckpointMeta } from '../train/checkpoint';
 import type { TrainConfig } from '../train/config';
 import type { RunInfo, TrainEvent } from '../train/trainer';
@@ -13,7 +14,12 @@ import type { RunInfo, TrainEvent } from '../train/trainer';
 export type GpuStatus = { ok: true; adapter: AdapterSummary } | { ok: false; error: string };
 
 /** Everything the worker reports about a run: the trainer's events, plus loss of the GPU device. */
-export type LabEvent = TrainEvent | { type: 'device-lost'; reason: string; runId: string | null };
+export type LabEvent =
+  | TrainEvent
+  | { type: 'device-lost'; reason: string; runId: string | null }
+  /** A patched-CE evaluation of the run's SAE (src/worker/behaviour-tap.ts). */
+  | { type: 'behaviour'; point: BehaviourPoint }
+  | { type: 'behaviour-error'; message: string };
 
 /** Callback receiving {@link LabEvent}s (pass it wrapped in `Comlink.proxy`). */
 export type LabEventListener = (e: LabEvent) => void;

@@ -16,6 +16,7 @@ import { IdbCheckpointStore } from '../train/checkpoint';
 import { DEFAULT_CONFIG, engineShape, type TrainConfig } from '../train/config';
 import { Trainer, type TrainerDeps } from '../train/trainer';
 import type { ExportedSae, GpuStatus, LabApi, LabEventListener } from './api';
+import { withBehaviour } from './behaviour-tap';
 
 let gpuPromise: Promise<Gpu> | null = null;
 /** The worker's Gpu, created on first use and re-created after a device loss. */
@@ -83,7 +84,8 @@ const api: LabApi = {
   async start(config: TrainConfig, datasetId: string, onEvent: LabEventListener) {
     if (isBusy()) throw new Error('A run is already active: pause it and stop it before starting another.');
     const source = await openDataset(datasetId);
-    const trainer = await Trainer.start(config, source, await deps(onEvent));
+    const tapped = withBehaviour(onEvent, source.manifest, () => trainer.params());
+    const trainer: Trainer = await Trainer.start(config, source, await deps(tapped));
     launch(trainer, onEvent);
     return trainer.info;
   },
@@ -111,7 +113,8 @@ const api: LabApi = {
     const cp = await checkpoints.load(runId);
     if (!cp) throw new Error(`No checkpoint for run "${runId}".`);
     const source = await openDataset(cp.meta.datasetId);
-    const trainer = await Trainer.resume(cp, source, await deps(onEvent));
+    const tapped = withBehaviour(onEvent, source.manifest, () => trainer.params());
+    const trainer: Trainer = await Trainer.resume(cp, source, await deps(tapped));
     launch(trainer, onEvent);
     return trainer.info;
   },
