@@ -12,6 +12,7 @@ import type { Architecture, SaeShape, StepHyper } from '../../src/sae/types';
 import { Rng } from '../../src/util/rng';
 import { loadActivations, runTraining } from './checks/train-run';
 import { importBench } from './import-bench';
+import { lmBench } from './lm-bench';
 
 /** Which suite to run, and its options. */
 export interface BenchSpec {
@@ -192,6 +193,8 @@ export const suites: Record<string, Suite> = {
   step: stepSuite,
   /** Streamed import of a generated 256 MB float16 .npy into IndexedDB (MiB/s, peak JS heap); reps unused. */
   import: (_gpu, _reps, options) => importBench(options),
+  /** stories260K forward / harvest tokens/s and patched-CE time ÷ 3 forwards (e2e/harness/lm-bench.ts). */
+  lm: lmBench,
 };
 
 /**

@@ -4,9 +4,10 @@
  * Evaluations run one at a time; an eval that arrives while one is running is skipped (the curve is thinned, the
  * run never waits). Only for datasets whose provenance names a model the lab has.
  */
-import { idbKv } from '../data/store';
+import { datasetStore } from '../data/store';
 import type { DatasetManifest } from '../data/types';
 import { BehaviourEval, LIVE_DOCUMENTS } from '../lm/behaviour';
+import type { HarvestTokens } from '../lm/harvest-store';
 import { datasetProvenance } from '../lm/provenance';
 import type { SaeParams } from '../sae/types';
 import type { RunInfo } from '../train/trainer';
@@ -40,7 +41,9 @@ export function withBehaviour(
     if (!run) return;
     const r = run;
     evaluator ??= BehaviourEval.open(prov, r.trainRows, manifest.nTokens, fetchBytes, (key) =>
-      idbKv().get<Int32Array>(key),
+      datasetStore()
+        .getValue<HarvestTokens>(key)
+        .then((v) => v?.tokens),
     );
     const ev = await evaluator;
     if (!ev) return;
