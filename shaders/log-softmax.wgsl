@@ -1,5 +1,5 @@
 // log_softmax: per row t of logits (T, V), in place: ℓ[t, v] ← ℓ[t, v] − log Σ_u exp(ℓ[t, u] − max) − max; and the
-// next-token cross-entropy ce[t] = −logp[t, targets[t]] (targets[t] = token t+1; rows t ≥ T − 1 write ce = 0).
+// next-token cross-entropy ce[t] = −logp[t, targets[t]] = lse − ℓ[t, targets[t]] (targets[t] = token t+1; rows t ≥ T − 1 write ce = 0).
 // One workgroup per row: a max reduction, then a sum reduction, in workgroup memory.
 // Entry point: log_softmax. Override constants: WG (a power of two).
 // CPU twin: src/lm/forward-cpu.ts logSoftmaxCpu and tokenCeCpu.
@@ -26,6 +26,9 @@ fn log_softmax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
   if (t >= params.T) { return; }
   let V = params.V;
   let base = t * V;
+  // The target's logit, read before any invocation overwrites the row (the writes come after the barriers below).
+  var target_logit = 0.0;
+  if (t + 1u < params.T) { target_logit = logits[base + targets[t]]; }
   var mx = -3.4e38;
   for (var v = li; v < V; v += WG) { mx = max(mx, logits[base + v]); }
   red[li] = mx;
@@ -47,6 +50,6 @@ fn log_softmax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
   let lse = m + log(red[0]);
   for (var v = li; v < V; v += WG) { logits[base + v] = logits[base + v] - lse; }
   if (li == 0u) {
-    if (t + 1u < params.T) { ce[t] = -(logits[base + targets[t]]); } else { ce[t] = 0.0; }
+    if (t + 1u < params.T) { ce[t] = lse - target_logit; } else { ce[t] = 0.0; }
   }
 }

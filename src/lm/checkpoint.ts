@@ -269,3 +269,15 @@ export function writeLegacyCheckpoint(m: LlamaModel): Uint8Array {
 export function ropeFrequency(j: number, hs: number): number {
   return 1 / 10000 ** (j / hs);
 }
+
+/**
+ * n_layers from the first 36 bytes of a llama2.c checkpoint (legacy or version 1), for listing hook names before
+ * the whole file is read. @returns null when the bytes are not a plausible header.
+ */
+export function peekLayers(head: Uint8Array): number | null {
+  if (head.byteLength < 36) return null;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const off = view.getUint32(0, true) === LLAMA2C_MAGIC ? 8 : 0;
+  const n = view.getInt32(off + 8, true);
+  return n > 0 && n < 4096 ? n : null;
+}
