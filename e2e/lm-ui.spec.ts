@@ -12,7 +12,7 @@ test('a demo run shows the CE-loss score with an interval, live and in the proxy
   test.setTimeout(300_000);
   await openLab(page);
   await page.locator('details > summary', { hasText: 'Advanced' }).click();
-  const fields = { dSae: '128', k: '8', batchSize: '256', steps: '40', lr: '0.003', evalInterval: '20' };
+  const fields = { dSae: '128', k: '8', batchSize: '256', steps: '30', lr: '0.003', evalInterval: '15' };
   for (const [field, value] of Object.entries(fields)) await page.getByTestId(`cfg-${field}`).fill(value);
   await page.getByTestId('train').click();
   await expect(page.getByTestId('summary-table')).toBeVisible({ timeout: 240_000 });
