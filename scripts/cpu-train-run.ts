@@ -12,7 +12,7 @@ import { MemoryCheckpointStore } from '../src/train/checkpoint';
 import { DEFAULT_CONFIG, deadWindowSteps, type TrainConfig } from '../src/train/config';
 import { memorySource } from '../src/train/testing/memory-source';
 import { parseNpyF32 } from '../src/train/testing/npy';
-import { type TrainEvent, Trainer } from '../src/train/trainer';
+import { type RunSummary, type TrainEvent, Trainer } from '../src/train/trainer';
 import { Rng } from '../src/util/rng';
 
 /** The built-in demo dataset: stories260K resid_post.2 activations, [81,790, 64] '<f4' (public/demo/README.md). */
@@ -34,6 +34,8 @@ export interface CpuTrainOptions {
   traceEvery: number;
   /** Where progress lines go. */
   log: (line: string) => void;
+  /** Called once the run ends, with the trained engine and the summary (e.g. to evaluate the SAE further). */
+  onDone?: (engine: CpuSaeEngine, summary: RunSummary) => Promise<void>;
 }
 
 /**
@@ -104,6 +106,7 @@ export async function cpuTrain(o: CpuTrainOptions) {
     const error = events.find((e) => e.type === 'error');
     throw new Error(`${o.npy}: the run failed: ${error?.type === 'error' ? error.message : 'no summary'}`);
   }
+  if (o.onDone && engine) await o.onDone(engine, summary);
   const points = events.flatMap((e) => (e.type === 'metrics' ? [e.point] : []));
   return {
     data: { file: o.npy, rows, d_model: dModel },

@@ -13,6 +13,7 @@ import { Rng } from '../../src/util/rng';
 import { loadActivations, runTraining } from './checks/train-run';
 import { cpuStepSuite } from './cpu-bench';
 import { importBench } from './import-bench';
+import { lmBench } from './lm-bench';
 
 /** Which suite to run, and its options. */
 export interface BenchSpec {
@@ -198,6 +199,8 @@ export const suites: Record<string, Suite> = {
    * for the ratio to the WGSL `step` suite on the same machine; options.oracle = false skips the slow oracle.
    */
   'cpu-step': (_gpu, reps, options) => cpuStepSuite(Math.min(reps, 3), options.oracle !== false),
+  /** stories260K forward / harvest tokens/s and patched-CE time ÷ 3 forwards (e2e/harness/lm-bench.ts). */
+  lm: lmBench,
 };
 
 /**

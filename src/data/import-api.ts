@@ -4,6 +4,7 @@
  * reference, never copied into memory).
  */
 
+import type { HarvestProgress } from '../lm/harvest-store';
 import type { ImportProgress, ImportTarget } from './importer';
 import type { FileChoice, Inspection } from './inspect';
 import type { DatasetManifest } from './types';
@@ -39,6 +40,27 @@ export interface ImportWorkerApi {
     onProgress?: (p: ImportProgress) => void,
     options?: { fingerprint?: boolean },
   ): Promise<DatasetManifest>;
+  /**
+   * Harvest activations from text with a language model into a new dataset (src/lm/harvest-store.ts).
+   * @param jobId any unique string; pass it to {@link cancel}.
+   * @throws ImportError naming the file, or a cancellation (name "AbortError"); the store is unchanged.
+   */
+  harvest(
+    jobId: string,
+    input: HarvestInput,
+    onProgress?: (p: HarvestProgress) => void,
+  ): Promise<DatasetManifest>;
   /** Cancel job `jobId` (no-op when it is not running); its promise then rejects with an AbortError. */
   cancel(jobId: string): void;
+}
+
+/** What to harvest, as the UI picks it: the built-in model and text (files under public/lm/) or dropped files. */
+export interface HarvestInput {
+  name: string;
+  model: { kind: 'builtin' } | { kind: 'files'; checkpoint: File; tokenizer: File };
+  text: { kind: 'builtin' } | { kind: 'file'; file: File };
+  hook: string;
+  ctx: number;
+  /** Use only the first N documents of the text (tests; undefined = all). */
+  limitDocuments?: number;
 }

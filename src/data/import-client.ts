@@ -3,8 +3,10 @@
  * and cancel, and make sure the built-in demo dataset is stored.
  */
 import * as Comlink from 'comlink';
+import type { HarvestProgress } from '../lm/harvest-store';
+import { DEMO_PROVENANCE } from '../lm/provenance';
 import { DEMO } from './demo';
-import type { ImportInput, ImportWorkerApi, InspectResult } from './import-api';
+import type { HarvestInput, ImportInput, ImportWorkerApi, InspectResult } from './import-api';
 import type { ImportProgress, ImportTarget } from './importer';
 import { datasetStore } from './store';
 import type { DatasetManifest } from './types';
@@ -73,7 +75,7 @@ export function demoUrl(): string {
 export function startDemoImport(onProgress?: (p: ImportProgress) => void): ImportJob {
   return startImport(
     [{ kind: 'url', url: demoUrl(), name: DEMO.file }],
-    { kind: 'new', id: DEMO.id, name: DEMO.name, builtin: true },
+    { kind: 'new', id: DEMO.id, name: DEMO.name, builtin: true, lm: DEMO_PROVENANCE },
     onProgress,
   );
 }
@@ -97,4 +99,15 @@ export function ensureDemoDataset(onProgress?: (p: ImportProgress) => void): Pro
     demoPromise = null;
   });
   return demoPromise;
+}
+
+/** Start harvesting activations from text into a new dataset (src/lm/harvest-store.ts, in the import worker). */
+export function startHarvest(
+  input: HarvestInput,
+  onProgress?: (p: HarvestProgress) => void,
+): { done: Promise<DatasetManifest>; cancel: () => void } {
+  const jobId = `harvest-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  const w = importWorker();
+  const done = w.harvest(jobId, input, onProgress ? Comlink.proxy(onProgress) : undefined);
+  return { done, cancel: () => void w.cancel(jobId) };
 }

@@ -3,6 +3,8 @@
  * touches WebGPU. API: {@link ImportWorkerApi}.
  */
 import * as Comlink from 'comlink';
+import { harvestToStore } from '../lm/harvest-store';
+import { BUILTIN_MODEL } from '../lm/provenance';
 import { type ByteSource, blobSource, streamSource } from './bytes';
 import { ImportError } from './errors';
 import { ParallelFingerprint } from './fingerprint-parallel';
@@ -59,6 +61,46 @@ const api: ImportWorkerApi = {
         // The fingerprint is hashed in its own worker, in parallel with decoding and writing.
         fingerprinter: typeof Worker === 'undefined' ? undefined : async () => new ParallelFingerprint(),
       });
+    } finally {
+      jobs.delete(jobId);
+    }
+  },
+  async harvest(jobId, input, onProgress) {
+    const flag = { aborted: false };
+    jobs.set(jobId, flag);
+    try {
+      const builtin = async (path: string) => {
+        const base = import.meta.env.BASE_URL ?? '/';
+        const name = path.replace(/^.*\//, '');
+        const res = await fetch(new URL(`${base}${path}`, globalThis.location.href).href).catch((e) => {
+          throw new ImportError(name, `download failed (${(e as Error).message})`);
+        });
+        if (!res.ok) throw new ImportError(name, `download failed: HTTP ${res.status}`);
+        return { name, bytes: new Uint8Array(await res.arrayBuffer()) };
+      };
+      const file = async (f: File) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) });
+      const m = input.model;
+      const [checkpoint, tokenizer] =
+        m.kind === 'builtin'
+          ? await Promise.all([builtin(BUILTIN_MODEL.checkpoint), builtin(BUILTIN_MODEL.tokenizer)])
+          : await Promise.all([file(m.checkpoint), file(m.tokenizer)]);
+      let text =
+        input.text.kind === 'builtin' ? await builtin(BUILTIN_MODEL.text) : await file(input.text.file);
+      if (input.limitDocuments !== undefined && /\.jsonl$/i.test(text.name)) {
+        const lines = new TextDecoder()
+          .decode(text.bytes)
+          .split('\n')
+          .filter((l) => l.trim() !== '');
+        text = {
+          name: text.name,
+          bytes: new TextEncoder().encode(lines.slice(0, input.limitDocuments).join('\n')),
+        };
+      }
+      return await harvestToStore(
+        datasetStore(),
+        { name: input.name, checkpoint, tokenizer, text, hook: input.hook, ctx: input.ctx },
+        { signal: flag, onProgress: onProgress ? (p) => void onProgress(p) : undefined },
+      );
     } finally {
       jobs.delete(jobId);
     }

@@ -14,6 +14,7 @@
  * When appending, the old dataset's mean and meanSquaredNorm are multiplied back into sums (n_old · mean).
  */
 
+import type { LmProvenance } from '../lm/provenance';
 import type { ByteSource } from './bytes';
 import { readExact } from './bytes';
 import { withDatasetExclusive } from './dataset-lock';
@@ -47,6 +48,8 @@ export type ImportTarget =
       /** Fixed id (the demo dataset); default: a fresh UUID. */
       id?: string;
       builtin?: boolean;
+      /** Provenance to record (src/lm/provenance.ts). */
+      lm?: LmProvenance;
     }
   | { kind: 'append'; datasetId: string };
 
@@ -425,6 +428,7 @@ async function runImport(
     if (fingerprint) manifest.fingerprint = await fingerprint.digest();
     if (metadata) manifest.metadata = metadata;
     if (target.kind === 'new' && target.builtin) manifest.builtin = true;
+    if (target.kind === 'new' && target.lm) manifest.lm = target.lm;
     await store.commit(manifest);
     if (replacedKey) await store.deleteKeys([replacedKey]).catch(() => {});
     report('done', layouts.length - 1, true);

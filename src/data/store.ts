@@ -101,6 +101,13 @@ export function shardKeysOf(m: DatasetManifest): string[] {
   return m.shardKeys ?? Array.from({ length: m.shardCount }, (_, i) => shardKey(m.id, 0, i));
 }
 
+/** Every key a manifest owns: its shards and, for a harvest, its token ids (src/lm/harvest-store.ts). */
+function listedKeysOf(m: DatasetManifest): string[] {
+  const keys = [...shardKeysOf(m)];
+  if (m.lm?.tokens.kind === 'key') keys.push(m.lm.tokens.key);
+  return keys;
+}
+
 /** A fresh dataset id (no '/'). */
 export function newDatasetId(): string {
   const c = globalThis.crypto;
@@ -227,7 +234,7 @@ export class DatasetStore {
   cleanupOrphans(): Promise<string[] | null> {
     return withLock(WRITE_LOCK, 'exclusive', true, async (held) => {
       if (!held) return null;
-      const listed = new Set((await this.list()).flatMap(shardKeysOf));
+      const listed = new Set((await this.list()).flatMap(listedKeysOf));
       const orphans = (await this.kv.keys('shard/')).filter((k) => !listed.has(k));
       await this.kv.del(orphans);
       return orphans;
@@ -247,6 +254,16 @@ export class DatasetStore {
   /** Store one shard (importer only). */
   putShard(key: string, rows: Float32Array): Promise<void> {
     return this.kv.set(key, rows);
+  }
+
+  /** Store a side value of a dataset under a shard key (harvest token ids; src/lm/harvest-store.ts). */
+  putValue(key: string, value: unknown): Promise<void> {
+    return this.kv.set(key, value);
+  }
+
+  /** Read a value by key (harvest token ids). */
+  getValue<T>(key: string): Promise<T | undefined> {
+    return this.kv.get<T>(key);
   }
 
   /** Write a manifest, making the dataset visible (importer only; call after all its shards are stored). */

@@ -5,6 +5,7 @@
  * [i·shardRows, min((i+1)·shardRows, nTokens)), row-major, float32. The manifest is written last, so a
  * dataset is visible only once all its shards are stored.
  */
+import type { LmProvenance } from '../lm/provenance';
 
 /** One file that went into a dataset. */
 export interface SourceFile {
@@ -52,6 +53,8 @@ export interface DatasetManifest {
   metadata?: Record<string, string>;
   /** True for the built-in demo dataset. */
   builtin?: boolean;
+  /** The language model, hook and text the activations were harvested from (src/lm/provenance.ts). */
+  lm?: LmProvenance;
   /**
    * Content fingerprint: SHA-256 of the stored float32 rows in order, 64 hex digits (src/data/fingerprint.ts),
    * computed while importing. Absent for datasets imported before fingerprints existed.

@@ -14,7 +14,18 @@
  *   dead fraction       = #{latents not fired within the dead window} / d_sae   (training steps)
  *   held-out dead fraction = #{latents fired on none of the evaluated tokens} / d_sae   (EvalMetrics.deadFraction;
  *                         the run summary labels it "dead latents (no fires in N held-out tokens)")
+ *
+ * Behavioural metrics (the SAE spliced into the language model at its hook; SAELens `evals.py`
+ * `get_recons_loss` / SAEBench "core"). Over held-out documents, with CE the mean next-token cross-entropy per target
+ * token (BOS never a target) and KL(clean ‖ patched) the mean over predicting positions:
+ *   CE_clean, CE_SAE (hook activations replaced by x̂, un-normalised), CE_zero (hook activations set to 0)
+ *   CE-loss score = (CE_zero − CE_SAE) / (CE_zero − CE_clean)     1 = the SAE loses nothing, 0 = as bad as ablation
+ *   Δloss         = CE_SAE − CE_clean                              nats per token
+ *   KL score      = (KL_zero − KL_SAE) / KL_zero                   KL_x = mean_t KL(p_clean,t ‖ p_x,t)
+ * Means are token-weighted (Σ over documents of sums / Σ of tokens). The 95% interval is a percentile bootstrap
+ * over documents (resample documents with replacement, recompute the ratio of sums; 1,000 resamples, seeded).
  */
+import { Rng } from '../util/rng';
 import type { EvalStats, StepStats } from './types';
 
 /** Human labels and tooltips, one per metric, used by charts and tables. */
@@ -43,6 +54,21 @@ export const METRIC_LABELS = {
     label: 'AuxK loss',
     tooltip:
       'AuxK loss = α·min(n_dead/k_aux, 1)·‖e − ê‖²/‖e − ē‖²: the top k_aux dead latents reconstruct the residual e = x − x̂ (Gao et al. 2024). 0 when nothing is dead.',
+  },
+  ceLossScore: {
+    label: 'CE-loss score',
+    tooltip:
+      'CE-loss score = (CE_zero − CE_SAE) / (CE_zero − CE_clean): how much of the loss of zero-ablating the hook the SAE recovers when spliced in (1 = all, 0 = none). SAELens evals / SAEBench core.',
+  },
+  deltaLoss: {
+    label: 'Δloss',
+    tooltip:
+      'Δloss = CE_SAE − CE_clean: extra next-token cross-entropy (nats/token) when the SAE replaces the hook.',
+  },
+  klScore: {
+    label: 'KL score',
+    tooltip:
+      'KL score = (KL_zero − KL_SAE) / KL_zero, KL = mean over tokens of KL(p_clean ‖ p_patched): how close the spliced model’s predictions stay to the clean model’s (1 = identical).',
   },
   sparsityLoss: {
     label: 'sparsity loss',
@@ -120,5 +146,118 @@ export function evalMetrics(e: EvalStats, dModel: number): EvalMetrics {
     relErr: e.relErrSum / e.nTokens,
     l0: e.l0Sum / e.nTokens,
     deadFraction: dead / e.fireCounts.length,
+  };
+}
+
+/** Per-document sums of a patched-CE evaluation (nats, summed over the document's target tokens). */
+export interface PatchedDocSums {
+  /** Number of target tokens (BOS excluded). */
+  tokens: number;
+  ceClean: number;
+  ceSae: number;
+  ceZero: number;
+  /** Σ_t KL(p_clean,t ‖ p_SAE,t). */
+  klSae: number;
+  /** Σ_t KL(p_clean,t ‖ p_zero,t). */
+  klZero: number;
+}
+
+/** A point estimate with its 95% bootstrap interval. */
+export interface WithInterval {
+  value: number;
+  lo: number;
+  hi: number;
+}
+
+/** The behavioural metrics of an SAE (module comment) with their intervals. */
+export interface PatchedCeMetrics {
+  documents: number;
+  tokens: number;
+  ceClean: number;
+  ceSae: number;
+  ceZero: number;
+  ceLossScore: WithInterval;
+  deltaLoss: WithInterval;
+  klScore: number;
+}
+
+/** CE-loss score = (CE_zero − CE_SAE) / (CE_zero − CE_clean). NaN when CE_zero = CE_clean. */
+export function ceLossScore(ceClean: number, ceSae: number, ceZero: number): number {
+  const d = ceZero - ceClean;
+  return d !== 0 ? (ceZero - ceSae) / d : Number.NaN;
+}
+
+/** Δloss = CE_SAE − CE_clean (nats per token). */
+export function deltaLoss(ceClean: number, ceSae: number): number {
+  return ceSae - ceClean;
+}
+
+/** KL score = (KL_zero − KL_SAE) / KL_zero. NaN when KL_zero = 0. */
+export function klScore(klSae: number, klZero: number): number {
+  return klZero !== 0 ? (klZero - klSae) / klZero : Number.NaN;
+}
+
+/** Resamples of the bootstrap intervals. */
+export const BOOTSTRAP_RESAMPLES = 1000;
+
+/**
+ * Summarise per-document sums: token-weighted means, the three scores, and percentile-bootstrap 95% intervals over
+ * documents for the CE-loss score and Δloss (resamples documents with replacement; Rng(seed)).
+ * @throws RangeError when docs is empty or holds no target token.
+ */
+export function patchedCeMetrics(
+  docs: readonly PatchedDocSums[],
+  seed = 0,
+  resamples = BOOTSTRAP_RESAMPLES,
+): PatchedCeMetrics {
+  const tot = (d: readonly PatchedDocSums[]) => {
+    const t = { tokens: 0, ceClean: 0, ceSae: 0, ceZero: 0, klSae: 0, klZero: 0 };
+    for (const x of d) {
+      t.tokens += x.tokens;
+      t.ceClean += x.ceClean;
+      t.ceSae += x.ceSae;
+      t.ceZero += x.ceZero;
+      t.klSae += x.klSae;
+      t.klZero += x.klZero;
+    }
+    return t;
+  };
+  const all = tot(docs);
+  if (docs.length === 0 || all.tokens === 0)
+    throw new RangeError('patchedCeMetrics: no target tokens to evaluate');
+  const n = all.tokens;
+  const scores: number[] = [];
+  const deltas: number[] = [];
+  const rng = new Rng(seed);
+  const pick: PatchedDocSums[] = new Array(docs.length);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < docs.length; i++) pick[i] = docs[rng.int(docs.length)];
+    const t = tot(pick);
+    if (t.tokens === 0) continue;
+    scores.push(ceLossScore(t.ceClean, t.ceSae, t.ceZero));
+    deltas.push(deltaLoss(t.ceClean / t.tokens, t.ceSae / t.tokens));
+  }
+  const pct = (a: number[], q: number) => {
+    const s = a.filter((v) => !Number.isNaN(v)).sort((x, y) => x - y);
+    if (s.length === 0) return Number.NaN;
+    return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
+  };
+  return {
+    documents: docs.length,
+    tokens: n,
+    ceClean: all.ceClean / n,
+    ceSae: all.ceSae / n,
+    ceZero: all.ceZero / n,
+    ceLossScore: {
+      value: ceLossScore(all.ceClean, all.ceSae, all.ceZero),
+      lo: pct(scores, 0.025),
+      hi: pct(scores, 0.975),
+    },
+    deltaLoss: {
+      value: deltaLoss(all.ceClean / n, all.ceSae / n),
+      lo: pct(deltas, 0.025),
+      hi: pct(deltas, 0.975),
+    },
+    klScore: klScore(all.klSae, all.klZero),
   };
 }

@@ -24,6 +24,7 @@ import type { RunInfo, RunStatus, RunSummary } from '../train/trainer';
 import { errorText } from '../util/error-text';
 import type { GpuStatus, LabEvent } from '../worker/api';
 import { labWorker, onLabWorkerFailure } from '../worker/client';
+import { useBehaviour } from './behaviour-store';
 import { configToForm, defaultForm, type FormField, type FormValues, validateForm } from './config-form';
 import { metricBuffers } from './metric-buffers';
 import {
@@ -177,6 +178,7 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
     switch (e.type) {
       case 'started':
         if (e.run.startStep === 0) metricBuffers.clear();
+        useBehaviour.getState().reset();
         announceRun({ runId: e.run.runId, datasetName: e.run.datasetName });
         set((s) => ({
           // The form shows the run's own config (read-only while it runs), also after a resume.
@@ -261,6 +263,12 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
         break;
       case 'library-error':
         set({ error: e.message });
+        break;
+      case 'behaviour':
+        useBehaviour.getState().push(e.point);
+        break;
+      case 'behaviour-error':
+        useBehaviour.getState().fail(e.message);
         break;
     }
   };

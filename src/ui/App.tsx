@@ -6,6 +6,7 @@ import { DatasetLibrary } from './DatasetLibrary';
 import { ErrorBoundary } from './ErrorBoundary';
 import { GpuDetails } from './GpuDetails';
 import { LiveCharts } from './LiveCharts';
+import { ProxyGap } from './ProxyGap';
 import { RunPanel } from './RunPanel';
 import { RunSummary } from './RunSummary';
 import { RunsPanel } from './RunsPanel';
@@ -45,6 +46,9 @@ export function App() {
           </ErrorBoundary>
           <ErrorBoundary name="summary">
             <RunSummary />
+          </ErrorBoundary>
+          <ErrorBoundary name="proxy gap">
+            <ProxyGap />
           </ErrorBoundary>
         </div>
       </div>

@@ -23,6 +23,7 @@ import { installStoreHook } from '../data/test-hook';
 import type { DatasetManifest } from '../data/types';
 import { useLab } from '../state/lab-store';
 import { errorText } from '../util/error-text';
+import { HarvestPanel } from './HarvestPanel';
 
 installStoreHook();
 
@@ -297,6 +298,7 @@ export function DatasetLibrary() {
         />
       </div>
 
+      <HarvestPanel />
       {busy?.kind === 'inspecting' && <p aria-busy="true">Reading file headers…</p>}
       {busy?.kind === 'asking' && (
         <PlanForm

@@ -6,6 +6,7 @@
 import type { EngineChoice, EngineOverride } from '../cpu/engine-choice';
 import type { AdapterSummary } from '../gpu/device';
 import type { SelfCheckResult } from '../gpu/selfcheck';
+import type { BehaviourPoint } from '../lm/behaviour';
 import type { CheckpointMeta } from '../train/checkpoint';
 import type { TrainConfig } from '../train/config';
 import type { RunInfo, TrainEvent } from '../train/trainer';
@@ -18,7 +19,10 @@ export type LabEvent =
   | TrainEvent
   | { type: 'device-lost'; reason: string; runId: string | null }
   /** The run library (src/runs/) could not record the run; training goes on. */
-  | { type: 'library-error'; message: string };
+  | { type: 'library-error'; message: string }
+  /** A patched-CE evaluation of the run's SAE (src/worker/behaviour-tap.ts). */
+  | { type: 'behaviour'; point: BehaviourPoint }
+  | { type: 'behaviour-error'; message: string };
 
 /** A fault the browser tests inject: NaN weights or a collapsed encoder before step `atStep` (1-based). */
 export interface FaultForTest {

@@ -29,6 +29,7 @@ import { IdbCheckpointStore } from '../train/checkpoint';
 import { DEFAULT_CONFIG, engineShape, type TrainConfig } from '../train/config';
 import { errorText, Trainer, type TrainerDeps } from '../train/trainer';
 import type { ExportedSae, FaultForTest, GpuStatus, LabApi, LabEventListener } from './api';
+import { withBehaviour } from './behaviour-tap';
 
 let gpuPromise: Promise<Gpu> | null = null;
 /** The worker's Gpu, created on first use and re-created after a device loss. */
@@ -188,7 +189,8 @@ const api: LabApi = {
   async start(config: TrainConfig, datasetId: string, onEvent: LabEventListener) {
     if (isBusy()) throw new Error('A run is already active: pause it and stop it before starting another.');
     const source = await openDataset(datasetId);
-    const trainer = await Trainer.start(config, source, await deps(onEvent, datasetId));
+    const tapped = withBehaviour(onEvent, source.manifest, () => trainer.params());
+    const trainer: Trainer = await Trainer.start(config, source, await deps(tapped, datasetId));
     await launch(trainer, onEvent);
     return trainer.info;
   },
@@ -220,7 +222,13 @@ const api: LabApi = {
         `its dataset "${cp.meta.datasetName}" is no longer in this browser (deleted?); import it again to resume`,
       );
     });
-    const trainer = await Trainer.resume(cp, source, await deps(onEvent, cp.meta.datasetId), overrides);
+    const tapped = withBehaviour(onEvent, source.manifest, () => trainer.params());
+    const trainer: Trainer = await Trainer.resume(
+      cp,
+      source,
+      await deps(tapped, cp.meta.datasetId),
+      overrides,
+    );
     await launch(trainer, onEvent);
     return trainer.info;
   },

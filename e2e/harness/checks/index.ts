@@ -10,6 +10,7 @@ import {
   statsCheck,
   topkCheck,
 } from './kernels';
+import { lmGoldenCheck, lmKernelsCheck, lmOddCheck, lmPatchedCheck } from './lm';
 import { matmulCheck } from './matmul';
 import { saeEvalCheck, saeStateCheck, saeStepCheck, saeTrackCheck, saeTrainCheck } from './sae-step';
 import { trainRunCheck } from './train-run';
@@ -35,4 +36,8 @@ export const checks: Record<string, Check> = {
   'relu-l1': reluL1Check,
   auxk: auxkCheck,
   'train-run': trainRunCheck,
+  'lm-kernels': lmKernelsCheck,
+  'lm-odd': lmOddCheck,
+  'lm-golden': lmGoldenCheck,
+  'lm-patched': lmPatchedCheck,
 };
