@@ -11,6 +11,7 @@
  */
 
 import { ImportCancelled, ImportError } from '../data/errors';
+import { RowFingerprint } from '../data/fingerprint';
 import { SHARD_BYTES } from '../data/importer';
 import { type DatasetStore, newDatasetId, shardKey } from '../data/store';
 import type { DatasetManifest } from '../data/types';
@@ -124,11 +125,15 @@ export async function harvestToStore(
     let inShard = 0;
     let row = 0;
     const t0 = performance.now();
+    // Content fingerprint of the stored rows in order (src/data/fingerprint.ts), as a file import computes it.
+    const fingerprint = await RowFingerprint.create();
     const flush = async () => {
       if (inShard === 0) return;
       const key = shardKey(id, gen, shardKeys.length);
       written.push(key);
-      await store.putShard(key, shard.slice(0, inShard * D));
+      const rows = shard.slice(0, inShard * D);
+      fingerprint.update(rows);
+      await store.putShard(key, rows);
       shardKeys.push(key);
       inShard = 0;
       shard = new Float32Array(Math.min(shardRows, N - row) * D);
@@ -210,6 +215,7 @@ export async function harvestToStore(
         shardKeys,
         metadata: { model_name: model.name, hook_name: req.hook, context_size: String(req.ctx) },
         lm,
+        fingerprint: fingerprint.digest(),
       };
       await store.commit(manifest);
       return manifest;
