@@ -6,7 +6,7 @@
  * Shapes: d_model 64 (the demo), d_sae 64, k 4, batch 64 — seconds per case on SwiftShader.
  */
 import { type Browser, type CDPSession, expect, type Page, test } from '@playwright/test';
-import { hook, type LabHook, openLab, status } from './lab-client';
+import { exportZip, hook, type LabHook, openLab, status } from './lab-client';
 
 const TINY = { dSae: '64', k: '4', batchSize: '64', lr: '0.001' };
 
@@ -162,6 +162,12 @@ test('collapse to L0 = 0: the run ends "done with warnings" and the summary says
   await expect(w).toContainText('Try:');
   const s = await stored(page);
   expect(Object.values(s.checkpoints).some((c) => c.status === 'done' && c.finite)).toBe(true);
+  // The export is one zip named after the run; cfg.json has no null where SAELens v6 reads a value.
+  const { zipName, cfg } = await exportZip(page);
+  expect(zipName).toContain((await hook(page)).runId as string);
+  expect(cfg.metadata.hook_name).toEqual(expect.any(String));
+  expect(cfg.metadata.model_name).toEqual(expect.any(String));
+  expect(Object.entries(cfg).filter(([, v]) => v === null)).toEqual([]);
 });
 
 test('delete the dataset in use, from the same tab and from a second tab: refused, nothing deleted', async ({
@@ -262,7 +268,7 @@ test('quota during a checkpoint: the run pauses with a storage banner, Resume af
   test.setTimeout(240_000);
   await openLab(page);
   // Import the demo first (21 MB), then shrink the quota to 5 MB: the next checkpoint write fails.
-  const runId = await startRun(page, { steps: '150', checkpointIntervalSec: '1' });
+  const runId = await startRun(page, { steps: '400', checkpointIntervalSec: '1' });
   const first = await checkpointed(page);
   const before = await stored(page);
   const cdp = await quota(page, 5 * 2 ** 20);
@@ -279,7 +285,7 @@ test('quota during a checkpoint: the run pauses with a storage banner, Resume af
   await page.getByTestId('resume').click();
   await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
   const after = await stored(page);
-  expect(after.checkpoints[runId]).toMatchObject({ step: 150, status: 'done', finite: true });
+  expect(after.checkpoints[runId]).toMatchObject({ step: 400, status: 'done', finite: true });
 });
 
 test('worker crash mid-run: the status line says so and Resume continues from the checkpoint', async ({
@@ -287,7 +293,7 @@ test('worker crash mid-run: the status line says so and Resume continues from th
 }) => {
   test.setTimeout(240_000);
   await openLab(page);
-  const runId = await startRun(page, { steps: '120', checkpointIntervalSec: '2' });
+  const runId = await startRun(page, { steps: '300', checkpointIntervalSec: '2' });
   const cpStep = await checkpointed(page);
   const before = await stored(page);
   await page.evaluate(() => (window as unknown as { __saeLab: LabHook }).__saeLab.terminateWorker());
@@ -301,5 +307,5 @@ test('worker crash mid-run: the status line says so and Resume continues from th
   expect(after.checkpoints[runId].finite).toBe(true);
   await page.getByTestId('resume-after-error').click();
   await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
-  await expect(status(page)).toHaveAttribute('data-step', '120');
+  await expect(status(page)).toHaveAttribute('data-step', '300');
 });
