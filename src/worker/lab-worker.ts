@@ -33,6 +33,8 @@ function gpu(): Promise<Gpu> {
   gpuPromise ??= Gpu.create().then((g) => {
     g.onLost((info) => {
       gpuPromise = null;
+      // A run on the CPU engine does not use the device (the probe created it).
+      if (!runUsesGpu) return;
       active?.listener({
         type: 'device-lost',
         reason: `${info.reason}: ${info.message}`,
@@ -50,6 +52,8 @@ function gpu(): Promise<Gpu> {
 const checkpoints = new IdbCheckpointStore();
 
 let engineChoice: Promise<EngineChoice> | null = null;
+/** Whether the current (or last) run trains on the GPU engine. */
+let runUsesGpu = true;
 /** Probe the adapter (≤ 1 s unless the GPU is forced) and decide the engine (src/cpu/engine-choice.ts). */
 function decideEngine(override: EngineOverride): Promise<EngineChoice> {
   engineChoice = (async () => {
@@ -71,6 +75,7 @@ function isBusy(): boolean {
 
 async function deps(listener: LabEventListener): Promise<TrainerDeps> {
   const choice = await (engineChoice ?? decideEngine('auto'));
+  runUsesGpu = choice.engine === 'gpu';
   if (choice.engine === 'cpu') {
     return {
       createEngine: (shape: SaeShape, init: SaeParams) => WasmCpuSaeEngine.create(shape, init),
