@@ -37,6 +37,8 @@ function gpu(): Promise<Gpu> {
   gpuPromise ??= Gpu.create().then((g) => {
     g.onLost((info) => {
       gpuPromise = null;
+      // A run on the CPU engine does not use the device (the probe created it).
+      if (!runUsesGpu) return;
       active?.listener({
         type: 'device-lost',
         reason: `${info.reason}: ${info.message}`,
@@ -54,6 +56,8 @@ function gpu(): Promise<Gpu> {
 const checkpoints = new IdbCheckpointStore();
 
 let engineChoice: Promise<EngineChoice> | null = null;
+/** Whether the current (or last) run trains on the GPU engine. */
+let runUsesGpu = true;
 /** Probe the adapter (≤ 1 s unless the GPU is forced) and decide the engine (src/cpu/engine-choice.ts). */
 function decideEngine(override: EngineOverride): Promise<EngineChoice> {
   engineChoice = (async () => {
@@ -102,6 +106,7 @@ function withFault(engine: SaeEngine): SaeEngine {
 
 async function deps(listener: LabEventListener, datasetId: string): Promise<TrainerDeps> {
   const choice = await (engineChoice ?? decideEngine('auto'));
+  runUsesGpu = choice.engine === 'gpu';
   // Every run is recorded in the run library (src/runs/), next to its checkpoint.
   const record = await recorderFor(checkpoints, datasetId, listener);
   const onEvent: TrainerDeps['onEvent'] = (e) => {
