@@ -122,6 +122,31 @@ describe('WasmCpuSaeEngine matches the oracle bit for bit over 50 steps', () => 
     bad.params.wEnc = new Float32Array(3);
     await expect(fast.setState(bad)).rejects.toThrow(/W_enc|wEnc/);
   });
+
+  it('raises the sticky non-finite flag at the same step as the oracle, and setState clears it', async () => {
+    const shape: SaeShape = { dModel: 7, dSae: 23, k: 3, batchSize: 11 };
+    const n = shape.batchSize * shape.dModel;
+    const data = synthetic(shape.batchSize * 4, shape.dModel, 4);
+    const init = initSaeParams(shape, 5, data.subarray(0, n));
+    const oracle = new CpuSaeEngine(shape, init);
+    const fast = await WasmCpuSaeEngine.create(shape, init);
+    const x0 = data.subarray(0, n);
+    expect((await fast.step(x0, hyper)).nonFinite).toBe(false);
+    oracle.stepSync(x0, hyper);
+    const poisoned = await oracle.getState();
+    poisoned.params.wEnc[0] = Number.NaN;
+    await oracle.setState(poisoned);
+    await fast.setState(poisoned);
+    for (let i = 1; i < 4; i++) {
+      const x = data.subarray(i * n, (i + 1) * n);
+      const want = oracle.stepSync(x, hyper);
+      const got = await fast.step(x, hyper);
+      expect(want.nonFinite, `oracle step ${i}`).toBe(true);
+      expect(got.nonFinite, `wasm step ${i}`).toBe(true);
+    }
+    await fast.setState(await new CpuSaeEngine(shape, init).getState());
+    expect((await fast.step(x0, hyper)).nonFinite).toBe(false);
+  });
 });
 
 describe('wasm kernels', () => {

@@ -28,6 +28,7 @@ import {
 } from '../reference/batchtopk';
 import { ROW_STATS } from '../reference/decode';
 import { denseRowsCpu } from '../reference/dense';
+import { hasNonFiniteCpu, paramsNonFinite } from '../reference/nonfinite';
 import { addEvalRowSums, sparsityLossOf } from '../reference/sae-engine';
 import { stepStatsCpu, sumSquaredDeviation } from '../reference/stats';
 import { thresholdAdamCpu } from '../reference/threshold';
@@ -130,6 +131,8 @@ export class WasmCpuSaeEngine implements SaeEngine {
   private readonly v: ParamPtrs;
   private readonly g: ParamPtrs;
   private t = 0;
+  /** Sticky non-finite flag (StepStats.nonFinite), as in the other engines; cleared by setState. */
+  private nonFinite = false;
   private stepsSinceFired: Uint32Array;
   /** Scratch buffers by name: [pointer, elements]. */
   private readonly scratch = new Map<string, [number, number]>();
@@ -417,7 +420,8 @@ export class WasmCpuSaeEngine implements SaeEngine {
       B,
       D,
     );
-    return { ...stats, auxkLoss, sparsityLoss };
+    this.nonFinite ||= hasNonFiniteCpu(rowStats!) || paramsNonFinite(this.views(this.p));
+    return { ...stats, auxkLoss, sparsityLoss, nonFinite: this.nonFinite };
   }
 
   /**
@@ -551,6 +555,7 @@ export class WasmCpuSaeEngine implements SaeEngine {
     this.writeParams(this.m, state.adamM);
     this.writeParams(this.v, state.adamV);
     this.t = state.t;
+    this.nonFinite = false;
     this.stepsSinceFired = state.stepsSinceFired.slice();
   }
 
