@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CpuSaeEngine } from '../reference/sae-engine';
 import { MemoryCheckpointStore } from '../train/checkpoint';
-import { DEFAULT_CONFIG } from '../train/config';
+import { DEFAULT_CONFIG, evalIntervalSteps } from '../train/config';
 import { memorySource } from '../train/testing/memory-source';
 import { Trainer } from '../train/trainer';
 import { Rng } from '../util/rng';
@@ -87,7 +87,10 @@ describe('RunRecorder', () => {
       Array.from({ length: 25 }, (_, i) => i + 1),
     );
     const ev = r?.data.history.eval;
-    expect(Array.from(ev?.columns[ev.fields.indexOf('step')] ?? [])).toEqual([10, 20, 25]);
+    // Periodic evaluations (src/train/config.ts evalIntervalSteps: at least 10 per run) and the final one.
+    const every = evalIntervalSteps(config);
+    const evalSteps = Array.from({ length: Math.floor((25 - 1) / every) }, (_, i) => (i + 1) * every);
+    expect(Array.from(ev?.columns[ev.fields.indexOf('step')] ?? [])).toEqual([...evalSteps, 25]);
     expect(r?.data.summary?.firingRates.length).toBe(16);
   });
 });
