@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runnerImport } from 'vite';
+import { assemblyScriptPlugin } from './vite-asc.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const DEFAULT_NPY = resolve(root, 'public/demo/stories260K.resid_post.2.f32.npy');
@@ -26,13 +27,15 @@ const { values } = parseArgs({
     config: { type: 'string', default: '{}' },
     'encoder-shrink': { type: 'string', default: '0' },
     trace: { type: 'string', default: '0' },
+    engine: { type: 'string', default: 'wasm' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   console.log(
     'usage: npm run cpu-train -- [--npy FILE (default: the demo)] [--config JSON (TrainConfig fields)] ' +
-      '[--encoder-shrink S (W_enc columns × exp(−S·|N(0,1)|))] [--trace N (dead-latent trace every N steps)]',
+      '[--encoder-shrink S (W_enc columns × exp(−S·|N(0,1)|))] [--trace N (dead-latent trace every N steps; runs on the oracle)] ' +
+      '[--engine wasm|oracle (default wasm: the fast CPU engine, bit-identical to the oracle)]',
   );
   process.exit(0);
 }
@@ -49,6 +52,10 @@ try {
 }
 const shrink = Number(values['encoder-shrink']);
 const trace = Number(values.trace);
+if (values.engine !== 'wasm' && values.engine !== 'oracle') {
+  console.error(`cpu-train: --engine must be wasm or oracle, got ${values.engine}`);
+  process.exit(2);
+}
 if (!(shrink >= 0) || !(Number.isInteger(trace) && trace >= 0)) {
   console.error('cpu-train: --encoder-shrink must be a number ≥ 0 and --trace an integer ≥ 0');
   process.exit(2);
@@ -58,6 +65,8 @@ const { module } = await runnerImport(resolve(root, 'scripts/cpu-train-run.ts'),
   root,
   configFile: false,
   logLevel: 'error',
+  // The fast CPU engine's kernels are AssemblyScript, compiled on import (`?asc`).
+  plugins: [assemblyScriptPlugin()],
 });
 try {
   const result = await module.cpuTrain({
@@ -65,6 +74,7 @@ try {
     config,
     encoderShrink: shrink,
     traceEvery: trace,
+    engine: values.engine,
     log: (line) => console.error(line),
   });
   const { series: _series, ...printed } = result; // the per-step series are for tests, not the printout
