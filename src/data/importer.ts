@@ -44,6 +44,8 @@ export type ImportTarget =
       /** Fixed id (the demo dataset); default: a fresh UUID. */
       id?: string;
       builtin?: boolean;
+      /** Ground truth of a generated dataset, written into the manifest (src/data/synthetic.ts). */
+      synthetic?: DatasetManifest['synthetic'];
     }
   | { kind: 'append'; datasetId: string };
 
@@ -394,6 +396,7 @@ async function runImport(
     };
     if (metadata) manifest.metadata = metadata;
     if (target.kind === 'new' && target.builtin) manifest.builtin = true;
+    if (target.kind === 'new' && target.synthetic) manifest.synthetic = target.synthetic;
     await store.commit(manifest);
     if (replacedKey) await store.deleteKeys([replacedKey]).catch(() => {});
     report('done', layouts.length - 1, true);

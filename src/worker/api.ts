@@ -5,6 +5,7 @@
  */
 import type { AdapterSummary } from '../gpu/device';
 import type { SelfCheckResult } from '../gpu/selfcheck';
+import type { FeatureRecovery } from '../sae/metrics';
 import type { CheckpointMeta } from '../train/checkpoint';
 import type { TrainConfig } from '../train/config';
 import type { RunInfo, TrainEvent } from '../train/trainer';
@@ -26,6 +27,12 @@ export interface ExportedSae {
   cfgJson: string;
   /** sae_weights.safetensors bytes (transferred). */
   safetensors: Uint8Array;
+}
+
+/** Feature recovery of a run on a synthetic dataset, with the truth's firing probabilities [n_features]. */
+export interface RunRecovery extends FeatureRecovery {
+  runId: string;
+  probabilities: number[];
 }
 
 export interface LabApi {
@@ -60,6 +67,11 @@ export interface LabApi {
    * @throws Error when there is no such run.
    */
   exportSae(runId: string): Promise<ExportedSae>;
+  /**
+   * Feature recovery (src/sae/metrics.ts) of run `runId` (the active or last run of this worker) against its
+   * dataset's ground truth; null when the dataset is not synthetic or the run is gone.
+   */
+  featureRecovery(runId: string): Promise<RunRecovery | null>;
   /** Test hook: destroy the GPUDevice, as a driver reset would (the device-lost path). */
   loseDeviceForTest(): Promise<void>;
 }

@@ -11,6 +11,7 @@ import { exportSaeLens } from '../export/saelens';
 import { describeAdapter, Gpu } from '../gpu/device';
 import { GpuSaeEngine } from '../gpu/sae-engine';
 import { runSelfCheck } from '../gpu/selfcheck';
+import { featureRecovery } from '../sae/metrics';
 import type { SaeParams, SaeShape } from '../sae/types';
 import { IdbCheckpointStore } from '../train/checkpoint';
 import { DEFAULT_CONFIG, engineShape, type TrainConfig } from '../train/config';
@@ -167,6 +168,15 @@ const api: LabApi = {
       safetensors: out.safetensors,
     };
     return Comlink.transfer(result, [out.safetensors.buffer]);
+  },
+
+  async featureRecovery(runId: string) {
+    const t = active?.trainer;
+    if (!t || t.info.runId !== runId) return null;
+    const truth = (await openDataset(t.info.datasetId)).manifest.synthetic;
+    if (!truth) return null;
+    const r = featureRecovery(truth.features, (await t.params()).wDec, t.info.shape.dModel);
+    return { ...r, runId, probabilities: truth.probabilities };
   },
 
   async loseDeviceForTest() {
