@@ -21,6 +21,7 @@ import {
 } from '../data/store';
 import { installStoreHook } from '../data/test-hook';
 import type { DatasetManifest } from '../data/types';
+import { SyntheticGenerator } from './SyntheticGenerator';
 
 installStoreHook();
 
@@ -293,6 +294,7 @@ export function DatasetLibrary() {
         />
       </div>
 
+      <SyntheticGenerator />
       {busy?.kind === 'inspecting' && <p aria-busy="true">Reading file headers…</p>}
       {busy?.kind === 'asking' && (
         <PlanForm

@@ -7,6 +7,7 @@ import { ARCHITECTURE_LABELS, FIELD_SPECS, type FieldSpec, fieldApplies } from '
 import { useLab } from '../state/lab-store';
 import { resolveDSae } from '../train/config';
 import { formatInt } from './format';
+import { QuickPresets } from './QuickPresets';
 
 function Field({ spec }: { spec: FieldSpec }) {
   const value = useLab((s) => s.form[spec.field]);
@@ -204,6 +205,7 @@ export function RunPanel() {
   return (
     <section aria-label="Run" className="run-panel">
       <h2>Run</h2>
+      <QuickPresets />
       <form
         onSubmit={(e) => {
           e.preventDefault();

@@ -11,6 +11,7 @@ import { ARCHITECTURE_LABELS } from '../state/config-form';
 import { useLab } from '../state/lab-store';
 import { histogram } from '../train/diagnostics';
 import type { RunSummary as Summary } from '../train/trainer';
+import { FeatureRecoveryFigure } from './FeatureRecoveryFigure';
 import { formatDuration, formatInt, formatPct, formatSig } from './format';
 import { StaticPlot } from './StaticPlot';
 
@@ -234,6 +235,7 @@ export function RunSummary() {
     <section aria-label="Run summary" className="summary-section" data-testid="summary">
       <h2>Summary</h2>
       <SummaryTable s={summary} />
+      <FeatureRecoveryFigure />
       <div className="diagnostics">
         <FiringRatePlot s={summary} />
         <RowNormHistogram s={summary} />
