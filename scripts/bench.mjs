@@ -16,34 +16,52 @@ const where = argv.includes('--page') ? 'page' : 'worker';
 const wanted = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--reps');
 
 const port = Number(process.env.BENCH_PORT ?? 4399);
+const classroomOnly = wanted.length > 0 && wanted.every((w) => w === 'classroom');
 const server = await preview({ preview: { host: '127.0.0.1', port, strictPort: true }, logLevel: 'silent' });
 const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs, headless: true });
 let exitCode = 0;
 try {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error('[page error]', e.message));
-  await page.goto(`http://127.0.0.1:${port}/e2e/harness/index.html`);
-  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'harness ready');
-  const suites = wanted.length ? wanted : await page.evaluate(() => window.harness.page.suites());
-  const adapter = await page.evaluate((w) => window.harness[w].adapter(), where);
-  const out = {
-    date: new Date().toISOString(),
-    browser: `chromium ${browser.version()}`,
-    context: where,
-    adapter,
-    note: 'Medians over repeated runs on one adapter. Compare ratios; absolute times on a shared machine are noise.',
-    suites: {},
-  };
-  for (const suite of suites) {
-    const t0 = performance.now();
-    process.stderr.write(`bench: ${suite}…\n`);
-    out.suites[suite] = await page.evaluate(
-      ([w, spec]) => window.harness[w].bench(spec),
-      [where, { suite, reps }],
-    );
-    process.stderr.write(`bench: ${suite} done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  if (wanted.includes('classroom')) {
+    // The classroom suite drives the app itself (scripts/bench-classroom.mjs), not the harness.
+    const { benchClassroom } = await import('./bench-classroom.mjs');
+    const suite = await benchClassroom(browser, port, {
+      allSteps: argv.includes('--all-steps'),
+      reps: reps ?? 1,
+    });
+    const out = {
+      date: new Date().toISOString(),
+      browser: `chromium ${browser.version()}`,
+      suites: { classroom: suite },
+    };
+    console.log(JSON.stringify(out, null, 2));
+    wanted.splice(wanted.indexOf('classroom'), 1);
   }
-  console.log(JSON.stringify(out, null, 2));
+  const page = classroomOnly ? null : await browser.newPage();
+  if (page) {
+    page.on('pageerror', (e) => console.error('[page error]', e.message));
+    await page.goto(`http://127.0.0.1:${port}/e2e/harness/index.html`);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'harness ready');
+    const suites = wanted.length ? wanted : await page.evaluate(() => window.harness.page.suites());
+    const adapter = await page.evaluate((w) => window.harness[w].adapter(), where);
+    const out = {
+      date: new Date().toISOString(),
+      browser: `chromium ${browser.version()}`,
+      context: where,
+      adapter,
+      note: 'Medians over repeated runs on one adapter. Compare ratios; absolute times on a shared machine are noise.',
+      suites: {},
+    };
+    for (const suite of suites) {
+      const t0 = performance.now();
+      process.stderr.write(`bench: ${suite}…\n`);
+      out.suites[suite] = await page.evaluate(
+        ([w, spec]) => window.harness[w].bench(spec),
+        [where, { suite, reps }],
+      );
+      process.stderr.write(`bench: ${suite} done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    }
+    console.log(JSON.stringify(out, null, 2));
+  }
 } catch (e) {
   console.error(`bench failed: ${e instanceof Error ? e.message : e}`);
   exitCode = 1;

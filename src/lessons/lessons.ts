@@ -76,7 +76,7 @@ export const LESSONS: readonly Lesson[] = [
         means:
           'The SAE rewrites each 64-number activation as a sum of 8 directions chosen from 128. Explained variance says how much of the activation that sparse sum keeps.',
         question: 'Why can L0 never drift away from k in a TopK SAE, when in other SAEs it is a trade-off?',
-        run: { data: DEMO, config: { ...SMALL, dSae: 128, k: 8, steps: 100 } },
+        run: { data: DEMO, config: { ...SMALL, dSae: 128, k: 8, steps: 80 } },
       },
       {
         title: 'Read the summary',
@@ -87,7 +87,7 @@ export const LESSONS: readonly Lesson[] = [
           'More latents give more directions to choose from, so the reconstruction improves at the same L0. Latents that never fire are wasted capacity: lesson 4 is about them.',
         question:
           'If every latent fired on every token, would the SAE be useful for interpretation? Why not?',
-        run: { data: DEMO, config: { ...SMALL, dSae: 256, k: 8, steps: 100 } },
+        run: { data: DEMO, config: { ...SMALL, dSae: 256, k: 8, batchSize: 128, steps: 80 } },
         compareTable: true,
       },
     ],
@@ -110,7 +110,7 @@ export const LESSONS: readonly Lesson[] = [
         i === 2
           ? 'k = 32 reconstructs best. Would you still pick it to find interpretable features? What would you lose?'
           : 'Before running the next k: how much do you expect FVU to drop?',
-      run: { data: DEMO, config: { ...SMALL, dSae: 256, k, steps: 100 } },
+      run: { data: DEMO, config: { ...SMALL, dSae: 256, k, batchSize: 128, steps: 80 } },
       compareTable: true,
     })),
   },
@@ -128,7 +128,7 @@ export const LESSONS: readonly Lesson[] = [
         means:
           '64 features in 32 dimensions cannot all be orthogonal: they are in superposition. Because each token uses only a few, a sparse dictionary can still pull them apart.',
         question: 'Why does the SAE need more latents than d_model to find 64 features?',
-        run: { data: SUPERPOSITION, config: { ...SMALL, dSae: 128, k: 4, steps: 150, lr: 1e-2 } },
+        run: { data: SUPERPOSITION, config: { ...SMALL, dSae: 128, k: 4, steps: 100, lr: 2e-2 } },
         compareTable: true,
       },
       {
@@ -139,7 +139,7 @@ export const LESSONS: readonly Lesson[] = [
           'With fewer latents than features, each latent has to stand for a mixture of features (or drop some), so recovery falls even if explained variance looks respectable.',
         question:
           'Explained variance is still decent here. What does that tell you about judging an SAE by EV alone?',
-        run: { data: SUPERPOSITION, config: { ...SMALL, dSae: 32, k: 4, steps: 150, lr: 1e-2 } },
+        run: { data: SUPERPOSITION, config: { ...SMALL, dSae: 32, k: 4, steps: 100, lr: 2e-2 } },
         compareTable: true,
       },
       {
@@ -151,7 +151,7 @@ export const LESSONS: readonly Lesson[] = [
           'An SAE learns what it sees often. Rare features need more tokens (or more latents) to be found.',
         question:
           'Real language has a long tail of rare concepts. What does that suggest about SAEs trained on few tokens?',
-        run: { data: ZIPF, config: { ...SMALL, dSae: 128, k: 4, steps: 150, lr: 1e-2 } },
+        run: { data: ZIPF, config: { ...SMALL, dSae: 128, k: 4, steps: 100, lr: 2e-2 } },
         compareTable: true,
       },
     ],

@@ -208,6 +208,11 @@ function record(lessonId: string, r: LessonResult): void {
   });
 }
 
+/** performance.mark(`sae-lab:${name}`) where the API exists. */
+function mark(name: string): void {
+  globalThis.performance?.mark?.(`sae-lab:${name}`);
+}
+
 let following = false;
 /**
  * Connect the lesson store to the page: open the lesson named by `#lesson=<id>` (and on hash changes), turn on
@@ -225,6 +230,11 @@ export function followLessons(): void {
   globalThis.addEventListener('hashchange', fromHash);
   if (new URLSearchParams(location.search).has('present')) useLessons.getState().setPresent(true);
   useLab.subscribe((s, prev) => {
+    // Performance marks for the `classroom` bench (scripts/bench.mjs): demo import and first training point.
+    if (s.demoStatus !== prev.demoStatus) mark(`demo-${s.demoStatus}`);
+    if (s.status === 'starting' && prev.status !== 'starting') mark('run-starting');
+    if (s.lastTrain && !prev.lastTrain) mark('first-point');
+    else if (s.lastTrain && prev.lastTrain && s.lastTrain.step < prev.lastTrain.step) mark('first-point');
     if (!s.summary || s.summary === prev.summary || !pending) return;
     const sum = s.summary;
     const cfg = s.run?.config;

@@ -19,12 +19,12 @@ export const PRESETS: readonly Preset[] = [
   {
     id: 'quick',
     label: 'Quick demo ≈30 s',
-    help: 'd_sae 256, k 8, 100 steps of 256 tokens: finishes in about 30 s even on a CPU adapter.',
+    help: 'd_sae 256, k 8, 80 steps of 128 tokens: finishes in about 30 s even on a CPU (SwiftShader) adapter.',
     config: {
       dSae: 256,
       k: 8,
-      batchSize: 256,
-      steps: 100,
+      batchSize: 128,
+      steps: 80,
       lr: 3e-3,
       warmupSteps: 10,
       decay: 'none',

@@ -101,7 +101,7 @@ export function LessonPanel() {
   const lesson = useLessons((s) => s.lesson);
   const stepIndex = useLessons((s) => s.stepIndex);
   const results = useLessons((s) => (s.lesson ? s.results[s.lesson.id] : undefined));
-  const done = useLessons((s) => (s.lesson ? (s.progress[s.lesson.id]?.done ?? []) : []));
+  const progress = useLessons((s) => s.progress);
   const present = useLessons((s) => s.present);
   const preparing = useLessons((s) => s.preparing);
   const error = useLessons((s) => s.error);
@@ -109,6 +109,7 @@ export function LessonPanel() {
   const ready = useLab((s) => s.gpu?.ok === true);
   const { next, back, runStep, close, setPresent, applyPreset } = useLessons.getState();
   if (!lesson) return <LessonList />;
+  const done = progress[lesson.id]?.done ?? [];
   const step = lesson.steps[stepIndex];
   const busy = status === 'running' || status === 'paused' || status === 'starting' || preparing !== null;
   const last = stepIndex === lesson.steps.length - 1;
