@@ -1,7 +1,7 @@
 /**
  * The lessons of classroom mode, as data (see src/lessons/types.ts). Every step's run is small enough to finish
- * in ≤ 30 s on a CPU (SwiftShader) WebGPU adapter; the measured durations are in the lessons section of
- * src/sae/README.md. Open one with `#lesson=<id>`; `#lesson=intro` is lesson 1, step 1.
+ * in ≤ 30 s on a CPU (SwiftShader) WebGPU adapter, except lesson 4's 300-step AuxK recipe (see
+ * src/lessons/README.md for the measurements). Open one with `#lesson=<id>`; `#lesson=intro` is lesson 1, step 1.
  */
 import type { SyntheticSpec } from '../data/synthetic';
 import type { TrainConfig } from '../train/config';
