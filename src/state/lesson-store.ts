@@ -6,6 +6,7 @@
  */
 import { create } from 'zustand';
 import { DEMO } from '../data/demo';
+import { ensureDemoDataset } from '../data/import-client';
 import { datasetStore } from '../data/store';
 import { storeSyntheticDataset } from '../data/synthetic';
 import { findLesson, LESSONS, parseLessonHash } from '../lessons/lessons';
@@ -117,6 +118,17 @@ async function selectData(step: LessonStep, onPrepare: (what: string | null) => 
   useLab.getState().selectDataset(d.id);
 }
 
+/**
+ * Start storing a step's demo data as soon as the step is shown, so that Run step starts training at once
+ * (the demo import is shared with the lab store's own through ensureDemoDataset). Failures surface on Run step.
+ */
+function prefetch(step: LessonStep): void {
+  if (step.run.data.kind !== 'demo' || typeof Worker === 'undefined') return;
+  ensureDemoDataset()
+    .then(() => useLab.getState().refreshDatasets())
+    .catch(() => {});
+}
+
 /** The lesson store. */
 export const useLessons = create<LessonState & LessonActions>()((set, get) => {
   const show = (lesson: Lesson, stepIndex: number) => {
@@ -126,6 +138,7 @@ export const useLessons = create<LessonState & LessonActions>()((set, get) => {
     saveProgress(progress);
     setHash(lesson.id, i);
     set({ lesson, stepIndex: i, progress, error: null });
+    prefetch(lesson.steps[i]);
   };
   return {
     lesson: null,
