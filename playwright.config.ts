@@ -28,6 +28,9 @@ export default defineConfig({
     headless: true,
     launchOptions: { executablePath: chromiumPath(), args: chromiumArgs },
     trace: 'off',
+    // The production build registers a service worker (src/ui/pwa.ts); blocked by default so that every spec
+    // starts from a fresh, network-served page. e2e/classroom.spec.ts allows it for its offline test.
+    serviceWorkers: 'block',
   },
   webServer: {
     command: `npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
 import { assemblyScriptPlugin } from './scripts/vite-asc.mjs';
 import { wgslInclude } from './scripts/wgsl-include';
 
@@ -15,7 +16,44 @@ const ISOLATION_HEADERS = {
 export default defineConfig({
   // wgslInclude: `*.wgsl?raw` imports come with their `//#include "x.wgsl"` snippets expanded;
   // assemblyScriptPlugin: `?asc` imports are AssemblyScript compiled to WebAssembly (the CPU engine's kernels).
-  plugins: [wgslInclude(), react(), assemblyScriptPlugin()],
+  plugins: [
+    wgslInclude(),
+    react(),
+    assemblyScriptPlugin(),
+    // Offline + installable (issue 14): Workbox precaches the app, its workers, the demo dataset and the icons.
+    // registerType 'prompt' without a prompt: a new version waits until every open lab page is closed, so it
+    // takes effect on the next load and never swaps code under a page that is training. The service worker is
+    // registered by src/ui/pwa.ts in production builds only.
+    VitePWA({
+      registerType: 'prompt',
+      injectRegister: null,
+      manifest: {
+        name: 'SAE Lab',
+        short_name: 'SAE Lab',
+        description: 'Train sparse autoencoders in your browser with WebGPU: guided lessons, works offline.',
+        start_url: './#lesson=intro',
+        scope: './',
+        display: 'standalone',
+        background_color: '#f6f7f9',
+        theme_color: '#1d4ed8',
+        icons: [
+          { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'favicon.svg', sizes: 'any', type: 'image/svg+xml' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,svg,png,npy,wasm,json,jsonl,bin}'],
+        // The GPU test harness ships with the build for the browser tests; students never need it offline.
+        globIgnores: ['**/e2e/**', '**/*.map'],
+        // The demo dataset is 21 MB.
+        maximumFileSizeToCacheInBytes: 32 * 2 ** 20,
+        navigateFallback: 'index.html',
+        navigateFallbackDenylist: [/\/e2e\//],
+        cleanupOutdatedCaches: true,
+      },
+    }),
+  ],
   // Workers are bundled with their own plugin list: the kernels run in the lab and harness Workers.
   worker: { format: 'es', plugins: () => [wgslInclude(), assemblyScriptPlugin()] },
   // Cross-origin isolation (COOP + COEP) makes SharedArrayBuffer available to the page and its workers; serve the

@@ -6,6 +6,7 @@ import { chromium } from 'playwright-core';
 //
 // Usage: node scripts/bench.mjs [suite ...] [--reps N] [--page]
 //   suites default to every suite the harness exposes; --page runs in the page instead of the worker.
+//   `classroom` (on demand; add --all-steps to time every lesson step) drives the app: scripts/bench-classroom.mjs.
 import { preview } from 'vite';
 import { chromiumArgs, chromiumPath } from './chromium.mjs';
 
@@ -20,6 +21,25 @@ const server = await preview({ preview: { host: '127.0.0.1', port, strictPort: t
 const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs, headless: true });
 let exitCode = 0;
 try {
+  if (wanted.includes('classroom')) {
+    // The classroom suite drives the app itself (scripts/bench-classroom.mjs), not the harness.
+    const { benchClassroom } = await import('./bench-classroom.mjs');
+    const opts = { allSteps: argv.includes('--all-steps'), reps: reps ?? 1 };
+    const suites = { classroom: await benchClassroom(browser, port, opts) };
+    console.log(
+      JSON.stringify(
+        { date: new Date().toISOString(), browser: `chromium ${browser.version()}`, suites },
+        null,
+        2,
+      ),
+    );
+    wanted.splice(wanted.indexOf('classroom'), 1);
+    if (wanted.length === 0) {
+      await browser.close();
+      await new Promise((r) => server.httpServer.close(r));
+      process.exit(0);
+    }
+  }
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('[page error]', e.message));
   await page.goto(`http://127.0.0.1:${port}/e2e/harness/index.html`);

@@ -50,6 +50,8 @@ export type ImportTarget =
       builtin?: boolean;
       /** Provenance to record (src/lm/provenance.ts). */
       lm?: LmProvenance;
+      /** Ground truth of a generated dataset, written into the manifest (src/data/synthetic.ts). */
+      synthetic?: DatasetManifest['synthetic'];
     }
   | { kind: 'append'; datasetId: string };
 
@@ -429,6 +431,7 @@ async function runImport(
     if (metadata) manifest.metadata = metadata;
     if (target.kind === 'new' && target.builtin) manifest.builtin = true;
     if (target.kind === 'new' && target.lm) manifest.lm = target.lm;
+    if (target.kind === 'new' && target.synthetic) manifest.synthetic = target.synthetic;
     await store.commit(manifest);
     if (replacedKey) await store.deleteKeys([replacedKey]).catch(() => {});
     report('done', layouts.length - 1, true);

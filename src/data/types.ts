@@ -65,6 +65,20 @@ export interface DatasetManifest {
    * the keys are `shard/<id>/0/<index>`. Consumers read shards through {@link DatasetSource}, not by key.
    */
   shardKeys?: string[];
+  /** Ground truth of a generated dataset (src/data/synthetic.ts); absent for imported activations. */
+  synthetic?: SyntheticTruth;
+}
+
+/** The known answer of a synthetic dataset, stored in its manifest. Plain data (JSON-safe). */
+export interface SyntheticTruth {
+  /** The generator's spec (src/data/synthetic.ts `SyntheticSpec`). */
+  spec: import('./synthetic').SyntheticSpec;
+  /** True unit directions [n_features · d_model], row-major (row i = feature i). */
+  features: number[];
+  /** Firing probability of each feature [n_features]. */
+  probabilities: number[];
+  /** Mean number of firing features per row, as drawn. */
+  meanActive: number;
 }
 
 /** Read access to one dataset's rows, shard by shard. Implemented by the IndexedDB store and in tests. */

@@ -24,6 +24,11 @@
  *   KL score      = (KL_zero − KL_SAE) / KL_zero                   KL_x = mean_t KL(p_clean,t ‖ p_x,t)
  * Means are token-weighted (Σ over documents of sums / Σ of tokens). The 95% interval is a percentile bootstrap
  * over documents (resample documents with replacement, recompute the ratio of sums; 1,000 resamples, seeded).
+ *   feature recovery    (synthetic data with known true directions f_i, src/data/synthetic.ts; MCC-style, as in
+ *                         Sharkey et al. 2022 "Taking features out of superposition" and SAELens's synthetic tools):
+ *                         best_i = max_s |⟨f_i, W_dec[s]⟩| / (‖f_i‖ ‖W_dec[s]‖)   for each true feature i
+ *                         mean best cosine = (1/n_features) Σ_i best_i
+ *                         fraction recovered = #{i : best_i > 0.9} / n_features
  */
 import { Rng } from '../util/rng';
 import type { EvalStats, StepStats } from './types';
@@ -69,6 +74,15 @@ export const METRIC_LABELS = {
     label: 'KL score',
     tooltip:
       'KL score = (KL_zero − KL_SAE) / KL_zero, KL = mean over tokens of KL(p_clean ‖ p_patched): how close the spliced model’s predictions stay to the clean model’s (1 = identical).',
+  },
+  featureRecovery: {
+    label: 'mean best cosine (feature recovery)',
+    tooltip:
+      'for each true feature f_i: best |cos(f_i, W_dec[s])| over latents s; the mean over true features (MCC-style). Synthetic data only.',
+  },
+  recoveredFraction: {
+    label: 'features recovered (best |cos| > 0.9)',
+    tooltip: 'fraction of true features whose best |cos| with a decoder row exceeds 0.9.',
   },
   sparsityLoss: {
     label: 'sparsity loss',
@@ -260,4 +274,73 @@ export function patchedCeMetrics(
     },
     klScore: klScore(all.klSae, all.klZero),
   };
+}
+
+/** Threshold on the best |cosine| above which a true feature counts as recovered. */
+export const RECOVERY_THRESHOLD = 0.9;
+
+/** Feature recovery of an SAE on synthetic data (see the module comment for the formula). */
+export interface FeatureRecovery {
+  /** best_i for each true feature [n_features], in the true features' order. */
+  bestCosine: Float64Array;
+  /** Latent s achieving best_i [n_features]. */
+  bestLatent: Int32Array;
+  /** (1/n_features) Σ_i best_i. */
+  meanBestCosine: number;
+  /** #{i : best_i > {@link RECOVERY_THRESHOLD}} / n_features. */
+  recoveredFraction: number;
+}
+
+/**
+ * Feature recovery: for each true feature f_i, the best |cosine| with a row of W_dec.
+ * @param features true directions [nFeatures · dModel], row-major, float
+ * @param wDec decoder W_dec [dSae · dModel], row-major (any scale: cosines ignore row norms)
+ * @throws Error when the lengths are not multiples of dModel or either is empty.
+ */
+export function featureRecovery(
+  features: ArrayLike<number>,
+  wDec: ArrayLike<number>,
+  dModel: number,
+): FeatureRecovery {
+  if (
+    features.length === 0 ||
+    features.length % dModel !== 0 ||
+    wDec.length === 0 ||
+    wDec.length % dModel !== 0
+  )
+    throw new Error(
+      `featureRecovery: features (${features.length}) and W_dec (${wDec.length}) must be non-empty multiples of d_model ${dModel}`,
+    );
+  const nF = features.length / dModel;
+  const nS = wDec.length / dModel;
+  const decNorm = new Float64Array(nS);
+  for (let s = 0; s < nS; s++) {
+    let n2 = 0;
+    for (let j = 0; j < dModel; j++) n2 += wDec[s * dModel + j] ** 2;
+    decNorm[s] = Math.sqrt(n2);
+  }
+  const bestCosine = new Float64Array(nF);
+  const bestLatent = new Int32Array(nF).fill(-1);
+  let sum = 0;
+  let recovered = 0;
+  for (let i = 0; i < nF; i++) {
+    let fn2 = 0;
+    for (let j = 0; j < dModel; j++) fn2 += features[i * dModel + j] ** 2;
+    const fn = Math.sqrt(fn2);
+    let best = 0;
+    for (let s = 0; s < nS; s++) {
+      if (decNorm[s] === 0 || fn === 0) continue;
+      let dot = 0;
+      for (let j = 0; j < dModel; j++) dot += features[i * dModel + j] * wDec[s * dModel + j];
+      const c = Math.abs(dot) / (fn * decNorm[s]);
+      if (c > best) {
+        best = c;
+        bestLatent[i] = s;
+      }
+    }
+    bestCosine[i] = best;
+    sum += best;
+    if (best > RECOVERY_THRESHOLD) recovered++;
+  }
+  return { bestCosine, bestLatent, meanBestCosine: sum / nF, recoveredFraction: recovered / nF };
 }

@@ -1,12 +1,16 @@
 import { useEffect } from 'react';
 import { useLab } from '../state/lab-store';
+import { followLessons, useLessons } from '../state/lesson-store';
+import { followRecovery } from '../state/recovery-store';
 import { useRuns } from '../state/runs-store';
 import { Banners } from './Banners';
 import { DatasetLibrary } from './DatasetLibrary';
 import { ErrorBoundary } from './ErrorBoundary';
 import { GpuDetails } from './GpuDetails';
+import { LessonPanel } from './LessonPanel';
 import { LiveCharts } from './LiveCharts';
 import { ProxyGap } from './ProxyGap';
+import { LongRunNotice } from './QuickPresets';
 import { RunPanel } from './RunPanel';
 import { RunSummary } from './RunSummary';
 import { RunsPanel } from './RunsPanel';
@@ -25,17 +29,22 @@ export function App() {
       .getState()
       .init()
       .then(() => useRuns.getState().init());
+    followRecovery();
+    followLessons();
   }, []);
+  const present = useLessons((s) => s.present);
 
   return (
-    <main className="app">
+    <main className={present ? 'app present' : 'app'}>
       <header>
         <h1>SAE Lab</h1>
         <p className="tagline">Sparse autoencoders, trained in your browser on your GPU.</p>
       </header>
       <Banners />
       <SharePanel />
+      <LessonPanel />
       <StatusLine />
+      <LongRunNotice />
       <div className="lab">
         <ErrorBoundary name="run">
           <RunPanel />

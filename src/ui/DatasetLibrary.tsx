@@ -24,6 +24,7 @@ import type { DatasetManifest } from '../data/types';
 import { useLab } from '../state/lab-store';
 import { errorText } from '../util/error-text';
 import { HarvestPanel } from './HarvestPanel';
+import { SyntheticGenerator } from './SyntheticGenerator';
 
 installStoreHook();
 
@@ -299,6 +300,7 @@ export function DatasetLibrary() {
       </div>
 
       <HarvestPanel />
+      <SyntheticGenerator />
       {busy?.kind === 'inspecting' && <p aria-busy="true">Reading file headers…</p>}
       {busy?.kind === 'asking' && (
         <PlanForm

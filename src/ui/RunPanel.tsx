@@ -9,6 +9,7 @@ import { useLab } from '../state/lab-store';
 import { resolveDSae } from '../train/config';
 import { estimateGpuBytes, formatBytes } from '../train/limits';
 import { formatInt } from './format';
+import { QuickPresets } from './QuickPresets';
 
 function Field({ spec }: { spec: FieldSpec }) {
   const value = useLab((s) => s.form[spec.field]);
@@ -249,6 +250,7 @@ export function RunPanel() {
   return (
     <section aria-label="Run" className="run-panel">
       <h2>Run</h2>
+      <QuickPresets />
       <form
         onSubmit={(e) => {
           e.preventDefault();

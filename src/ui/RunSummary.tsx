@@ -11,6 +11,7 @@ import { METRIC_LABELS } from '../sae/metrics';
 import { useLab } from '../state/lab-store';
 import { histogram } from '../train/diagnostics';
 import type { RunSummary as Summary } from '../train/trainer';
+import { FeatureRecoveryFigure } from './FeatureRecoveryFigure';
 import { formatDuration, formatInt, formatPct, formatSig } from './format';
 import { StaticPlot } from './StaticPlot';
 
@@ -247,6 +248,7 @@ export function RunSummary() {
       <h2>Summary</h2>
       <Warnings s={summary} />
       <SummaryTable s={summary} />
+      <FeatureRecoveryFigure />
       <div className="diagnostics">
         <FiringRatePlot s={summary} />
         <RowNormHistogram s={summary} />

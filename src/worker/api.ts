@@ -7,6 +7,7 @@ import type { EngineChoice, EngineOverride } from '../cpu/engine-choice';
 import type { AdapterSummary } from '../gpu/device';
 import type { SelfCheckResult } from '../gpu/selfcheck';
 import type { BehaviourPoint } from '../lm/behaviour';
+import type { FeatureRecovery } from '../sae/metrics';
 import type { CheckpointMeta } from '../train/checkpoint';
 import type { TrainConfig } from '../train/config';
 import type { RunInfo, TrainEvent } from '../train/trainer';
@@ -45,6 +46,12 @@ export interface ExportedSae {
   zipName: string;
   /** The zip holding `<baseName>/cfg.json` and `<baseName>/sae_weights.safetensors` (transferred). */
   zip: Uint8Array;
+}
+
+/** Feature recovery of a run on a synthetic dataset, with the truth's firing probabilities [n_features]. */
+export interface RunRecovery extends FeatureRecovery {
+  runId: string;
+  probabilities: number[];
 }
 
 export interface LabApi {
@@ -91,6 +98,11 @@ export interface LabApi {
   exportSae(runId: string): Promise<ExportedSae>;
   /** Test hook: inject `fault` into the next run started or resumed (the fault-matrix tests). */
   injectFaultForTest(fault: FaultForTest): Promise<void>;
+  /**
+   * Feature recovery (src/sae/metrics.ts) of run `runId` (the active or last run of this worker) against its
+   * dataset's ground truth; null when the dataset is not synthetic or the run is gone.
+   */
+  featureRecovery(runId: string): Promise<RunRecovery | null>;
   /** Test hook: destroy the GPUDevice, as a driver reset would (the device-lost path). */
   loseDeviceForTest(): Promise<void>;
 }

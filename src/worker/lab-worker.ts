@@ -24,6 +24,7 @@ import { describeAdapter, Gpu } from '../gpu/device';
 import { GpuSaeEngine } from '../gpu/sae-engine';
 import { runSelfCheck } from '../gpu/selfcheck';
 import { recorderFor } from '../runs/worker-recorder';
+import { featureRecovery } from '../sae/metrics';
 import type { SaeEngine, SaeParams, SaeShape } from '../sae/types';
 import { IdbCheckpointStore } from '../train/checkpoint';
 import { DEFAULT_CONFIG, engineShape, type TrainConfig } from '../train/config';
@@ -300,6 +301,15 @@ const api: LabApi = {
 
   async injectFaultForTest(fault: FaultForTest) {
     pendingFault = fault;
+  },
+
+  async featureRecovery(runId: string) {
+    const t = active?.trainer;
+    if (!t || t.info.runId !== runId) return null;
+    const truth = (await openDataset(t.info.datasetId)).manifest.synthetic;
+    if (!truth) return null;
+    const r = featureRecovery(truth.features, (await t.params()).wDec, t.info.shape.dModel);
+    return { ...r, runId, probabilities: truth.probabilities };
   },
 
   async loseDeviceForTest() {
