@@ -22,7 +22,8 @@ declare global {
 
 const REAL_NPY = resolve(
   import.meta.dirname,
-  '../../shared/data/stories260K/activations/stories260K.resid_post.2.f32.npy',
+  // The numpy-written file of ../shared/data/stories260K/activations, shipped as the demo (identical bytes).
+  '../public/demo/stories260K.resid_post.2.f32.npy',
 );
 const FILES_URL = '/__e2e_files__/';
 
@@ -291,6 +292,35 @@ test('rename, add files (d_model checked), delete with confirmation, and the one
   await page.getByLabel('New name for h1').fill('harvest');
   await page.keyboard.press('Enter');
   await expect(rowShape(page, 'harvest')).toHaveText('[20, 16]');
+
+  // Name its model and hook (the SAELens export writes them); token ids of the wrong length are refused with the
+  // file's name and change nothing; the right ones record provenance for patched CE.
+  const hookCell = page.getByTestId('dataset-row').filter({ hasText: 'harvest' }).getByTestId('dataset-hook');
+  await expect(hookCell).toContainText('unknown model and hook');
+  const npyI32 = (ids: number[]) =>
+    npyBytes({ descr: '<i4', shape: [ids.length], data: new Uint8Array(Int32Array.from(ids).buffer) });
+  const nameIt = async (tokens: number[]) => {
+    await page.getByRole('button', { name: 'Model and hook of harvest' }).click();
+    const form = page.getByTestId('hook-form');
+    await form.getByLabel('Model').fill('stories260K');
+    await form.getByLabel('Hook').fill('blocks.2.hook_resid_post');
+    await form.getByLabel(/Token ids/).setInputFiles({
+      name: 'ids.npy',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(npyI32(tokens)),
+    });
+    await form.getByRole('button', { name: 'Save' }).click();
+  };
+  const unnamed = await snapshot(page);
+  await nameIt([1, 2, 3]);
+  await expect(page.getByTestId('import-message')).toHaveText(
+    /ids\.npy: 3 token ids, but the dataset "harvest" has 20 rows/,
+  );
+  expect(await snapshot(page)).toEqual(unnamed);
+  await page.getByTestId('hook-form').getByRole('button', { name: 'Cancel' }).click();
+  await nameIt([1, ...Array.from({ length: 19 }, (_, i) => 3 + i)]);
+  await expect(hookCell).toContainText('stories260K · blocks.2.hook_resid_post');
+  await expect(hookCell).toContainText('patched CE');
 
   // Add a part through the file picker; a part with another d_model is refused.
   const addFiles = async (name: string) => {

@@ -62,4 +62,11 @@ test.describe('language model kernels and forward on the GPU', () => {
     test.setTimeout(180_000);
     await expectCheck(page, 'lm-patched', { seed: 5 });
   });
+
+  test('patched CE of a TopK SAE trained on the demo (300 steps, d_sae 512, k 8): score in (0, 1), GPU = CPU within 1e-4', async ({
+    page,
+  }) => {
+    test.setTimeout(240_000);
+    await expectCheck(page, 'lm-patched-demo', { documents: 1 });
+  });
 });

@@ -16,7 +16,8 @@ import { splitDocuments, tokenizeDocuments } from './text';
 import { parseTokenizer } from './tokenizer';
 
 const root = resolve(import.meta.dirname, '../..');
-const shared = '/work/shared/data/stories260K';
+// The shipped copies of ../shared/data/stories260K (identical files): public/demo, and e2e/fixtures for harvest.json.
+const demo = resolve(root, 'public/demo');
 const read = (p: string) => new Uint8Array(readFileSync(p));
 const model = parseLlamaCheckpoint(read(resolve(root, 'public/lm/stories260K.bin')), 'stories260K.bin');
 const tok = parseTokenizer(read(resolve(root, 'public/lm/tok512.bin')), 'tok512.bin', 512);
@@ -29,12 +30,12 @@ const FULL = process.env.LM_FULL === '1';
 const DOCS = FULL ? seqs.length : 12;
 const subset = seqs.slice(0, DOCS);
 const subsetRows = subset.reduce((s, q) => s + q.length, 0);
-const harvestJson = JSON.parse(readFileSync(`${shared}/activations/harvest.json`, 'utf8'));
+const harvestJson = JSON.parse(readFileSync(resolve(root, 'e2e/fixtures/harvest.json'), 'utf8'));
 
 describe('stories260K over tinystories.jsonl (CPU twin)', () => {
   it('tokenizes the corpus to the shipped token ids', () => {
     expect(docs.length).toBe(254);
-    const want = new Int32Array(read(`${shared}/activations/stories260K.tokens.npy`).slice(128).buffer);
+    const want = new Int32Array(read(`${demo}/stories260K.tokens.npy`).slice(128).buffer);
     const got = Int32Array.from(seqs.flatMap((s) => Array.from(s)));
     expect(got.length).toBe(harvestJson.tokens);
     expect(got).toEqual(want);
@@ -52,7 +53,7 @@ describe('stories260K over tinystories.jsonl (CPU twin)', () => {
     timeout: 3_600_000,
   }, () => {
     const h = harvestCpu(model, subset, 'blocks.2.hook_resid_post');
-    const want = parseNpyF32(read(`${shared}/activations/stories260K.resid_post.2.f32.npy`));
+    const want = parseNpyF32(read(`${demo}/stories260K.resid_post.2.f32.npy`));
     expect(want.shape).toEqual([harvestJson.tokens, 64]);
     expect(h.tokens.length).toBe(subsetRows);
     expect(h.documents[subsetRows - 1]).toBe(DOCS - 1);

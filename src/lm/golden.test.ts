@@ -11,7 +11,7 @@ import { encode, parseTokenizer } from './tokenizer';
 
 const root = resolve(import.meta.dirname, '../..');
 const golden = JSON.parse(
-  readFileSync('/work/shared/data/stories260K/golden_stories260K.json', 'utf8').toString(),
+  readFileSync(resolve(root, 'e2e/fixtures/golden_stories260K.json'), 'utf8').toString(),
 );
 const model = parseLlamaCheckpoint(
   new Uint8Array(readFileSync(resolve(root, 'public/lm/stories260K.bin'))),
@@ -36,7 +36,7 @@ function maxRel(a: ArrayLike<number>, b: ArrayLike<number>, scale: number): numb
 
 describe('stories260K golden forward (CPU twin)', () => {
   it('has the shipped files', () => {
-    expect(existsSync('/work/shared/data/stories260K/golden_stories260K.json')).toBe(true);
+    expect(existsSync(resolve(root, 'e2e/fixtures/golden_stories260K.json'))).toBe(true);
     expect(model.config).toMatchObject({
       dim: 64,
       hiddenDim: 172,

@@ -46,7 +46,7 @@ describe('harvest into the dataset store', () => {
     expect(m.metadata?.hook_name).toBe('blocks.2.hook_resid_post');
     const want = parseNpyF32(
       new Uint8Array(
-        readFileSync('/work/shared/data/stories260K/activations/stories260K.resid_post.2.f32.npy'),
+        readFileSync(resolve(import.meta.dirname, '../../public/demo/stories260K.resid_post.2.f32.npy')),
       ),
     );
     const src = await store.open(m.id);
@@ -64,7 +64,9 @@ describe('harvest into the dataset store', () => {
       m.lm?.tokens.kind === 'key' ? m.lm.tokens.key : '',
     )) as HarvestTokens;
     const tokens = new Int32Array(
-      readFileSync('/work/shared/data/stories260K/activations/stories260K.tokens.npy').buffer.slice(128),
+      readFileSync(resolve(import.meta.dirname, '../../public/demo/stories260K.tokens.npy')).buffer.slice(
+        128,
+      ),
     );
     expect(side.tokens).toEqual(tokens.slice(0, m.nTokens));
     expect(side.documents[m.nTokens - 1]).toBe(DOCS - 1);

@@ -23,6 +23,7 @@ import { installStoreHook } from '../data/test-hook';
 import type { DatasetManifest } from '../data/types';
 import { useLab } from '../state/lab-store';
 import { errorText } from '../util/error-text';
+import { DatasetNames } from './DatasetNames';
 import { HarvestPanel } from './HarvestPanel';
 import { SyntheticGenerator } from './SyntheticGenerator';
 
@@ -338,6 +339,7 @@ export function DatasetLibrary() {
               <th scope="col">Shape [n_tokens, d_model]</th>
               <th scope="col">Size</th>
               <th scope="col">Source files</th>
+              <th scope="col">Model · hook</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
               </th>
@@ -388,6 +390,16 @@ export function DatasetLibrary() {
                       {formatBytes(s.bytes)}){s.note ? ' *' : ''}
                     </span>
                   ))}
+                </td>
+                <td>
+                  <DatasetNames
+                    d={d}
+                    onError={(text) => setMessage({ kind: 'error', text })}
+                    onSaved={(text) => {
+                      setMessage({ kind: 'ok', text });
+                      void refresh();
+                    }}
+                  />
                 </td>
                 <td className="row-actions">
                   {confirmDelete === d.id ? (

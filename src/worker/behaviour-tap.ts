@@ -2,24 +2,25 @@
  * Wires patched-CE evaluation (src/lm/behaviour.ts) into a run's event stream in the lab worker: after each
  * held-out 'eval' event a live point on a few held-out documents, after the 'summary' the final one on all of them.
  * Evaluations run one at a time; an eval that arrives while one is running is skipped (the curve is thinned, the
- * run never waits). Only for datasets whose provenance names a model the lab has.
+ * run never waits). The model runs in a Worker of its own (src/worker/behaviour-worker.ts), so training, checkpoints
+ * and the run library's writes never wait for it. Only for datasets whose provenance names a model the lab has.
  */
-import { datasetStore } from '../data/store';
+import * as Comlink from 'comlink';
 import type { DatasetManifest } from '../data/types';
-import { BehaviourEval, LIVE_DOCUMENTS } from '../lm/behaviour';
-import type { HarvestTokens } from '../lm/harvest-store';
+import { LIVE_DOCUMENTS } from '../lm/behaviour';
 import { datasetProvenance } from '../lm/provenance';
 import type { SaeParams } from '../sae/types';
 import type { RunInfo } from '../train/trainer';
 import type { LabEvent, LabEventListener } from './api';
+import type { BehaviourWorkerApi } from './behaviour-worker';
 
-/** Bytes of a file under the app's base URL. */
-async function fetchBytes(path: string): Promise<Uint8Array> {
-  const base = import.meta.env.BASE_URL ?? '/';
-  const url = new URL(`${base}${path}`, globalThis.location.href).href;
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
+/** The run's evaluator: a Worker of its own (src/worker/behaviour-worker.ts), so training never waits for it. */
+function startEvaluator(): { api: Comlink.Remote<BehaviourWorkerApi>; terminate: () => void } {
+  const w = new Worker(new URL('./behaviour-worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'sae-lab-behaviour',
+  });
+  return { api: Comlink.wrap<BehaviourWorkerApi>(w), terminate: () => w.terminate() };
 }
 
 /**
@@ -34,25 +35,28 @@ export function withBehaviour(
   const prov = datasetProvenance(manifest);
   if (!prov) return listener;
   let run: RunInfo | null = null;
-  let evaluator: Promise<BehaviourEval | null> | null = null;
+  let worker: ReturnType<typeof startEvaluator> | null = null;
+  let opened: Promise<{ hook: string; model: string } | null> | null = null;
   let busy = false;
   const fail = (e: unknown) => listener({ type: 'behaviour-error', message: (e as Error).message });
   const go = async (step: number, final: boolean) => {
     if (!run) return;
     const r = run;
-    evaluator ??= BehaviourEval.open(prov, r.trainRows, manifest.nTokens, fetchBytes, (key) =>
-      datasetStore()
-        .getValue<HarvestTokens>(key)
-        .then((v) => v?.tokens),
-    );
-    const ev = await evaluator;
-    if (!ev) return;
+    worker ??= startEvaluator();
+    opened ??= worker.api.open(prov, r.trainRows, manifest.nTokens);
+    const info = await opened;
+    if (!info) return;
     const p = await params();
-    const metrics = ev.evaluate(p, r.shape, r.scale, final ? undefined : LIVE_DOCUMENTS);
+    const metrics = await worker.api.evaluate(p, r.shape, r.scale, final ? undefined : LIVE_DOCUMENTS);
     listener({
       type: 'behaviour',
-      point: { runId: r.runId, step, final, hook: ev.hook, model: ev.model.name, metrics },
+      point: { runId: r.runId, step, final, hook: info.hook, model: info.model, metrics },
     });
+  };
+  const close = () => {
+    worker?.terminate();
+    worker = null;
+    opened = null;
   };
   return (e: LabEvent) => {
     listener(e);
@@ -65,6 +69,7 @@ export function withBehaviour(
           busy = false;
         });
     }
-    if (e.type === 'summary') go(e.summary.steps, true).catch(fail);
+    if (e.type === 'summary') go(e.summary.steps, true).catch(fail).finally(close);
+    if (e.type === 'error') close();
   };
 }

@@ -10,7 +10,7 @@ import {
   statsCheck,
   topkCheck,
 } from './kernels';
-import { lmGoldenCheck, lmKernelsCheck, lmOddCheck, lmPatchedCheck } from './lm';
+import { lmGoldenCheck, lmKernelsCheck, lmOddCheck, lmPatchedCheck, lmPatchedDemoCheck } from './lm';
 import { matmulCheck } from './matmul';
 import { saeEvalCheck, saeStateCheck, saeStepCheck, saeTrackCheck, saeTrainCheck } from './sae-step';
 import { trainRunCheck } from './train-run';
@@ -40,4 +40,5 @@ export const checks: Record<string, Check> = {
   'lm-odd': lmOddCheck,
   'lm-golden': lmGoldenCheck,
   'lm-patched': lmPatchedCheck,
+  'lm-patched-demo': lmPatchedDemoCheck,
 };

@@ -1,0 +1,128 @@
+/**
+ * Naming where an imported dataset's activations came from: the model name and hook name that the SAELens export
+ * writes into cfg.json (`model_name`, `hook_name`; placeholders when unknown, src/export/saelens.ts), and — when
+ * the model is the lab's built-in one and the dataset comes with its token ids — the provenance record
+ * (src/lm/provenance.ts) that turns on patched-CE evaluation (src/worker/behaviour-tap.ts) for runs on it.
+ *
+ * Names live in the manifest's `metadata` (the same keys a safetensors `__metadata__` carries); token ids are stored
+ * as one value under `shard/<id>/names-<time>/tokens` and listed by the provenance, so orphan cleanup keeps them and
+ * deleting the dataset removes them. The manifest is rewritten in one write, after the token ids are stored; on any
+ * error the store is left as it was.
+ */
+import type { DatasetStore } from '../data/store';
+import type { DatasetManifest } from '../data/types';
+import { parseLlamaCheckpoint } from './checkpoint';
+import { parseHook } from './hooks';
+import { BUILTIN_MODEL, type LmProvenance } from './provenance';
+import { BOS } from './tokenizer';
+
+/** What the user names. Empty strings clear a name. */
+export interface DatasetNames {
+  /** Model the activations were read from, e.g. "stories260K" or "gpt2-small". */
+  modelName: string;
+  /** Hook they were read at, SAELens style, e.g. "blocks.2.hook_resid_post". */
+  hookName: string;
+  /**
+   * Optional token id of every row, int32 [n_tokens], documents starting at BOS (id 1); with the built-in model's
+   * name and one of its hooks, this enables patched CE.
+   */
+  tokenIds?: { name: string; ids: Int32Array };
+  /** Context length the activations were harvested with (documents were cut at it). Default 512. */
+  ctx?: number;
+}
+
+/** Longest name accepted (characters). */
+export const MAX_NAME_LENGTH = 200;
+
+/** The names a manifest carries (metadata keys, as the SAELens export reads them), '' when unknown. */
+export function datasetNames(m: Pick<DatasetManifest, 'metadata' | 'lm'>): {
+  modelName: string;
+  hookName: string;
+} {
+  const md = m.metadata ?? {};
+  return {
+    modelName: md.model_name ?? md.model ?? m.lm?.model ?? '',
+    hookName: md.hook_name ?? md.hook ?? md.hook_point ?? m.lm?.hook ?? '',
+  };
+}
+
+function checkName(what: string, value: string): string {
+  const v = value.trim();
+  if (v.length > MAX_NAME_LENGTH) throw new Error(`the ${what} is longer than ${MAX_NAME_LENGTH} characters`);
+  if (/\p{Cc}/u.test(v)) throw new Error(`the ${what} contains control characters`);
+  return v;
+}
+
+/**
+ * Record the model and hook names of dataset `id` (and, optionally, its token ids), in one manifest write.
+ * @param loadBuiltinModel reads the built-in checkpoint's bytes (to check the hook against its layer count)
+ * @throws Error naming the problem (unknown dataset, a name too long or with control characters, a hook the built-in
+ *   model does not have, token ids whose count differs from the dataset's rows, token ids without the built-in
+ *   model's name, ids outside its vocabulary or a first row that is not BOS); nothing is changed then.
+ */
+export async function setDatasetNames(
+  store: DatasetStore,
+  id: string,
+  names: DatasetNames,
+  loadBuiltinModel: () => Promise<Uint8Array>,
+): Promise<DatasetManifest> {
+  const m = await store.get(id);
+  if (!m) throw new Error(`dataset "${id}" not found`);
+  const modelName = checkName('model name', names.modelName);
+  const hookName = checkName('hook name', names.hookName);
+  const metadata: Record<string, string> = { ...(m.metadata ?? {}) };
+  for (const k of ['model_name', 'model', 'hook_name', 'hook', 'hook_point']) delete metadata[k];
+  if (modelName) metadata.model_name = modelName;
+  if (hookName) metadata.hook_name = hookName;
+  let lm: LmProvenance | undefined = m.lm;
+  let tokensKey: string | null = null;
+  const builtin = modelName === BUILTIN_MODEL.name;
+  if (builtin && hookName) {
+    const model = parseLlamaCheckpoint(await loadBuiltinModel(), BUILTIN_MODEL.checkpoint);
+    parseHook(hookName, model.config);
+    if (names.tokenIds) {
+      const { ids, name } = names.tokenIds;
+      if (ids.length !== m.nTokens)
+        throw new Error(
+          `${name}: ${ids.length} token ids, but the dataset "${m.name}" has ${m.nTokens} rows`,
+        );
+      if (ids[0] !== BOS)
+        throw new Error(`${name}: the first token must be BOS (id ${BOS}) to start a document`);
+      const vocab = model.config.vocabSize;
+      const bad = ids.findIndex((t) => t < 0 || t >= vocab);
+      if (bad >= 0)
+        throw new Error(`${name}: token id ${ids[bad]} at row ${bad} is outside the vocabulary (${vocab})`);
+      tokensKey = `shard/${m.id}/names-${Date.now()}/tokens`;
+      await store.putValue(tokensKey, { tokens: ids });
+      lm = {
+        model: BUILTIN_MODEL.name,
+        modelSha256: BUILTIN_MODEL.sha256,
+        hook: hookName,
+        ctx: names.ctx ?? 512,
+        text: name,
+        textSha256: '',
+        tokens: { kind: 'key', key: tokensKey },
+      };
+    } else if (lm) lm = { ...lm, hook: hookName };
+  } else if (names.tokenIds) {
+    throw new Error(
+      `token ids enable patched CE only with the built-in model: name the model "${BUILTIN_MODEL.name}" and one of its hooks`,
+    );
+  } else lm = undefined;
+  const next: DatasetManifest = { ...m, metadata };
+  if (lm) next.lm = lm;
+  else delete next.lm;
+  try {
+    await store.commit(next);
+  } catch (e) {
+    if (tokensKey) await store.deleteKeys([tokensKey]).catch(() => {});
+    throw e;
+  }
+  // The previous token ids, when they were replaced, are no longer listed: free them now.
+  const old = m.lm?.tokens;
+  const now = next.lm?.tokens;
+  if (old?.kind === 'key' && !(now?.kind === 'key' && now.key === old.key)) {
+    await store.deleteKeys([old.key]).catch(() => {});
+  }
+  return next;
+}

@@ -1,0 +1,130 @@
+/**
+ * The "Model & hook" cell of a dataset row: shows the model and hook names the SAELens export will write, and an
+ * inline form to set them (and, for the built-in model, attach token ids so that runs get patched CE). The logic and
+ * its checks live in src/lm/dataset-names.ts; this component only renders and reports errors.
+ */
+import { type FormEvent, useState } from 'react';
+import { datasetStore } from '../data/store';
+import type { DatasetManifest } from '../data/types';
+import { parseNpyI32 } from '../lm/behaviour';
+import { datasetNames, setDatasetNames } from '../lm/dataset-names';
+import { BUILTIN_MODEL, datasetProvenance } from '../lm/provenance';
+import { errorText } from '../util/error-text';
+
+async function loadBuiltinModel(): Promise<Uint8Array> {
+  const url = new URL(`${import.meta.env.BASE_URL}${BUILTIN_MODEL.checkpoint}`, globalThis.location.href)
+    .href;
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${BUILTIN_MODEL.checkpoint}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+/** Model and hook names of dataset `d`, with an editor. `onError`/`onSaved` report to the library's message line. */
+export function DatasetNames({
+  d,
+  onError,
+  onSaved,
+}: {
+  d: DatasetManifest;
+  onError: (text: string) => void;
+  onSaved: (text: string) => void;
+}) {
+  const names = datasetNames(d);
+  const [editing, setEditing] = useState<{ model: string; hook: string; file: File | null } | null>(null);
+  const [saving, setSaving] = useState(false);
+  const patched = datasetProvenance(d) !== undefined;
+  if (!editing) {
+    return (
+      <span data-testid="dataset-hook">
+        {names.modelName || names.hookName ? (
+          <>
+            {names.modelName || 'unknown model'} · <code>{names.hookName || 'unknown hook'}</code>
+            {patched && <span className="badge">patched CE</span>}
+          </>
+        ) : (
+          <span className="muted" title="The SAELens export writes placeholders until you name them.">
+            unknown model and hook
+          </span>
+        )}{' '}
+        {!d.builtin && (
+          <button
+            type="button"
+            data-testid="edit-hook"
+            aria-label={`Model and hook of ${d.name}`}
+            onClick={() => setEditing({ model: names.modelName, hook: names.hookName, file: null })}
+          >
+            Model &amp; hook…
+          </button>
+        )}
+      </span>
+    );
+  }
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setSaving(true);
+    try {
+      const tokenIds = editing.file
+        ? {
+            name: editing.file.name,
+            ids: parseNpyI32(new Uint8Array(await editing.file.arrayBuffer()), editing.file.name),
+          }
+        : undefined;
+      const next = await setDatasetNames(
+        datasetStore(),
+        d.id,
+        { modelName: editing.model, hookName: editing.hook, tokenIds },
+        loadBuiltinModel,
+      );
+      setEditing(null);
+      onSaved(
+        `“${next.name}”: model and hook saved${next.lm ? '; runs on it get patched CE through the built-in model' : ''}.`,
+      );
+    } catch (err) {
+      onError(`“${d.name}”: ${errorText(err)}`);
+    } finally {
+      setSaving(false);
+    }
+  };
+  return (
+    <form className="dataset-names" onSubmit={(e) => void submit(e)} data-testid="hook-form">
+      <label>
+        Model{' '}
+        <input
+          value={editing.model}
+          list="known-models"
+          placeholder="e.g. gpt2-small"
+          onChange={(e) => setEditing({ ...editing, model: e.currentTarget.value })}
+          onKeyDown={(e) => e.key === 'Escape' && setEditing(null)}
+        />
+      </label>
+      <datalist id="known-models">
+        <option value={BUILTIN_MODEL.name} />
+      </datalist>
+      <label>
+        Hook{' '}
+        <input
+          value={editing.hook}
+          placeholder="e.g. blocks.2.hook_resid_post"
+          onChange={(e) => setEditing({ ...editing, hook: e.currentTarget.value })}
+          onKeyDown={(e) => e.key === 'Escape' && setEditing(null)}
+        />
+      </label>
+      <label
+        title={`int32 .npy [n_tokens], documents starting at BOS; with ${BUILTIN_MODEL.name} enables patched CE`}
+      >
+        Token ids (optional){' '}
+        <input
+          type="file"
+          accept=".npy"
+          onChange={(e) => setEditing({ ...editing, file: e.currentTarget.files?.[0] ?? null })}
+        />
+      </label>
+      <button type="submit" disabled={saving}>
+        {saving ? 'Saving…' : 'Save'}
+      </button>
+      <button type="button" onClick={() => setEditing(null)}>
+        Cancel
+      </button>
+    </form>
+  );
+}
