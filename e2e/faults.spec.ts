@@ -268,7 +268,8 @@ test('quota during a checkpoint: the run pauses with a storage banner, Resume af
   test.setTimeout(240_000);
   await openLab(page);
   // Import the demo first (21 MB), then shrink the quota to 5 MB: the next checkpoint write fails.
-  const runId = await startRun(page, { steps: '400', checkpointIntervalSec: '1' });
+  // Long enough that a periodic checkpoint after the quota change hits it mid-run (steps are ~1 ms here).
+  const runId = await startRun(page, { steps: '4000', checkpointIntervalSec: '1' });
   const first = await checkpointed(page);
   const before = await stored(page);
   const cdp = await quota(page, 5 * 2 ** 20);
@@ -285,7 +286,7 @@ test('quota during a checkpoint: the run pauses with a storage banner, Resume af
   await page.getByTestId('resume').click();
   await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
   const after = await stored(page);
-  expect(after.checkpoints[runId]).toMatchObject({ step: 400, status: 'done', finite: true });
+  expect(after.checkpoints[runId]).toMatchObject({ step: 4000, status: 'done', finite: true });
 });
 
 test('worker crash mid-run: the status line says so and Resume continues from the checkpoint', async ({
@@ -293,7 +294,7 @@ test('worker crash mid-run: the status line says so and Resume continues from th
 }) => {
   test.setTimeout(240_000);
   await openLab(page);
-  const runId = await startRun(page, { steps: '300', checkpointIntervalSec: '2' });
+  const runId = await startRun(page, { steps: '4000', checkpointIntervalSec: '2' });
   const cpStep = await checkpointed(page);
   const before = await stored(page);
   await page.evaluate(() => (window as unknown as { __saeLab: LabHook }).__saeLab.terminateWorker());

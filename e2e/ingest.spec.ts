@@ -343,7 +343,7 @@ test('rename, add files (d_model checked), delete with confirmation, and the one
   expect(await snapshot(page)).toEqual(before);
 
   await page.getByTestId('load-demo').click();
-  await expect(rowShape(page, 'stories260K')).toHaveText('[81790, 64]', { timeout: 120_000 });
+  await expect(rowShape(page, 'residual (demo)')).toHaveText('[81790, 64]', { timeout: 120_000 });
   await expect(page.getByTestId('load-demo')).toBeDisabled();
 
   await page.getByRole('button', { name: 'Delete harvest' }).click();

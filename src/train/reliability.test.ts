@@ -231,6 +231,39 @@ describe('storage quota', () => {
     expect(summary?.steps).toBe(40);
     expect((await store.load('run-q'))?.meta.status).toBe('done');
   });
+
+  it('the final checkpoint over quota pauses the finished run (its weights are not lost); Resume saves it as done', async () => {
+    const store = new MemoryCheckpointStore();
+    // The final ('done') save hits the quota until the user frees space (the pause below).
+    let refuse = true;
+    const save = store.save.bind(store);
+    store.save = async (cp) => {
+      if (refuse && cp.meta.status === 'done') throw new DOMException('', 'QuotaExceededError');
+      return save(cp);
+    };
+    const events: TrainEvent[] = [];
+    const t = await Trainer.start(
+      config,
+      source(),
+      deps(store, events, {
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'status' && e.status === 'paused') {
+            refuse = false;
+            t.resume();
+          }
+        },
+      }),
+      'run-f',
+    );
+    const summary = await t.run();
+    const reports = events.flatMap((e) => (e.type === 'storage-full' ? [e.report] : []));
+    expect(reports.map((r) => r.step)).toEqual([40]);
+    const statuses = events.flatMap((e) => (e.type === 'status' ? [e.status] : []));
+    expect(statuses.slice(-2)).toEqual(['paused', 'done']);
+    expect(summary?.steps).toBe(40);
+    expect((await store.load('run-f'))?.meta).toMatchObject({ status: 'done', step: 40 });
+  });
 });
 
 describe('errorText', () => {

@@ -651,6 +651,14 @@ export class Trainer {
     this.wallMsBefore = this.wallMs();
     this.running = false;
     await this.checkpointOrReport('paused');
+    await this.waitWhilePaused();
+    if (!this.stopRequested) this.setStatus('running');
+  }
+
+  /** Report 'paused' and wait for resume() or stop(); the paused time does not count as training time. */
+  private async waitWhilePaused(): Promise<void> {
+    this.wallMsBefore = this.wallMs();
+    this.running = false;
     this.setStatus('paused');
     this.releasePauseWaiters();
     while (this.pauseRequested && !this.stopRequested) {
@@ -661,7 +669,6 @@ export class Trainer {
     }
     this.running = true;
     this.segmentStart = this.now();
-    if (!this.stopRequested) this.setStatus('running');
   }
 
   /** Final evaluation, diagnostics, 'done'/'stopped' checkpoint and summary. */
@@ -704,7 +711,12 @@ export class Trainer {
       scale: i.scale,
       warnings: mergeWarnings([], this.collapseWarnings(m, meanThreshold)),
     };
-    await this.checkpointOrReport(stoppedEarly ? 'stopped' : 'done');
+    // A full storage must not lose the finished weights: pause (the storage banner says what to free) and save again
+    // on Resume. Stop gives up the save.
+    while (!(await this.checkpointOrReport(stoppedEarly ? 'stopped' : 'done')) && !this.stopRequested) {
+      this.pauseRequested = true;
+      await this.waitWhilePaused();
+    }
     this.releasePauseWaiters();
     this.setStatus(stoppedEarly ? 'stopped' : 'done');
     this.emit({ type: 'summary', summary });
