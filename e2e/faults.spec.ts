@@ -294,7 +294,8 @@ test('worker crash mid-run: the status line says so and Resume continues from th
 }) => {
   test.setTimeout(240_000);
   await openLab(page);
-  const runId = await startRun(page, { steps: '4000', checkpointIntervalSec: '2' });
+  // Long enough to be mid-run when the worker dies (steps take ~1 ms here).
+  const runId = await startRun(page, { steps: '8000', checkpointIntervalSec: '2' });
   const cpStep = await checkpointed(page);
   const before = await stored(page);
   await page.evaluate(() => (window as unknown as { __saeLab: LabHook }).__saeLab.terminateWorker());
@@ -308,5 +309,5 @@ test('worker crash mid-run: the status line says so and Resume continues from th
   expect(after.checkpoints[runId].finite).toBe(true);
   await page.getByTestId('resume-after-error').click();
   await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
-  await expect(status(page)).toHaveAttribute('data-step', '300');
+  await expect(status(page)).toHaveAttribute('data-step', '8000');
 });

@@ -67,6 +67,6 @@ test.describe('language model kernels and forward on the GPU', () => {
     page,
   }) => {
     test.setTimeout(240_000);
-    await expectCheck(page, 'lm-patched-demo', { documents: 1 });
+    await expectCheck(page, 'lm-patched-demo', { documents: 3 });
   });
 });

@@ -62,6 +62,13 @@ export interface LabApi {
    * @throws Error while a run is active.
    */
   chooseEngine(override: EngineOverride): Promise<EngineChoice>;
+  /**
+   * Time a config before it runs: 3 training steps of its shape on the engine a run would use, on seeded random
+   * activations [batch, d_model] (no dataset read); the first step (pipeline compilation, warm-up) is not counted.
+   * @returns milliseconds per step (the mean of steps 2 and 3) and the engine's label
+   * @throws Error while a run is active, or for a config the engine refuses (the form shows that first).
+   */
+  probeStepMs(config: TrainConfig, dModel: number): Promise<{ msPerStep: number; engine: string }>;
   /** Run the matmul self-check on the worker's device. @throws if WebGPU is unavailable. */
   selfCheck(): Promise<SelfCheckResult>;
   /**

@@ -24,11 +24,13 @@ import { describeAdapter, Gpu } from '../gpu/device';
 import { GpuSaeEngine } from '../gpu/sae-engine';
 import { runSelfCheck } from '../gpu/selfcheck';
 import { recorderFor } from '../runs/worker-recorder';
+import { initSaeParams } from '../sae/init';
 import { featureRecovery } from '../sae/metrics';
 import type { SaeEngine, SaeParams, SaeShape } from '../sae/types';
 import { IdbCheckpointStore } from '../train/checkpoint';
-import { DEFAULT_CONFIG, engineShape, type TrainConfig } from '../train/config';
+import { DEFAULT_CONFIG, engineShape, resolveDSae, type TrainConfig } from '../train/config';
 import { errorText, Trainer, type TrainerDeps } from '../train/trainer';
+import { Rng } from '../util/rng';
 import type { ExportedSae, FaultForTest, GpuStatus, LabApi, LabEventListener } from './api';
 import { withBehaviour } from './behaviour-tap';
 
@@ -186,6 +188,35 @@ const api: LabApi = {
   chooseEngine(override: EngineOverride) {
     if (isBusy()) throw new Error('Stop the active run before switching the engine.');
     return decideEngine(override);
+  },
+
+  async probeStepMs(config: TrainConfig, dModel: number) {
+    if (isBusy()) throw new Error('A run is active: the probe waits for it to end.');
+    const choice = await (engineChoice ?? decideEngine('auto'));
+    const shape = engineShape(config, dModel, resolveDSae(config, dModel));
+    const x = new Rng(config.seed).normalArray(shape.batchSize * dModel);
+    const init = initSaeParams(shape, config.seed, x);
+    const engine =
+      choice.engine === 'cpu'
+        ? await WasmCpuSaeEngine.create(shape, init)
+        : await GpuSaeEngine.create(await gpu(), shape, init);
+    try {
+      const hyper = {
+        lr: config.lr,
+        beta1: config.beta1,
+        beta2: config.beta2,
+        eps: config.eps,
+        deadWindowSteps: 1000,
+        sparsityCoeff: 0,
+        auxkDeadWindowSteps: 1000,
+      };
+      await engine.step(x, hyper, true);
+      const t0 = performance.now();
+      for (let i = 0; i < 2; i++) await engine.step(x, hyper, true);
+      return { msPerStep: (performance.now() - t0) / 2, engine: ENGINE_LABEL[choice.engine] };
+    } finally {
+      engine.destroy();
+    }
   },
 
   async selfCheck() {
