@@ -80,7 +80,8 @@ test('two runs: reload keeps both with identical curves; compare overlays them; 
     await page.locator(`[data-run-id="${id}"]`).getByTestId('run-open').click();
     await expect(status(page)).toHaveAttribute('data-status', 'done');
     await expect(page.getByTestId('summary-table')).toBeVisible();
-    expect(await history(page)).toEqual(want);
+    // The previous run's curves are on screen until the opened one's are restored: wait for them.
+    await expect.poll(() => history(page), { timeout: 30_000 }).toEqual(want);
   }
 
   for (const s of await page.getByTestId('run-select').all()) await s.check();

@@ -10,14 +10,15 @@ import { RunLibrary } from './library';
 import { RunRecorder } from './recorder';
 
 /**
- * A function that records one run's events. The dataset reference is taken from the stored manifest now
- * (null when it has no fingerprint). A library failure is reported to the UI as a 'library-error' event.
+ * A function that records one run's events, with `flushed()` resolving once every write queued so far is stored.
+ * The dataset reference is taken from the stored manifest now (null when it has no fingerprint). A library failure
+ * is reported to the UI as a 'library-error' event.
  */
 export async function recorderFor(
   checkpoints: CheckpointStore,
   datasetId: string,
   listener: LabEventListener,
-): Promise<(e: TrainEvent) => void> {
+): Promise<((e: TrainEvent) => void) & { flushed(): Promise<void> }> {
   const m = await datasetStore()
     .get(datasetId)
     .catch(() => undefined);
@@ -27,5 +28,5 @@ export async function recorderFor(
     dataset: m ? datasetRefOf(m) : null,
     onError: (message) => listener({ type: 'library-error', message }),
   });
-  return (e) => rec.onEvent(e);
+  return Object.assign((e: TrainEvent) => rec.onEvent(e), { flushed: () => rec.flushed() });
 }

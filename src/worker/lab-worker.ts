@@ -114,7 +114,12 @@ async function deps(listener: LabEventListener, datasetId: string): Promise<Trai
   const record = await recorderFor(checkpoints, datasetId, listener);
   const onEvent: TrainerDeps['onEvent'] = (e) => {
     record(e);
-    listener(e);
+    // The end of a run reaches the page only once the run library holds it: a reload right after "done" must
+    // find the run done, with its summary (the events keep their order: the writes are one queue).
+    const ends =
+      e.type === 'summary' || (e.type === 'status' && (e.status === 'done' || e.status === 'stopped'));
+    if (ends) void record.flushed().then(() => listener(e));
+    else listener(e);
   };
   if (choice.engine === 'cpu') {
     return {
