@@ -30,4 +30,8 @@ test('a demo run shows the CE-loss score with an interval, live and in the proxy
   await expect(page.getByTestId('behaviour-live')).toBeVisible();
   await expect(page.getByTestId('behaviour-live')).toContainText(/held-out documents \([\d,]+ tokens\)/);
   await expect(page.getByTestId('behaviour-error')).toHaveCount(0);
+  // The run library keeps the final CE-loss score: the Runs table shows it.
+  await expect(page.getByTestId('run-row').first().getByTestId('run-ce')).toHaveText(/^0\.\d+/, {
+    timeout: 60_000,
+  });
 });

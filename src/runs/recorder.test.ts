@@ -92,5 +92,14 @@ describe('RunRecorder', () => {
     const evalSteps = Array.from({ length: Math.floor((25 - 1) / every) }, (_, i) => (i + 1) * every);
     expect(Array.from(ev?.columns[ev.fields.indexOf('step')] ?? [])).toEqual([...evalSteps, 25]);
     expect(r?.data.summary?.firingRates.length).toBe(16);
+    expect(m.ceLossScore).toBeNull();
+    // The run's final patched-CE point fills the CE-loss score column; live points do not.
+    rec.onBehaviour({ final: false, metrics: { ceLossScore: { value: 0.5 } } });
+    await rec.flushed();
+    expect(library.records.get('run-r')?.meta.ceLossScore).toBeNull();
+    rec.onBehaviour({ final: true, metrics: { ceLossScore: { value: 0.9 } } });
+    await rec.flushed();
+    expect(library.records.get('run-r')?.meta.ceLossScore).toBe(0.9);
+    expect(library.records.get('run-r')?.data.summary?.firingRates.length).toBe(16);
   });
 });

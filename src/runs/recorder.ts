@@ -72,6 +72,17 @@ export class RunRecorder {
     });
   }
 
+  /**
+   * The run's final patched-CE evaluation (src/worker/behaviour-tap.ts): its CE-loss score goes into the run's meta
+   * (the Runs table's column). Live points are ignored. Never throws.
+   */
+  onBehaviour(point: { final: boolean; metrics: { ceLossScore: { value: number } } }): void {
+    if (!point.final || !this.meta) return;
+    const v = point.metrics.ceLossScore.value;
+    this.meta.ceLossScore = Number.isFinite(v) ? v : null;
+    this.write(false);
+  }
+
   /** Route one trainer event. Never throws. */
   onEvent(e: TrainEvent): void {
     switch (e.type) {
@@ -142,8 +153,6 @@ export class RunRecorder {
         m.fvu = s.heldOut.fvu;
         m.l0 = s.heldOut.l0;
         m.deadFraction = s.heldOut.deadFraction;
-        const ce = (s as unknown as { ceLossScore?: unknown }).ceLossScore;
-        m.ceLossScore = typeof ce === 'number' ? ce : null;
         const id = m.id;
         this.queue = this.queue.then(async () => {
           const cp = await this.deps.checkpoints.load(id).catch(() => null);

@@ -10,7 +10,8 @@ import { RunLibrary } from './library';
 import { RunRecorder } from './recorder';
 
 /**
- * A function that records one run's events, with `flushed()` resolving once every write queued so far is stored.
+ * A function that records one run's events, with `flushed()` resolving once every write queued so far is stored
+ * and `onBehaviour` taking the run's final patched-CE point.
  * The dataset reference is taken from the stored manifest now (null when it has no fingerprint). A library failure
  * is reported to the UI as a 'library-error' event.
  */
@@ -18,7 +19,7 @@ export async function recorderFor(
   checkpoints: CheckpointStore,
   datasetId: string,
   listener: LabEventListener,
-): Promise<((e: TrainEvent) => void) & { flushed(): Promise<void> }> {
+): Promise<((e: TrainEvent) => void) & Pick<RunRecorder, 'flushed' | 'onBehaviour'>> {
   const m = await datasetStore()
     .get(datasetId)
     .catch(() => undefined);
@@ -28,5 +29,8 @@ export async function recorderFor(
     dataset: m ? datasetRefOf(m) : null,
     onError: (message) => listener({ type: 'library-error', message }),
   });
-  return Object.assign((e: TrainEvent) => rec.onEvent(e), { flushed: () => rec.flushed() });
+  return Object.assign((e: TrainEvent) => rec.onEvent(e), {
+    flushed: () => rec.flushed(),
+    onBehaviour: (p: Parameters<RunRecorder['onBehaviour']>[0]) => rec.onBehaviour(p),
+  });
 }

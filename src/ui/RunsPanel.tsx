@@ -193,7 +193,7 @@ export function RunsPanel() {
                     <td>{formatSig(r.fvu)}</td>
                     <td>{formatSig(r.l0)}</td>
                     <td>{formatPct(r.deadFraction)}</td>
-                    <td>{formatSig(r.ceLossScore)}</td>
+                    <td data-testid="run-ce">{formatSig(r.ceLossScore)}</td>
                     <td>
                       {(r.status === 'running' || r.status === 'paused') && !live
                         ? `${r.status === 'paused' ? 'paused' : 'interrupted'} (resume from its checkpoint)`

@@ -18,6 +18,7 @@ import {
 import { WasmCpuSaeEngine } from '../cpu/sae-engine';
 import { holdForRun } from '../data/dataset-lock';
 import { openDataset } from '../data/store';
+import type { DatasetManifest } from '../data/types';
 import { safeBaseName, zipFileName, zipSaeLens } from '../export/bundle';
 import { exportSaeLens } from '../export/saelens';
 import { describeAdapter, Gpu } from '../gpu/device';
@@ -107,7 +108,10 @@ function withFault(engine: SaeEngine): SaeEngine {
   return engine;
 }
 
-async function deps(listener: LabEventListener, datasetId: string): Promise<TrainerDeps> {
+async function deps(
+  listener: LabEventListener,
+  datasetId: string,
+): Promise<TrainerDeps & { record: Awaited<ReturnType<typeof recorderFor>> }> {
   const choice = await (engineChoice ?? decideEngine('auto'));
   runUsesGpu = choice.engine === 'gpu';
   // Every run is recorded in the run library (src/runs/), next to its checkpoint.
@@ -128,6 +132,7 @@ async function deps(listener: LabEventListener, datasetId: string): Promise<Trai
       checkpoints,
       onEvent,
       adapter: ENGINE_LABEL.cpu,
+      record,
     };
   }
   if (!choice.available) throw new Error(`The GPU engine cannot run: ${choice.reason}`);
@@ -138,6 +143,30 @@ async function deps(listener: LabEventListener, datasetId: string): Promise<Trai
     checkpoints,
     onEvent,
     adapter: describeAdapter(g.adapter),
+    record,
+  };
+}
+
+/**
+ * The run's patched-CE tap (src/worker/behaviour-tap.ts) with the run library in the loop: `tapped` goes to the
+ * trainer's deps; `attach(deps)` hands the tap's final point to that run's recorder (the Runs table's CE column).
+ */
+function behaviourTap(
+  onEvent: LabEventListener,
+  manifest: DatasetManifest,
+  params: () => Promise<SaeParams>,
+): { tapped: LabEventListener; attach: <D extends Awaited<ReturnType<typeof deps>>>(d: D) => D } {
+  let record: Awaited<ReturnType<typeof recorderFor>> | null = null;
+  const toPage: LabEventListener = (e) => {
+    if (e.type === 'behaviour') record?.onBehaviour(e.point);
+    onEvent(e);
+  };
+  return {
+    tapped: withBehaviour(toPage, manifest, params),
+    attach: (d) => {
+      record = d.record;
+      return d;
+    },
   };
 }
 
@@ -231,8 +260,8 @@ const api: LabApi = {
   async start(config: TrainConfig, datasetId: string, onEvent: LabEventListener) {
     if (isBusy()) throw new Error('A run is already active: pause it and stop it before starting another.');
     const source = await openDataset(datasetId);
-    const tapped = withBehaviour(onEvent, source.manifest, () => trainer.params());
-    const trainer: Trainer = await Trainer.start(config, source, await deps(tapped, datasetId));
+    const { tapped, attach } = behaviourTap(onEvent, source.manifest, () => trainer.params());
+    const trainer: Trainer = await Trainer.start(config, source, attach(await deps(tapped, datasetId)));
     await launch(trainer, onEvent);
     return trainer.info;
   },
@@ -264,11 +293,11 @@ const api: LabApi = {
         `its dataset "${cp.meta.datasetName}" is no longer in this browser (deleted?); import it again to resume`,
       );
     });
-    const tapped = withBehaviour(onEvent, source.manifest, () => trainer.params());
+    const { tapped, attach } = behaviourTap(onEvent, source.manifest, () => trainer.params());
     const trainer: Trainer = await Trainer.resume(
       cp,
       source,
-      await deps(tapped, cp.meta.datasetId),
+      attach(await deps(tapped, cp.meta.datasetId)),
       overrides,
     );
     await launch(trainer, onEvent);
