@@ -21,9 +21,12 @@ struct Params {
 @group(0) @binding(3) var<storage, read> v: array<f32>;          // (T, Hkv·hs)
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;  // (T, Hq·hs)
 
+//#include "linear_id.wgsl"
+
 @compute @workgroup_size(WG, 1, 1)
-fn attention(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let idx = gid.x + gid.y * nwg.x * WG;
+fn attention(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+  let idx = linear_id(wg, nwg, lid);
   let H = params.n_heads;
   if (idx >= params.T * H) { return; }
   let t = idx / H;

@@ -19,9 +19,12 @@ struct Params {
 
 var<workgroup> red: array<f32, WG>;
 
+//#include "linear_id.wgsl"
+
 @compute @workgroup_size(WG, 1, 1)
-fn kl(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let t = wg.x + wg.y * 65535u;
+fn kl(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+      @builtin(local_invocation_index) li: u32) {
+  let t = workgroup_linear_id(wg, nwg);
   if (t >= params.T) { return; }
   let base = t * params.V;
   var s = 0.0;

@@ -20,9 +20,12 @@ struct Params {
 
 var<workgroup> red: array<f32, WG>;
 
+//#include "linear_id.wgsl"
+
 @compute @workgroup_size(WG, 1, 1)
-fn log_softmax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let t = wg.x + wg.y * 65535u;
+fn log_softmax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) li: u32) {
+  let t = workgroup_linear_id(wg, nwg);
   if (t >= params.T) { return; }
   let V = params.V;
   let base = t * V;

@@ -15,9 +15,12 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> x: array<f32>;  // (n)
 @group(0) @binding(2) var<storage, read> y: array<f32>;        // (n)
 
+//#include "linear_id.wgsl"
+
 @compute @workgroup_size(WG, 1, 1)
-fn residual_add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
+fn residual_add(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let i = linear_id(wg, nwg, lid);
   if (i >= params.n) { return; }
   x[i] = x[i] + y[i];
 }

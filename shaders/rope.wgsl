@@ -18,10 +18,13 @@ struct Params {
 @group(0) @binding(2) var<storage, read> cosv: array<f32>;     // (seq_len, hs/2)
 @group(0) @binding(3) var<storage, read> sinv: array<f32>;     // (seq_len, hs/2)
 
+//#include "linear_id.wgsl"
+
 @compute @workgroup_size(WG, 1, 1)
-fn rope(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn rope(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
   let pairs = params.width / 2u;
-  let p = gid.x + gid.y * nwg.x * WG;
+  let p = linear_id(wg, nwg, lid);
   if (p >= params.T * pairs) { return; }
   let t = p / pairs;
   let i = (p % pairs) * 2u;

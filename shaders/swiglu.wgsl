@@ -16,9 +16,12 @@ struct Params {
 @group(0) @binding(2) var<storage, read> b: array<f32>;        // (n)
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;  // (n)
 
+//#include "linear_id.wgsl"
+
 @compute @workgroup_size(WG, 1, 1)
-fn swiglu(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
+fn swiglu(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_index) lid: u32) {
+  let i = linear_id(wg, nwg, lid);
   if (i >= params.n) { return; }
   let x = a[i];
   y[i] = (x / (1.0 + exp(-x))) * b[i];
