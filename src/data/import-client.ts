@@ -3,6 +3,7 @@
  * and cancel, and make sure the built-in demo dataset is stored.
  */
 import * as Comlink from 'comlink';
+import { appFileUrl } from '../lm/app-files';
 import type { HarvestProgress } from '../lm/harvest-store';
 import { DEMO_PROVENANCE } from '../lm/provenance';
 import { DEMO } from './demo';
@@ -67,8 +68,7 @@ export function startImport(
 
 /** Absolute URL of the demo .npy served from public/demo/. */
 export function demoUrl(): string {
-  const base = import.meta.env.BASE_URL ?? '/';
-  return new URL(`${base}demo/${DEMO.file}`, globalThis.location.href).href;
+  return appFileUrl(`demo/${DEMO.file}`);
 }
 
 /** Start importing the built-in demo dataset (overwrites nothing: it gets its own fixed id). */

@@ -3,6 +3,7 @@
  * touches WebGPU. API: {@link ImportWorkerApi}.
  */
 import * as Comlink from 'comlink';
+import { appFileUrl } from '../lm/app-files';
 import { harvestToStore } from '../lm/harvest-store';
 import { BUILTIN_MODEL } from '../lm/provenance';
 import { type ByteSource, blobSource, streamSource } from './bytes';
@@ -70,9 +71,8 @@ const api: ImportWorkerApi = {
     jobs.set(jobId, flag);
     try {
       const builtin = async (path: string) => {
-        const base = import.meta.env.BASE_URL ?? '/';
         const name = path.replace(/^.*\//, '');
-        const res = await fetch(new URL(`${base}${path}`, globalThis.location.href).href).catch((e) => {
+        const res = await fetch(appFileUrl(path)).catch((e) => {
           throw new ImportError(name, `download failed (${(e as Error).message})`);
         });
         if (!res.ok) throw new ImportError(name, `download failed: HTTP ${res.status}`);

@@ -6,18 +6,11 @@
 import { type FormEvent, useState } from 'react';
 import { datasetStore } from '../data/store';
 import type { DatasetManifest } from '../data/types';
+import { fetchAppBytes } from '../lm/app-files';
 import { parseNpyI32 } from '../lm/behaviour';
 import { datasetNames, setDatasetNames } from '../lm/dataset-names';
 import { BUILTIN_MODEL, datasetProvenance } from '../lm/provenance';
 import { errorText } from '../util/error-text';
-
-async function loadBuiltinModel(): Promise<Uint8Array> {
-  const url = new URL(`${import.meta.env.BASE_URL}${BUILTIN_MODEL.checkpoint}`, globalThis.location.href)
-    .href;
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${BUILTIN_MODEL.checkpoint}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
 
 /** Model and hook names of dataset `d`, with an editor. `onError`/`onSaved` report to the library's message line. */
 export function DatasetNames({
@@ -73,7 +66,7 @@ export function DatasetNames({
         datasetStore(),
         d.id,
         { modelName: editing.model, hookName: editing.hook, tokenIds },
-        loadBuiltinModel,
+        () => fetchAppBytes(BUILTIN_MODEL.checkpoint),
       );
       setEditing(null);
       onSaved(

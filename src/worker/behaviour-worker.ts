@@ -6,20 +6,12 @@
  */
 import * as Comlink from 'comlink';
 import { datasetStore } from '../data/store';
+import { fetchAppBytes } from '../lm/app-files';
 import { BehaviourEval } from '../lm/behaviour';
 import type { HarvestTokens } from '../lm/harvest-store';
 import type { LmProvenance } from '../lm/provenance';
 import type { PatchedCeMetrics } from '../sae/metrics';
 import type { SaeParams, SaeShape } from '../sae/types';
-
-/** Bytes of a file under the app's base URL. @throws Error naming the path on an HTTP error. */
-async function fetchBytes(path: string): Promise<Uint8Array> {
-  const base = import.meta.env.BASE_URL ?? '/';
-  const url = new URL(`${base}${path}`, globalThis.location.href).href;
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
 
 let evaluator: Promise<BehaviourEval | null> | null = null;
 
@@ -33,7 +25,7 @@ const api = {
     trainRows: number,
     nTokens: number,
   ): Promise<{ hook: string; model: string } | null> {
-    evaluator = BehaviourEval.open(prov, trainRows, nTokens, fetchBytes, (key) =>
+    evaluator = BehaviourEval.open(prov, trainRows, nTokens, fetchAppBytes, (key) =>
       datasetStore()
         .getValue<HarvestTokens>(key)
         .then((v) => v?.tokens),

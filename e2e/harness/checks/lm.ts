@@ -6,6 +6,7 @@
 
 import { WasmCpuSaeEngine } from '../../../src/cpu/sae-engine';
 import type { Gpu } from '../../../src/gpu/device';
+import { fetchAppBytes } from '../../../src/lm/app-files';
 import { parseNpyI32 } from '../../../src/lm/behaviour';
 import { parseLlamaCheckpoint } from '../../../src/lm/checkpoint';
 import { patchedCeCpu } from '../../../src/lm/corpus-cpu';
@@ -176,12 +177,6 @@ export const lmOddCheck: Check = async (gpu, p) => {
   }
 };
 
-async function fetchBytes(path: string): Promise<Uint8Array> {
-  const r = await fetch(new URL(path, globalThis.location.href).href);
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
-
 /** max |a − b| / max(|b|, 1% of max|b|): the golden tests' relative error (src/lm/golden.test.ts). */
 function goldenRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let scale = 0;
@@ -194,7 +189,7 @@ function goldenRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** stories260K on the GPU against golden_stories260K.json within 1e-4 relative (resid 0–15 × every block, logits, CE). */
 export const lmGoldenCheck: Check = async (gpu) => {
-  const model = parseLlamaCheckpoint(await fetchBytes('/lm/stories260K.bin'), 'stories260K.bin');
+  const model = parseLlamaCheckpoint(await fetchAppBytes('lm/stories260K.bin'), 'stories260K.bin');
   const gm = GpuLlama.create(gpu, model);
   try {
     const tokens: number[] = golden.story1_tokens;
@@ -324,12 +319,12 @@ export const lmPatchedDemoCheck: Check = async (gpu, p) => {
   if (!summary) throw new Error('lm-patched-demo: the demo run failed');
   const params = await trainer.params();
   const { shape, scale, trainRows } = trainer.info;
-  const tokens = parseNpyI32(await fetchBytes('/demo/stories260K.tokens.npy'), 'stories260K.tokens.npy');
+  const tokens = parseNpyI32(await fetchAppBytes('demo/stories260K.tokens.npy'), 'stories260K.tokens.npy');
   const docs = heldOutDocuments(tokens, trainRows)
     .map(([a, b]) => tokens.slice(a, b))
     .sort((a, b) => a.length - b.length)
     .slice(0, num(p, 'documents', 1));
-  const model = parseLlamaCheckpoint(await fetchBytes('/lm/stories260K.bin'), 'stories260K.bin');
+  const model = parseLlamaCheckpoint(await fetchAppBytes('lm/stories260K.bin'), 'stories260K.bin');
   const hook = 'blocks.2.hook_resid_post';
   const splice = saeSplice(inferenceSaeFromParams(params, shape, scale));
   const gm = GpuLlama.create(gpu, model);
