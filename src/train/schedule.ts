@@ -12,7 +12,8 @@
  * steps; a decay over the whole run cost the 300-step demo run several points of explained variance, hence the
  * default tail of 20%.
  */
-import type { TrainConfig } from './config';
+import type { StepHyper } from '../sae/types';
+import { auxkDeadWindowSteps, deadWindowSteps, sparsityCoeff, type TrainConfig } from './config';
 
 /** The schedule fields of a {@link TrainConfig}. */
 export type ScheduleConfig = Pick<TrainConfig, 'lr' | 'steps' | 'warmupSteps' | 'decay' | 'decayFraction'>;
@@ -34,4 +35,22 @@ export function learningRate(c: ScheduleConfig, t: number): number {
   if (dn === 0 || t < start) return c.lr;
   const p = (t - start) / dn;
   return c.decay === 'cosine' ? c.lr * 0.5 * (1 + Math.cos(Math.PI * p)) : c.lr * (1 - p);
+}
+
+/**
+ * The engine's hyper-parameters for step `t` (0-based) of a run of `c`: η_t ({@link learningRate}), Adam's β1, β2, ε,
+ * the dead-latent window in steps (deadWindowSteps), λ_t (sparsityCoeff) and AuxK's dead window
+ * (auxkDeadWindowSteps). The one place a StepHyper is built: the trainer's steps and the worker's step-time probe.
+ * @throws RangeError when t is outside [0, steps).
+ */
+export function stepHyper(c: TrainConfig, t: number): StepHyper {
+  return {
+    lr: learningRate(c, t),
+    beta1: c.beta1,
+    beta2: c.beta2,
+    eps: c.eps,
+    deadWindowSteps: deadWindowSteps(c),
+    sparsityCoeff: sparsityCoeff(c, t),
+    auxkDeadWindowSteps: auxkDeadWindowSteps(c),
+  };
 }

@@ -21,19 +21,17 @@
 import type { DatasetSource } from '../data/types';
 import { initSaeParams } from '../sae/init';
 import { type EvalMetrics, evalMetrics, stepMetrics } from '../sae/metrics';
-import type { Architecture, SaeEngine, SaeParams, SaeShape, StepHyper, StepStats } from '../sae/types';
+import type { Architecture, SaeEngine, SaeParams, SaeShape, StepStats } from '../sae/types';
 import { errorText } from '../util/error-text';
 import { Batcher } from './batcher';
 import type { Checkpoint, CheckpointMeta, CheckpointStatus, CheckpointStore } from './checkpoint';
 import { type CollapseWarning, collapseCapabilities, collapseChecks, mergeWarnings } from './collapse';
 import {
-  auxkDeadWindowSteps,
   DEFAULT_CONFIG,
   deadWindowSteps,
   engineShape,
   evalIntervalSteps,
   resolveDSae,
-  sparsityCoeff,
   type TrainConfig,
   validateConfig,
 } from './config';
@@ -48,7 +46,7 @@ import {
   TRAIN_FIELDS,
   type TrainPoint,
 } from './history';
-import { learningRate } from './schedule';
+import { stepHyper } from './schedule';
 import {
   checkpointBytes,
   isQuotaError,
@@ -527,15 +525,7 @@ export class Trainer {
         const t = this.step;
         // Fixed by the config: every `every`-th step and the last; a stopped run also keeps its final step.
         const record = (t + 1) % every === 0 || t === c.steps - 1 || this.stopRequested;
-        const hyper: StepHyper = {
-          lr: learningRate(c, t),
-          beta1: c.beta1,
-          beta2: c.beta2,
-          eps: c.eps,
-          deadWindowSteps: i.deadWindowSteps,
-          sparsityCoeff: sparsityCoeff(c, t),
-          auxkDeadWindowSteps: auxkDeadWindowSteps(c),
-        };
+        const hyper = stepHyper(c, t);
         const stepDone = this.engine.step(x, hyper, record && ring === 0);
         nextBatch = t + 1 < c.steps ? this.batcher.next() : null;
         const stats = await stepDone;

@@ -30,6 +30,7 @@ import { featureRecovery } from '../sae/metrics';
 import type { SaeEngine, SaeParams, SaeShape } from '../sae/types';
 import { IdbCheckpointStore } from '../train/checkpoint';
 import { DEFAULT_CONFIG, engineShape, resolveDSae, type TrainConfig } from '../train/config';
+import { stepHyper } from '../train/schedule';
 import { errorText, Trainer, type TrainerDeps } from '../train/trainer';
 import { Rng } from '../util/rng';
 import type { ExportedSae, FaultForTest, GpuStatus, LabApi, LabEventListener } from './api';
@@ -235,18 +236,11 @@ const api: LabApi = {
         ? await WasmCpuSaeEngine.create(shape, init)
         : await GpuSaeEngine.create(await gpu(), shape, init);
     try {
-      const hyper = {
-        lr: config.lr,
-        beta1: config.beta1,
-        beta2: config.beta2,
-        eps: config.eps,
-        deadWindowSteps: 1000,
-        sparsityCoeff: 0,
-        auxkDeadWindowSteps: 1000,
-      };
-      await engine.step(x, hyper, true);
+      // The run's own hyper-parameters of its first steps (the trainer's function).
+      await engine.step(x, stepHyper(config, 0), true);
       const t0 = performance.now();
-      for (let i = 0; i < 2; i++) await engine.step(x, hyper, true);
+      for (let i = 1; i <= 2; i++)
+        await engine.step(x, stepHyper(config, Math.min(i, config.steps - 1)), true);
       return { msPerStep: (performance.now() - t0) / 2, engine: ENGINE_LABEL[choice.engine] };
     } finally {
       engine.destroy();
