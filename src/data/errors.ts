@@ -27,3 +27,11 @@ export class ImportCancelled extends Error {
 export function isCancelled(e: unknown): boolean {
   return e instanceof Error && e.name === 'AbortError';
 }
+
+/**
+ * True for an import refused over the storage quota: the importer's ImportError whose problem starts "over quota"
+ * (the estimate said it cannot fit, or a write threw QuotaExceededError), also after a trip through comlink.
+ */
+export function isQuotaImportError(e: unknown): boolean {
+  return e instanceof Error && e.name === 'ImportError' && /": over quota/.test(e.message);
+}

@@ -6,7 +6,9 @@ import * as Comlink from 'comlink';
 import { appFileUrl } from '../lm/app-files';
 import type { HarvestProgress } from '../lm/harvest-store';
 import { DEMO_PROVENANCE } from '../lm/provenance';
+import { errorText } from '../util/error-text';
 import { DEMO } from './demo';
+import { ImportCancelled, isQuotaImportError } from './errors';
 import type { HarvestInput, ImportInput, ImportWorkerApi, InspectResult } from './import-api';
 import type { ImportProgress, ImportTarget } from './importer';
 import { datasetStore } from './store';
@@ -48,6 +50,39 @@ export interface ImportJob {
   cancel(): void;
 }
 
+/** The user's answer to an import paused over the storage quota. */
+export type QuotaDecision = 'resume' | 'cancel';
+
+/**
+ * Shows an import paused over the storage quota (`message`: bytes needed, used, allowed and what to delete) and
+ * resolves with the user's answer.
+ */
+export type OnImportQuota = (message: string) => Promise<QuotaDecision>;
+
+/**
+ * Run an import that pauses over the storage quota instead of failing. When the import stops over quota, the importer
+ * has already deleted what it wrote (the store is exactly as before); `onQuota` shows the message and waits:
+ * 'resume' starts the same import again from the beginning (same inputs, so dropped File handles are kept), as often
+ * as it stops over quota; 'cancel' ends it.
+ * @param start starts one attempt (e.g. `() => startImport(inputs, target, onProgress)`)
+ * @param onQuota without it, an over-quota import fails like any other
+ * @returns the committed manifest
+ * @throws the import's other errors unchanged; ImportCancelled (name "AbortError") after 'cancel'.
+ */
+export async function importPausingOverQuota(
+  start: () => ImportJob,
+  onQuota?: OnImportQuota,
+): Promise<DatasetManifest> {
+  for (;;) {
+    try {
+      return await start().done;
+    } catch (e) {
+      if (!onQuota || !isQuotaImportError(e)) throw e;
+      if ((await onQuota(errorText(e))) === 'cancel') throw new ImportCancelled();
+    }
+  }
+}
+
 let jobCounter = 0;
 /**
  * Start importing `inputs` into `target` in the import worker.
@@ -84,15 +119,21 @@ let demoPromise: Promise<DatasetManifest> | null = null;
 /**
  * The built-in demo dataset (stories260K layer-2 residual stream, [81790, 64]); imported from public/demo/
  * through the same streaming pipeline (fetch → stream → shards) the first time, then read from IndexedDB.
- * Concurrent calls (in this context, or in other tabs via a Web Lock) share one import.
- * @throws ImportError when the download or import fails (the store is then unchanged).
+ * Concurrent calls (in this context, or in other tabs via a Web Lock) share one import. With `onQuota`, an import
+ * over the storage quota pauses and asks (see {@link importPausingOverQuota}).
+ * @throws ImportError when the download or import fails, ImportCancelled when the user cancels a paused import (the
+ *   store is then unchanged).
  */
-export function ensureDemoDataset(onProgress?: (p: ImportProgress) => void): Promise<DatasetManifest> {
+export function ensureDemoDataset(
+  onProgress?: (p: ImportProgress) => void,
+  onQuota?: OnImportQuota,
+): Promise<DatasetManifest> {
   demoPromise ??= (async () => {
     const store = datasetStore();
     const have = await store.get(DEMO.id);
     if (have) return have;
-    const run = async () => (await store.get(DEMO.id)) ?? startDemoImport(onProgress).done;
+    const run = async () =>
+      (await store.get(DEMO.id)) ?? importPausingOverQuota(() => startDemoImport(onProgress), onQuota);
     const locks = (globalThis.navigator as Navigator | undefined)?.locks;
     return locks ? locks.request('sae-lab-demo-import', run) : run();
   })().finally(() => {

@@ -10,7 +10,7 @@ import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import { type EngineChoice, type EngineOverride, engineOverrideFromSearch } from '../cpu/engine-choice';
 import { DEMO } from '../data/demo';
-import { ensureDemoDataset } from '../data/import-client';
+import { ensureDemoDataset, type QuotaDecision } from '../data/import-client';
 import { listDatasets, subscribeDatasets } from '../data/store';
 import type { DatasetManifest } from '../data/types';
 import type { CheckpointMeta } from '../train/checkpoint';
@@ -77,8 +77,11 @@ export interface LabState {
   divergence: Divergence | null;
   /** Collapse warnings seen at the run's evaluations so far (the summary has the final ones). */
   liveWarnings: CollapseWarning[];
-  /** A write over the storage quota: the banner's text and, for checkpoints, the report. */
-  storage: { message: string; report: StorageFull | null } | null;
+  /**
+   * A write over the storage quota: the banner's text and, for checkpoints, the report; `importPaused` while an
+   * import waits for {@link LabState.resumeImport} / {@link LabState.cancelImport}.
+   */
+  storage: { message: string; report: StorageFull | null; importPaused?: boolean } | null;
   /** A checkpointed run that no page is running (reload, crash, closed tab). */
   interrupted: InterruptedRun | null;
   /** Runs other tabs are training now. */
@@ -112,6 +115,23 @@ export interface LabActions {
   discardInterrupted(): Promise<void>;
   /** Show a storage-quota problem (e.g. from an import) in the storage banner. */
   reportStorage(message: string): void;
+  /**
+   * Pause an import that ran over the storage quota (`message` from the importer: bytes needed, used, allowed): the
+   * storage banner shows it with Resume and Cancel. @returns the user's answer (a later pause cancels an earlier one).
+   */
+  pauseImport(message: string): Promise<QuotaDecision>;
+  /** Resume the paused import (it starts again from the beginning with the same files). */
+  resumeImport(): void;
+  /** Cancel the paused import (the store stays as it was). */
+  cancelImport(): void;
+}
+
+/** The answer an import paused over quota waits for (LabState.pauseImport), null when none waits. */
+let importAnswer: ((d: QuotaDecision) => void) | null = null;
+function answerImport(d: QuotaDecision): void {
+  const answer = importAnswer;
+  importAnswer = null;
+  answer?.(d);
 }
 
 function facts(s: Pick<LabState, 'datasets' | 'datasetId'>) {
@@ -389,7 +409,8 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
         if (s.datasetId === DEMO.id && s.datasets.find((d) => d.id === DEMO.id)?.createdAt === 0) {
           set({ demoStatus: 'preparing' });
           try {
-            await ensureDemoDataset();
+            // Over quota the import pauses (storage banner: Resume / Cancel) instead of failing.
+            await ensureDemoDataset(undefined, (m) => get().pauseImport(m));
             set({ demoStatus: 'ready' });
           } catch (e) {
             set({ demoStatus: 'error' });
@@ -454,6 +475,29 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
     },
     reportStorage(message) {
       set({ storage: { message, report: null } });
+    },
+    pauseImport(message) {
+      answerImport('cancel');
+      set({
+        storage: {
+          message:
+            `Import paused: ${message} Free space (delete a dataset or a run you no longer need), then press ` +
+            'Resume; Cancel leaves the stored data as it was.',
+          report: null,
+          importPaused: true,
+        },
+      });
+      return new Promise<QuotaDecision>((resolve) => {
+        importAnswer = resolve;
+      });
+    },
+    resumeImport() {
+      set({ storage: null });
+      answerImport('resume');
+    },
+    cancelImport() {
+      set({ storage: null });
+      answerImport('cancel');
     },
   };
 });

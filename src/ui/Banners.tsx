@@ -127,6 +127,25 @@ export function Banners() {
       {storage && (
         <div className="banner error" role="alert" data-testid="storage-banner">
           {storage.message}
+          {storage.importPaused && (
+            <>
+              {' '}
+              <button
+                type="button"
+                data-testid="resume-import"
+                onClick={() => useLab.getState().resumeImport()}
+              >
+                Resume import
+              </button>{' '}
+              <button
+                type="button"
+                data-testid="cancel-paused-import"
+                onClick={() => useLab.getState().cancelImport()}
+              >
+                Cancel import
+              </button>
+            </>
+          )}
         </div>
       )}
       <InterruptedBanner />
