@@ -248,18 +248,38 @@ for (const [label, waitMs, interval] of [
   });
 }
 
-test('quota 5 MB during import: storage banner with sizes, nothing stored', async ({ page }) => {
+test('quota 5 MB during import: the import pauses with the storage banner; Cancel changes nothing; Resume after freeing space imports it', async ({
+  page,
+}) => {
   test.setTimeout(180_000);
   await page.goto('/');
-  await quota(page, 5 * 2 ** 20);
+  const cdp = await quota(page, 5 * 2 ** 20);
   await openLab(page);
   await configure(page, { ...TINY, steps: '20' });
+  const before = await stored(page);
+  // Train on the demo (not stored yet): its 20 MB import is over the 5 MB quota and pauses.
   await page.getByTestId('train').click();
   const banner = page.getByTestId('storage-banner');
-  await expect(banner).toContainText(/over quota/, { timeout: 120_000 });
+  await expect(banner).toContainText(/Import paused: .*over quota/, { timeout: 120_000 });
   await expect(banner).toContainText(/needs \d+(\.\d)? MB/);
   await expect(banner).toContainText(/Delete a dataset/);
   expect((await stored(page)).datasetKeys).toEqual([]);
+  // Cancel: the store exactly as before, and the run says why it did not start.
+  await page.getByTestId('cancel-paused-import').click();
+  await expect(banner).toHaveCount(0);
+  await expect(page.getByTestId('run-error')).toContainText('import cancelled; nothing was stored');
+  expect(await stored(page)).toEqual(before);
+  // Again; this time space is freed (the quota override lifted) while paused, and Resume imports and trains.
+  await page.getByTestId('train').click();
+  await expect(banner).toContainText('Import paused', { timeout: 120_000 });
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(page.url()).origin });
+  await page.getByTestId('resume-import').click();
+  await expect(banner).toHaveCount(0);
+  await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  await expect(status(page)).toHaveAttribute('data-step', '20');
+  const after = await stored(page);
+  expect(after.datasetKeys).toContain('dataset/demo-stories260K-resid_post-2');
+  expect(after.datasetKeys.filter((k) => k.startsWith('shard/')).length).toBeGreaterThan(0);
 });
 
 test('quota during a checkpoint: the run pauses with a storage banner, Resume after freeing space finishes it', async ({
@@ -267,9 +287,9 @@ test('quota during a checkpoint: the run pauses with a storage banner, Resume af
 }) => {
   test.setTimeout(240_000);
   await openLab(page);
-  // Import the demo first (21 MB), then shrink the quota to 5 MB: the next checkpoint write fails.
-  // Long enough that a periodic checkpoint after the quota change hits it mid-run (steps are ~1 ms here).
-  const runId = await startRun(page, { steps: '4000', checkpointIntervalSec: '1' });
+  // Import the demo first (21 MB), then shrink the quota to 5 MB right after the first checkpoint: the next write —
+  // a periodic one (every 1 s) or, if the run gets there first, the final one — fails, and either pauses the run.
+  const runId = await startRun(page, { steps: '150', checkpointIntervalSec: '1' });
   const first = await checkpointed(page);
   const before = await stored(page);
   const cdp = await quota(page, 5 * 2 ** 20);
@@ -286,7 +306,7 @@ test('quota during a checkpoint: the run pauses with a storage banner, Resume af
   await page.getByTestId('resume').click();
   await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
   const after = await stored(page);
-  expect(after.checkpoints[runId]).toMatchObject({ step: 4000, status: 'done', finite: true });
+  expect(after.checkpoints[runId]).toMatchObject({ step: 150, status: 'done', finite: true });
 });
 
 test('worker crash mid-run: the status line says so and Resume continues from the checkpoint', async ({
@@ -294,8 +314,8 @@ test('worker crash mid-run: the status line says so and Resume continues from th
 }) => {
   test.setTimeout(240_000);
   await openLab(page);
-  // Long enough to be mid-run when the worker dies (steps take ~1 ms here).
-  const runId = await startRun(page, { steps: '8000', checkpointIntervalSec: '2' });
+  // The worker dies right after the first checkpoint (step 20 or 5 s), well before the run's 150 steps end.
+  const runId = await startRun(page, { steps: '150', checkpointIntervalSec: '2' });
   const cpStep = await checkpointed(page);
   const before = await stored(page);
   await page.evaluate(() => (window as unknown as { __saeLab: LabHook }).__saeLab.terminateWorker());
@@ -309,5 +329,5 @@ test('worker crash mid-run: the status line says so and Resume continues from th
   expect(after.checkpoints[runId].finite).toBe(true);
   await page.getByTestId('resume-after-error').click();
   await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
-  await expect(status(page)).toHaveAttribute('data-step', '8000');
+  await expect(status(page)).toHaveAttribute('data-step', '150');
 });
