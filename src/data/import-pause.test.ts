@@ -38,10 +38,15 @@ function attempts(store: DatasetStore, quota: { bytes: number }) {
   const start = (): ImportJob => {
     n++;
     return {
-      done: importDataset(store, [{ source: file() }], { kind: 'new', name: 'p' }, {
-        shardBytes: 7 * D * 4,
-        estimate: async () => ({ usage: 0, quota: quota.bytes }),
-      }),
+      done: importDataset(
+        store,
+        [{ source: file() }],
+        { kind: 'new', name: 'p' },
+        {
+          shardBytes: 7 * D * 4,
+          estimate: async () => ({ usage: 0, quota: quota.bytes }),
+        },
+      ),
       cancel: () => {},
     };
   };
@@ -91,7 +96,10 @@ describe('import over the storage quota', () => {
   });
 
   it('other errors are not paused; without onQuota an over-quota import fails as before', async () => {
-    const bad = (): ImportJob => ({ done: Promise.reject(new Error('"x.npy": truncated data')), cancel() {} });
+    const bad = (): ImportJob => ({
+      done: Promise.reject(new Error('"x.npy": truncated data')),
+      cancel() {},
+    });
     let asked = 0;
     await expect(
       importPausingOverQuota(bad, async () => {
