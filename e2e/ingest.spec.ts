@@ -280,13 +280,22 @@ test('rename, add files (d_model checked), delete with confirmation, and the one
   page,
 }) => {
   await serveFiles(page, {
-    'h1.npy': npyF32(20, 16, 1),
+    // Column 3 all zero: it imports, and the message and the row say which column has zero variance.
+    'h1.npy': npyF32(20, 16, 1, (x) => {
+      for (let r = 0; r < 20; r++) x[r * 16 + 3] = 0;
+    }),
     'h2.npy': npyF32(30, 16, 2),
     'wide.npy': npyF32(5, 32, 3),
   });
   await openLab(page);
   await dropFiles(page, ['h1.npy']);
   await expect(rowShape(page, 'h1')).toHaveText('[20, 16]');
+  await expect(page.getByTestId('import-message')).toContainText(
+    'Imported "h1": [20, 16] (1.3 KB). 1 of 16 columns has (near) zero variance: 3.',
+  );
+  await expect(
+    page.getByTestId('dataset-row').filter({ hasText: 'h1' }).getByTestId('dataset-zero-variance'),
+  ).toHaveText(' 1 of 16 columns has (near) zero variance: 3');
 
   await page.getByRole('button', { name: 'Rename h1' }).click();
   await page.getByLabel('New name for h1').fill('harvest');

@@ -10,6 +10,9 @@ import {
   type ImportProgress,
   type ImportTarget,
   importDataset,
+  ZERO_VARIANCE_SHOWN,
+  zeroVarianceColumns,
+  zeroVarianceText,
 } from './importer';
 import { DatasetStore, memoryKv, shardKey, subscribeDatasets } from './store';
 import type { DatasetManifest } from './types';
@@ -458,5 +461,54 @@ describe('constant rows', () => {
     expect(() => refuseConstantRows('c.npy', [1, 2], 5)).toThrow(/"c.npy": every row is \(nearly\) the same/);
     expect(() => refuseConstantRows('z.npy', [0, 0], 0)).toThrow(/"z.npy": every row is \(nearly\) the same/);
     expect(() => refuseConstantRows('ok.npy', [1, 2], 6)).not.toThrow();
+  });
+});
+
+describe('zero-variance columns', () => {
+  it('imports, and names the (near) zero-variance columns in the manifest and its text; appends update them', async () => {
+    const d = 6;
+    const x = rows(30, d, 11);
+    for (let r = 0; r < 30; r++) {
+      x[r * d + 2] = 0; // an all-zero column
+      x[r * d + 4] = 3.5; // a constant one
+      x[r * d + 5] = 1 + (r % 2) * 1e-6; // varies, but by ~1e-12 of the average column's second moment
+    }
+    const store = new DatasetStore(memoryKv());
+    const m = await importDataset(store, [{ source: npyF32('z.npy', x, [30, d]) }], NEW, SMALL);
+    expect(m.zeroVarianceColumns).toEqual([2, 4, 5]);
+    expect(m.columnMeanSquares?.[4]).toBeCloseTo(12.25, 9);
+    expect(zeroVarianceText(m)).toBe('3 of 6 columns have (near) zero variance: 2, 4, 5');
+    expect((await store.get(m.id))?.zeroVarianceColumns).toEqual([2, 4, 5]);
+    // Rows where column 4 varies: only 2 and 5 stay; the stored sums are combined exactly as for the mean.
+    const y = rows(10, d, 12);
+    for (let r = 0; r < 10; r++) {
+      y[r * d + 2] = 0;
+      y[r * d + 5] = 1;
+    }
+    const m2 = await importDataset(
+      store,
+      [{ source: npyF32('more.npy', y, [10, d]) }],
+      { kind: 'append', datasetId: m.id },
+      SMALL,
+    );
+    expect(m2.zeroVarianceColumns).toEqual([2, 5]);
+    const all = new Float32Array([...x, ...y]);
+    for (let j = 0; j < d; j++) {
+      let s2 = 0;
+      for (let r = 0; r < 40; r++) s2 += all[r * d + j] ** 2;
+      expect(m2.columnMeanSquares?.[j]).toBeCloseTo(s2 / 40, 9);
+    }
+  });
+
+  it('reports none for ordinary data, and shows at most the first few indices', async () => {
+    const store = new DatasetStore(memoryKv());
+    const m = await importDataset(store, [{ source: npyF32('n.npy', rows(20, 5, 3), [20, 5]) }], NEW, SMALL);
+    expect(m.zeroVarianceColumns).toEqual([]);
+    expect(zeroVarianceText(m)).toBeNull();
+    const cols = Array.from({ length: 12 }, (_, i) => i * 2);
+    expect(zeroVarianceText({ dModel: 64, zeroVarianceColumns: cols })).toBe(
+      `12 of 64 columns have (near) zero variance: ${cols.slice(0, ZERO_VARIANCE_SHOWN).join(', ')}, …`,
+    );
+    expect(zeroVarianceColumns([0, 1], [1e-20, 2], 2)).toEqual([0]);
   });
 });

@@ -11,7 +11,9 @@
  *   mean[j]         = (1/n) Σ x[j]
  *   meanSquaredNorm = (1/n) Σ ‖x‖²   (used to normalise activations so that E‖x‖² = d_model, as in
  *                      the Gemma Scope report / SAELens; see the trainer)
- * When appending, the old dataset's mean and meanSquaredNorm are multiplied back into sums (n_old · mean).
+ *   columnMeanSquares[j] = (1/n) Σ x[j]²  (with mean[j], column j's variance; (near) zero-variance columns are
+ *                      reported, see zeroVarianceColumns)
+ * When appending, the old dataset's mean, meanSquaredNorm and columnMeanSquares are multiplied back into sums (n_old · mean).
  */
 
 import type { LmProvenance } from '../lm/provenance';
@@ -134,7 +136,7 @@ export function defaultDatasetName(files: string[]): string {
 
 /**
  * Scan `rows` rows of width `d` at `buf[start..]`: refuse the first non-finite value and add the rows into the
- * running sums. @returns [row, column] of the first NaN/±Inf, or null.
+ * running sums (Σx_j in `sum`, Σ‖x‖² in `sq`, Σx_j² in `sqCol`). @returns [row, column] of the first NaN/±Inf, or null.
  */
 function scanRows(
   buf: Float32Array,
@@ -143,6 +145,7 @@ function scanRows(
   d: number,
   sum: Float64Array,
   sq: { v: number },
+  sqCol: Float64Array,
 ): [number, number] | null {
   let s2 = 0;
   for (let r = 0; r < rows; r++) {
@@ -150,8 +153,10 @@ function scanRows(
     for (let j = 0; j < d; j++) {
       const v = buf[base + j];
       if (v - v !== 0) return [r, j];
+      const v2 = v * v;
       sum[j] += v;
-      s2 += v * v;
+      sqCol[j] += v2;
+      s2 += v2;
     }
   }
   sq.v += s2;
@@ -252,9 +257,14 @@ async function runImport(
   const replacedKey = carried > 0 ? baseKeys[shardKeys.length] : undefined;
   const sum = new Float64Array(dModel);
   const sq = { v: 0 };
+  const sqCol = new Float64Array(dModel);
+  // Per-column squares are known unless the base dataset predates them.
+  const columnsKnown = !base || base.columnMeanSquares?.length === dModel;
   if (base) {
     for (let j = 0; j < dModel; j++) sum[j] = base.mean[j] * baseRows;
     sq.v = base.meanSquaredNorm * baseRows;
+    for (let j = 0; j < dModel && columnsKnown; j++)
+      sqCol[j] = (base.columnMeanSquares as number[])[j] * baseRows;
   }
   // Fingerprint of every stored row in order (src/data/fingerprint.ts): the base's full shards first when appending.
   const fingerprint: Fingerprinter | null =
@@ -358,7 +368,7 @@ async function runImport(
         } else {
           await readFortranRows(src, l, r, n, buf, at, checkCancel);
         }
-        const bad = scanRows(buf, at, n, dModel, sum, sq);
+        const bad = scanRows(buf, at, n, dModel, sum, sq, sqCol);
         if (bad) {
           const v = buf[at + bad[0] * dModel + bad[1]];
           throw new ImportError(
@@ -427,6 +437,14 @@ async function runImport(
       meanSquaredNorm: sq.v / n,
       shardKeys,
     };
+    if (columnsKnown) {
+      manifest.columnMeanSquares = Array.from(sqCol, (s) => s / n);
+      manifest.zeroVarianceColumns = zeroVarianceColumns(
+        manifest.mean,
+        manifest.columnMeanSquares,
+        manifest.meanSquaredNorm,
+      );
+    }
     if (fingerprint) manifest.fingerprint = await fingerprint.digest();
     if (metadata) manifest.metadata = metadata;
     if (target.kind === 'new' && target.builtin) manifest.builtin = true;
@@ -506,4 +524,44 @@ export function refuseConstantRows(file: string, mean: ArrayLike<number>, meanSq
         `(mean squared norm ${meanSquaredNorm.toPrecision(3)}); an SAE cannot learn from constant activations`,
     );
   }
+}
+
+/** A column counts as (near) zero variance when its variance is at most this share of E‖x‖² / d_model. */
+export const ZERO_VARIANCE_REL = 1e-8;
+
+/**
+ * Columns of (near) zero variance: Var_j = E[x_j²] − (E x_j)² ≤ {@link ZERO_VARIANCE_REL} · E‖x‖² / d_model, i.e.
+ * tiny next to an average column's second moment (an all-zero or constant dimension). Such datasets import (an SAE
+ * can still learn the other columns); the import message and the dataset row say which.
+ * @param mean E x_j [d_model]; @param columnMeanSquares E[x_j²] [d_model]; @param meanSquaredNorm E‖x‖²
+ * @returns the column indices (0-based), ascending
+ */
+export function zeroVarianceColumns(
+  mean: ArrayLike<number>,
+  columnMeanSquares: ArrayLike<number>,
+  meanSquaredNorm: number,
+): number[] {
+  const d = mean.length;
+  const floor = (ZERO_VARIANCE_REL * meanSquaredNorm) / d;
+  const out: number[] = [];
+  for (let j = 0; j < d; j++) {
+    if (columnMeanSquares[j] - mean[j] * mean[j] <= floor) out.push(j);
+  }
+  return out;
+}
+
+/** Indices listed before "…" in {@link zeroVarianceText}. */
+export const ZERO_VARIANCE_SHOWN = 8;
+
+/**
+ * "2 of 64 columns have (near) zero variance: 3, 17" (the first {@link ZERO_VARIANCE_SHOWN} indices, then "…"),
+ * or null when there are none or it is unknown.
+ */
+export function zeroVarianceText(m: Pick<DatasetManifest, 'dModel' | 'zeroVarianceColumns'>): string | null {
+  const cols = m.zeroVarianceColumns;
+  if (!cols || cols.length === 0) return null;
+  const shown = cols.slice(0, ZERO_VARIANCE_SHOWN).join(', ');
+  const more = cols.length > ZERO_VARIANCE_SHOWN ? ', …' : '';
+  const noun = cols.length === 1 ? 'column has' : 'columns have';
+  return `${cols.length} of ${m.dModel} ${noun} (near) zero variance: ${shown}${more}`;
 }

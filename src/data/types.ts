@@ -49,6 +49,16 @@ export interface DatasetManifest {
   mean: number[];
   /** Mean over rows of ‖x‖² (used for the activation normalisation factor). */
   meanSquaredNorm: number;
+  /**
+   * Per-dimension mean of squares E[x_j²] over all rows [d_model] (with `mean`, each column's variance). Absent for
+   * datasets imported before it existed, and after adding files to one of those.
+   */
+  columnMeanSquares?: number[];
+  /**
+   * Columns of (near) zero variance, ascending (src/data/importer.ts zeroVarianceColumns); [] when none. Absent when
+   * unknown (no columnMeanSquares).
+   */
+  zeroVarianceColumns?: number[];
   /** safetensors `__metadata__`, when there was one. */
   metadata?: Record<string, string>;
   /** True for the built-in demo dataset. */

@@ -8,8 +8,19 @@ import { type DragEvent, type FormEvent, useCallback, useEffect, useRef, useStat
 import { DEMO } from '../data/demo';
 import { isCancelled } from '../data/errors';
 import type { ImportInput, InspectResult } from '../data/import-api';
-import { type ImportJob, inspectFiles, startDemoImport, startImport } from '../data/import-client';
-import { defaultDatasetName, type ImportProgress, type ImportTarget } from '../data/importer';
+import {
+  type ImportJob,
+  importPausingOverQuota,
+  inspectFiles,
+  startDemoImport,
+  startImport,
+} from '../data/import-client';
+import {
+  defaultDatasetName,
+  type ImportProgress,
+  type ImportTarget,
+  zeroVarianceText,
+} from '../data/importer';
 import { type FileChoice, type Inspection, missingChoices } from '../data/inspect';
 import type { RawDtype } from '../data/raw';
 import {
@@ -81,7 +92,9 @@ interface Plan {
 type Busy =
   | { kind: 'inspecting' }
   | { kind: 'asking'; plan: Plan }
-  | { kind: 'importing'; label: string; job: ImportJob; progress: ImportProgress | null };
+  | { kind: 'importing'; label: string; job: ImportJob; progress: ImportProgress | null }
+  /** Over the storage quota: waiting for Resume / Cancel in the storage banner (nothing of it is stored). */
+  | { kind: 'paused'; label: string };
 
 type Message = { kind: 'ok' | 'error'; text: string } | null;
 
@@ -141,16 +154,26 @@ export function DatasetLibrary() {
   const runJob = useCallback(
     async (label: string, start: (onProgress: (p: ImportProgress) => void) => ImportJob) => {
       setMessage(null);
-      let job: ImportJob | null = null;
-      job = start((p) =>
-        setBusy((b) => (b?.kind === 'importing' && b.job === job ? { ...b, progress: p } : b)),
-      );
-      setBusy({ kind: 'importing', label, job, progress: null });
+      // One attempt; over the storage quota the import pauses (storage banner) and Resume starts another.
+      const attempt = () => {
+        const job: ImportJob = start((p) =>
+          setBusy((b) => (b?.kind === 'importing' && b.job === job ? { ...b, progress: p } : b)),
+        );
+        setBusy({ kind: 'importing', label, job, progress: null });
+        return job;
+      };
+      const onQuota = (text: string) => {
+        setBusy({ kind: 'paused', label });
+        return useLab.getState().pauseImport(text);
+      };
       try {
-        const m = await job.done;
+        const m = await importPausingOverQuota(attempt, onQuota);
+        const zeroVariance = zeroVarianceText(m);
         setMessage({
           kind: 'ok',
-          text: `Imported "${m.name}": ${shapeText(m)} (${formatBytes(m.nTokens * m.dModel * 4)}).`,
+          text:
+            `Imported "${m.name}": ${shapeText(m)} (${formatBytes(m.nTokens * m.dModel * 4)}).` +
+            (zeroVariance ? ` ${zeroVariance}.` : ''),
         });
       } catch (e) {
         const text = errorText(e);
@@ -317,6 +340,12 @@ export function DatasetLibrary() {
       {busy?.kind === 'importing' && (
         <ProgressView label={busy.label} progress={busy.progress} onCancel={busy.job.cancel} />
       )}
+      {busy?.kind === 'paused' && (
+        <p className="hint" data-testid="import-paused">
+          Import of {busy.label} paused: the storage is full (see the banner above). Delete a dataset or a run
+          below, then press Resume import.
+        </p>
+      )}
       {message && (
         <p
           className={message.kind === 'error' ? 'error import-message' : 'import-message'}
@@ -377,6 +406,12 @@ export function DatasetLibrary() {
                     <span data-testid="dataset-name">
                       {d.name}
                       {d.builtin && <span className="badge">built-in</span>}
+                    </span>
+                  )}
+                  {zeroVarianceText(d) && (
+                    <span className="hint zero-variance" data-testid="dataset-zero-variance">
+                      {' '}
+                      {zeroVarianceText(d)}
                     </span>
                   )}
                 </td>
