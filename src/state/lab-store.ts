@@ -18,7 +18,7 @@ import type { CollapseWarning } from '../train/collapse';
 import { type ConfigErrors, resolveDSae } from '../train/config';
 import type { Divergence } from '../train/divergence';
 import type { EvalPoint, TrainPoint } from '../train/history';
-import { checkLimits } from '../train/limits';
+import { checkEngineLimits } from '../train/limits';
 import { type StorageFull, storageMessage } from '../train/storage';
 import type { RunInfo, RunStatus, RunSummary } from '../train/trainer';
 import { errorText } from '../util/error-text';
@@ -139,17 +139,23 @@ function facts(s: Pick<LabState, 'datasets' | 'datasetId'>) {
   return m ? { dModel: m.dModel, nTokens: m.nTokens } : undefined;
 }
 
-function errorsOf(form: FormValues, s: Pick<LabState, 'datasets' | 'datasetId' | 'gpu'>): ConfigErrors {
+function errorsOf(
+  form: FormValues,
+  s: Pick<LabState, 'datasets' | 'datasetId' | 'gpu'> & Partial<Pick<LabState, 'engine'>>,
+): ConfigErrors {
   const v = validateForm(form, facts(s));
   const errors: ConfigErrors = v.ok ? {} : { ...v.errors };
-  // The adapter's buffer limits, before the run (not 11 s into it).
+  // The limits of the engine that will run it (GPU buffers, or the CPU engine's memory), before the run (not 11 s
+  // into it). Until the engine choice is known: the GPU's, when there is one.
   const m = s.datasets.find((d) => d.id === s.datasetId);
-  if (v.ok && m && s.gpu?.ok) {
+  const engine = s.engine?.engine ?? (s.gpu?.ok ? 'gpu' : null);
+  if (v.ok && m && engine) {
     const dSae = resolveDSae(v.config, m.dModel);
     const field = v.config.dSae === null ? 'expansionFactor' : 'dSae';
-    for (const p of checkLimits(
+    for (const p of checkEngineLimits(
+      engine,
       { batchSize: v.config.batchSize, dModel: m.dModel, dSae },
-      s.gpu.adapter.limits,
+      s.gpu?.ok ? s.gpu.adapter.limits : null,
       field,
     ))
       errors[p.field] ??= p.message;
@@ -357,7 +363,8 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
     },
     async setEngine(override) {
       try {
-        set({ engine: await labWorker().chooseEngine(override) });
+        const engine = await labWorker().chooseEngine(override);
+        set((s) => ({ engine, formErrors: errorsOf(s.form, { ...s, engine }) }));
       } catch (e) {
         set({ error: (e as Error).message });
       }
@@ -372,7 +379,11 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
           const datasetId = keep
             ? s.datasetId
             : (datasets.find((d) => d.id === DEMO.id)?.id ?? datasets[0]?.id ?? null);
-          return { datasets, datasetId, formErrors: errorsOf(s.form, { datasets, datasetId, gpu: s.gpu }) };
+          return {
+            datasets,
+            datasetId,
+            formErrors: errorsOf(s.form, { datasets, datasetId, gpu: s.gpu, engine: s.engine }),
+          };
         });
       } catch (e) {
         set({ datasetsError: `Datasets could not be listed: ${errorText(e)}` });

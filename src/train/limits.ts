@@ -10,6 +10,10 @@
  * One binding may not exceed maxStorageBufferBindingSize and one buffer not maxBufferSize; the largest is
  * max(B·S, D·S)·4 bytes. The estimate counts the worst case (dense path) and the evaluation chunk (another
  * [B, S] pre-activation and latent buffer).
+ *
+ * The fast CPU engine (src/cpu/sae-engine.ts) keeps the same arrays (parameters, Adam moments, gradients, scratch) in
+ * one WebAssembly memory instead: no per-buffer limit, but the total must fit a wasm32 memory (4 GiB). The form
+ * checks the run against the engine that will run it ({@link checkEngineLimits}).
  */
 
 /** The adapter limits the check needs (AdapterSummary.limits of src/gpu/device.ts). */
@@ -81,4 +85,47 @@ export function checkLimits(
         `use d_sae ≤ ${maxDSae}${s.batchSize > s.dModel ? ' or a smaller batch' : ''}`,
     },
   ];
+}
+
+/** Largest memory of the CPU engine: a wasm32 memory has at most 65,536 pages of 64 KiB (4 GiB). */
+export const CPU_ENGINE_MEMORY_BYTES = 65_536 * 65_536;
+
+/**
+ * Whether a run of size `s` fits the CPU engine's memory: {@link estimateGpuBytes} (the same arrays, in one wasm
+ * memory) against `limitBytes`. @returns the problems (empty = fits): the field whose term dominates (batch size when
+ * 5·B > 8·D, else d_sae), with the bytes needed, the limit and the largest d_sae that fits.
+ */
+export function checkCpuMemory(
+  s: RunSize,
+  dSaeField: 'dSae' | 'expansionFactor' = 'dSae',
+  limitBytes: number = CPU_ENGINE_MEMORY_BYTES,
+): LimitProblem[] {
+  const need = estimateGpuBytes(s);
+  if (need <= limitBytes) return [];
+  const { batchSize: B, dModel: D } = s;
+  const byBatch = 5 * B > 8 * D;
+  // 4·(S·(5B + 8D + 6) + 6D + 3BD) ≤ limit
+  const maxDSae = Math.max(0, Math.floor((limitBytes / 4 - 6 * D - 3 * B * D) / (5 * B + 8 * D + 6)));
+  return [
+    {
+      field: byBatch ? 'batchSize' : dSaeField,
+      message:
+        `this run needs about ${formatBytes(need)} of memory on the CPU engine, over its limit of ` +
+        `${formatBytes(limitBytes)} (one WebAssembly memory); use d_sae ≤ ${maxDSae}${byBatch ? ' or a smaller batch' : ''}`,
+    },
+  ];
+}
+
+/**
+ * Check a run against the engine that will train it: the GPU engine against the adapter's buffer limits
+ * ({@link checkLimits}; nothing to check without an adapter), the CPU engine against its memory ({@link checkCpuMemory}).
+ */
+export function checkEngineLimits(
+  engine: 'gpu' | 'cpu',
+  s: RunSize,
+  gpuLimits: BufferLimits | null,
+  dSaeField: 'dSae' | 'expansionFactor' = 'dSae',
+): LimitProblem[] {
+  if (engine === 'cpu') return checkCpuMemory(s, dSaeField);
+  return gpuLimits ? checkLimits(s, gpuLimits, dSaeField) : [];
 }

@@ -7,7 +7,7 @@ import { archSpec } from '../sae/archs';
 import { FIELD_SPECS, type FieldSpec, fieldApplies } from '../state/config-form';
 import { useLab } from '../state/lab-store';
 import { resolveDSae } from '../train/config';
-import { estimateGpuBytes, formatBytes } from '../train/limits';
+import { CPU_ENGINE_MEMORY_BYTES, estimateGpuBytes, formatBytes } from '../train/limits';
 import { formatInt } from './format';
 import { QuickPresets } from './QuickPresets';
 
@@ -235,12 +235,16 @@ export function RunPanel() {
         : Number(s.form.dSae);
     if (!Number.isFinite(dSae)) return null;
     const batch = Number(s.form.batchSize);
-    const mem = Number.isFinite(batch)
-      ? ` · GPU memory ≈ ${formatBytes(estimateGpuBytes({ batchSize: batch, dModel: m.dModel, dSae }))}` +
-        (s.gpu?.ok
-          ? ` (largest buffer limit ${formatBytes(Math.min(s.gpu.adapter.limits.maxStorageBufferBindingSize, s.gpu.adapter.limits.maxBufferSize))})`
-          : '')
-      : '';
+    const bytes = formatBytes(estimateGpuBytes({ batchSize: batch, dModel: m.dModel, dSae }));
+    // The limits of the engine that will run (src/train/limits.ts checkEngineLimits).
+    const mem = !Number.isFinite(batch)
+      ? ''
+      : s.engine?.engine === 'cpu'
+        ? ` · memory ≈ ${bytes} (CPU engine limit ${formatBytes(CPU_ENGINE_MEMORY_BYTES)})`
+        : ` · GPU memory ≈ ${bytes}` +
+          (s.gpu?.ok
+            ? ` (largest buffer limit ${formatBytes(Math.min(s.gpu.adapter.limits.maxStorageBufferBindingSize, s.gpu.adapter.limits.maxBufferSize))})`
+            : '');
     return `d_sae = ${formatInt(dSae)} latents${mem}`;
   });
   const architecture = useLab((s) => s.form.architecture);
