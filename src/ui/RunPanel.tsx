@@ -214,8 +214,14 @@ function Checkpoints() {
             >
               Resume from step {formatInt(c.step)}
             </button>{' '}
-            <button type="button" disabled={busy} onClick={() => void deleteCheckpoint(c.runId)}>
-              Delete
+            {/* Deletes the run with its weights (also from the run library), see src/runs/delete-run.ts. */}
+            <button
+              type="button"
+              disabled={busy}
+              aria-label={`Delete run ${c.runId} and its weights`}
+              onClick={() => void deleteCheckpoint(c.runId)}
+            >
+              Delete run
             </button>
           </li>
         ))}

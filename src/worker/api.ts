@@ -96,7 +96,10 @@ export interface LabApi {
     onEvent: LabEventListener,
     overrides?: Partial<Pick<TrainConfig, 'lr'>>,
   ): Promise<RunInfo>;
-  /** Delete a run's checkpoint. */
+  /**
+   * Delete a run's checkpoint: with the run (history and weights) when the run library holds it, so no library run is
+   * left with stale weights (src/runs/delete-run.ts). @throws Error while that run is active.
+   */
   deleteCheckpoint(runId: string): Promise<void>;
   /**
    * Export run `runId` (the active or last run in this worker, else its checkpoint) in SAELens's layout.

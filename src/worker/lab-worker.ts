@@ -24,6 +24,8 @@ import { exportSaeLens } from '../export/saelens';
 import { describeAdapter, Gpu } from '../gpu/device';
 import { GpuSaeEngine } from '../gpu/sae-engine';
 import { runSelfCheck } from '../gpu/selfcheck';
+import { deleteRunWeights } from '../runs/delete-run';
+import { RunLibrary } from '../runs/library';
 import { recorderFor } from '../runs/worker-recorder';
 import { initSaeParams } from '../sae/init';
 import { featureRecovery } from '../sae/metrics';
@@ -299,7 +301,10 @@ const api: LabApi = {
   },
 
   async deleteCheckpoint(runId: string) {
-    await checkpoints.remove(runId);
+    if (isBusy() && active?.trainer.info.runId === runId)
+      throw new Error('This run is active: stop it before deleting it.');
+    // A run of the run library is deleted with its weights, never left with stale ones (src/runs/delete-run.ts).
+    await deleteRunWeights(new RunLibrary(checkpoints), checkpoints, runId);
   },
 
   async exportSae(runId: string): Promise<ExportedSae> {
