@@ -562,6 +562,6 @@ export function zeroVarianceText(m: Pick<DatasetManifest, 'dModel' | 'zeroVarian
   if (!cols || cols.length === 0) return null;
   const shown = cols.slice(0, ZERO_VARIANCE_SHOWN).join(', ');
   const more = cols.length > ZERO_VARIANCE_SHOWN ? ', …' : '';
-  const noun = cols.length === 1 ? 'column has' : 'columns have';
-  return `${cols.length} of ${m.dModel} ${noun} (near) zero variance: ${shown}${more}`;
+  const verb = cols.length === 1 ? 'has' : 'have';
+  return `${cols.length} of ${m.dModel} columns ${verb} (near) zero variance: ${shown}${more}`;
 }
