@@ -337,7 +337,7 @@ export function readGemmaScope(file: SaeFile): ImportedSae {
   if (!spec) throw new ImportError(file.name, 'no architecture of the lab reads Gemma Scope SAEs');
   const tf = readNpzFile(file.name, file.bytes);
   const wEncT = tf.tensors.get('W_enc');
-  if (!wEncT || wEncT.shape.length !== 2)
+  if (wEncT?.shape.length !== 2)
     throw new ImportError(
       file.name,
       wEncT
