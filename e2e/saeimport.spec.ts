@@ -1,0 +1,72 @@
+/**
+ * Importing an SAE trained elsewhere (src/saes/, src/ui/SaeImport.tsx): a generated SAELens folder (TopK, d_in 64 =
+ * the demo's d_model) is picked in `import-sae`, appears as an imported run, is evaluated on the demo (held-out
+ * metrics in its row) and exported again; the export re-reads to bit-identical weights. A malformed folder gives
+ * its message in `import-sae-message` and adds no run. (The 8 malformed cases with the stores compared key by key
+ * are src/saes/store.test.ts.)
+ */
+import { readFile } from 'node:fs/promises';
+import { type Download, expect, test } from '@playwright/test';
+import { fixtureWeights, saeLensFolder } from '../src/saes/fixtures';
+import { readSaeFiles, type SaeFile } from '../src/saes/readers';
+import { openLab } from './lab-client';
+
+const asPayload = (files: SaeFile[]) =>
+  files.map((f) => ({
+    name: f.name.split('/').pop() as string,
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from(f.bytes),
+  }));
+
+test('import a SAELens folder → run → evaluate on the demo → export', async ({ page }) => {
+  await openLab(page, 'auto');
+  const w = fixtureWeights(64, 96, 5);
+  const input = page.getByTestId('import-sae');
+  const message = page.getByTestId('import-sae-message');
+  const rows = page.getByTestId('run-row');
+  const before = await rows.count();
+
+  // A malformed folder first: message naming the file, no run added.
+  const broken = saeLensFolder(w, {
+    architecture: 'topk',
+    k: 8,
+    tensors: (t) => t.filter((x) => x.name !== 'b_enc'),
+  });
+  await input.setInputFiles(asPayload(broken));
+  await expect(message).toContainText('"sae_weights.safetensors": missing tensor "b_enc"');
+  await expect(rows).toHaveCount(before);
+
+  await input.setInputFiles(asPayload(saeLensFolder(w, { architecture: 'topk', k: 8 })));
+  await expect(message).toContainText('SAELens SAE read as TopK, d_in 64, d_sae 96');
+  await expect(rows).toHaveCount(before + 1);
+  const row = rows.filter({ hasText: 'imported, done' });
+  await expect(row).toHaveCount(1);
+  await expect(row.getByTestId('run-ev')).toHaveText('—');
+
+  await row.getByTestId('imported-evaluate').click();
+  await expect(row.getByTestId('imported-eval-message')).toContainText('held-out EV', { timeout: 60_000 });
+  await expect(row.getByTestId('run-ev')).not.toHaveText('—');
+  const ev = Number(await row.getByTestId('run-ev').textContent());
+  expect(Number.isFinite(ev)).toBe(true);
+  // Patched CE follows in the background (about 45 s more on this machine's CPU; not awaited here).
+  console.log(`[saeimport] ${await row.getByTestId('imported-eval-message').textContent()}`);
+
+  const downloads: Download[] = [];
+  page.on('download', (d) => downloads.push(d));
+  await row.getByTestId('export-weights').click();
+  await expect.poll(() => downloads.length).toBe(2);
+  const files: SaeFile[] = [];
+  for (const d of downloads)
+    files.push({
+      name: `export/${d.suggestedFilename()}`,
+      bytes: new Uint8Array(await readFile((await d.path()) as string)),
+    });
+  const again = await readSaeFiles(files);
+  expect(again.k).toBe(8);
+  expect(again.params.wEnc).toEqual(w.wEnc);
+  expect(again.params.wDec).toEqual(w.wDec);
+  expect(again.params.bEnc).toEqual(w.bEnc);
+  expect(again.params.bDec).toEqual(w.bDec);
+  // The demo names its model and hook, so the export does too.
+  expect([again.modelName, again.hookName]).toEqual(['stories260K', 'blocks.2.hook_resid_post']);
+});
