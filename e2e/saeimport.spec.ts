@@ -51,6 +51,11 @@ test('import a SAELens folder → run → evaluate on the demo → export', asyn
   // Patched CE follows in the background (about 45 s more on this machine's CPU; not awaited here).
   console.log(`[saeimport] ${await row.getByTestId('imported-eval-message').textContent()}`);
 
+  // Opened like any run: the summary's held-out EV is the row's.
+  await row.getByTestId('run-open').click();
+  const held = Number(await page.getByTestId('summary-ev').getAttribute('data-heldout-value'));
+  expect(held).toBeCloseTo(ev, 3);
+
   const downloads: Download[] = [];
   page.on('download', (d) => downloads.push(d));
   await row.getByTestId('export-weights').click();

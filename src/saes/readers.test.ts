@@ -15,7 +15,7 @@ import type { SaeParams, SaeShape } from '../sae/types';
 import { DEFAULT_CONFIG, engineShape } from '../train/config';
 import { Rng } from '../util/rng';
 import { fixtureWeights, gemmaScopeNpz, saeLensFolder, sparsifyFolder } from './fixtures';
-import { foldDecoderBias, type ImportedSae, readSaeFiles } from './readers';
+import { foldDecoderBias, type ImportedSae, readSaeFiles, saeLensArchitecturesRead } from './readers';
 import { importedConfig } from './store';
 
 const D = 13;
@@ -146,6 +146,16 @@ describe('SAE readers: generated files of each format', () => {
       ...saeLensFolder(w, { architecture: 'jumprelu' }),
     ];
     await expect(readSaeFiles(two)).rejects.toThrow(/more than one SAE/);
+  });
+});
+
+describe('the registry decides the mapping', () => {
+  it('each SAELens architecture string, sparsify and Gemma Scope are read by exactly one spec', () => {
+    const strings = saeLensArchitecturesRead();
+    expect(new Set(strings).size).toBe(strings.length);
+    expect(strings.sort()).toEqual(['batchtopk', 'jumprelu', 'standard', 'topk']);
+    expect(ARCH_SPECS.filter((s) => s.imports?.sparsify)).toHaveLength(1);
+    expect(ARCH_SPECS.filter((s) => s.imports?.gemmaScope)).toHaveLength(1);
   });
 });
 

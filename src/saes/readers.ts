@@ -276,6 +276,38 @@ export async function readSaeLens(cfgFile: SaeFile, weights: SaeFile): Promise<I
 }
 
 /**
+ * The result of a format whose files carry no model / hook names (sparsify, Gemma Scope): the folder names the
+ * hook (their releases put each hook's SAE in a folder named after it) and the run.
+ * @throws ImportError (naming the weights file) for non-finite weights or a negative threshold.
+ */
+function byFolder(
+  format: SaeFormat,
+  architecture: Architecture,
+  k: number | null,
+  params: SaeParams,
+  files: string[],
+  notes: string[],
+): ImportedSae {
+  checkFinite(files[files.length - 1], params);
+  const dModel = params.bDec.length;
+  const dSae = params.bEnc.length;
+  const folder = folderOf(files[0]);
+  return {
+    format,
+    architecture,
+    dModel,
+    dSae,
+    k: engineK(k, dSae),
+    params,
+    modelName: null,
+    hookName: folder || null,
+    files,
+    name: `imported ${folder || `${architecture}-${dSae}`} (${SAE_FORMAT_LABEL[format]})`,
+    notes,
+  };
+}
+
+/**
  * Read a sparsify SAE (cfg.json + sae.safetensors).
  * @throws ImportError as {@link readSaeLens}, and for skip connections, transcoders and non-TopK activations.
  */
@@ -311,21 +343,14 @@ export async function readSparsify(cfgFile: SaeFile, weights: SaeFile): Promise<
     bEnc: tensor(tf, 'encoder.bias').data,
     bDec: tensor(tf, 'b_dec').data,
   };
-  checkFinite(weights.name, params);
-  const folder = folderOf(cfgFile.name);
-  return {
-    format: 'sparsify',
-    architecture: spec.id,
-    dModel: D,
-    dSae: S,
-    k: engineK(k, S),
+  return byFolder(
+    'sparsify',
+    spec.id,
+    k,
     params,
-    modelName: null,
-    hookName: folder || null,
-    files: [cfgFile.name, weights.name],
-    name: `imported ${folder || `topk-${S}`} (sparsify)`,
-    notes: ['encoder.weight [d_sae, d_in] transposed into W_enc [d_in, d_sae]'],
-  };
+    [cfgFile.name, weights.name],
+    ['encoder.weight [d_sae, d_in] transposed into W_enc [d_in, d_sae]'],
+  );
 }
 
 /**
@@ -361,21 +386,14 @@ export function readGemmaScope(file: SaeFile): ImportedSae {
     bDec,
     threshold: tensor(tf, 'threshold').data,
   };
-  checkFinite(file.name, params);
-  const folder = folderOf(file.name);
-  return {
-    format: 'gemma-scope',
-    architecture: spec.id,
-    dModel: D,
-    dSae: S,
-    k: engineK(null, S),
+  return byFolder(
+    'gemma-scope',
+    spec.id,
+    null,
     params,
-    modelName: null,
-    hookName: folder || null,
-    files: [file.name],
-    name: `imported ${folder || `jumprelu-${S}`} (Gemma Scope)`,
-    notes: ['Gemma Scope encodes x·W_enc + b_enc: b_dec·W_enc folded into b_enc'],
-  };
+    [file.name],
+    ['Gemma Scope encodes x·W_enc + b_enc: b_dec·W_enc folded into b_enc'],
+  );
 }
 
 /**

@@ -10,7 +10,7 @@ import { unzipSync } from 'fflate';
 import { bytesSource } from '../data/bytes';
 import { decodeToF32, type ElemFormat, ITEM_SIZE } from '../data/dtype';
 import { ImportError } from '../data/errors';
-import { npyElemFormat, parseNpyPreamble, parsePyLiteral } from '../data/npy';
+import { npyElemFormat, parseNpyHeaderDict, parseNpyPreamble } from '../data/npy';
 import { readSafetensorsHeader, safetensorsElemKind } from '../data/safetensors';
 
 /** One tensor decoded to float32: its name, the dtype as written in the file and its row-major shape. */
@@ -98,14 +98,7 @@ export function readNpyTensor(file: string, name: string, bytes: Uint8Array): Na
   const text = new TextDecoder(pre.major >= 3 ? 'utf-8' : 'latin1').decode(
     bytes.subarray(pre.headerStart, dataStart),
   );
-  let dict: ReturnType<typeof parsePyLiteral>;
-  try {
-    dict = parsePyLiteral(text);
-  } catch (e) {
-    throw new ImportError(file, `bad header: not a valid Python dict literal (${(e as Error).message})`);
-  }
-  if (dict === null || typeof dict !== 'object' || Array.isArray(dict))
-    throw new ImportError(file, 'bad header: the header is not a dict');
+  const dict = parseNpyHeaderDict(file, text);
   const elem: ElemFormat = npyElemFormat(file, dict.descr ?? null);
   if (dict.fortran_order === true)
     throw new ImportError(file, 'Fortran-order arrays are not read here; save it with np.ascontiguousarray');
