@@ -5,9 +5,11 @@
  * its message in `import-sae-message` and adds no run. (The 8 malformed cases with the stores compared key by key
  * are src/saes/store.test.ts.)
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Download, expect, test } from '@playwright/test';
-import { fixtureWeights, saeLensFolder } from '../src/saes/fixtures';
+import { fixtureWeights, gemmaScopeNpz, saeLensFolder } from '../src/saes/fixtures';
 import { readSaeFiles, type SaeFile } from '../src/saes/readers';
 import { openLab } from './lab-client';
 
@@ -74,4 +76,20 @@ test('import a SAELens folder → run → evaluate on the demo → export', asyn
   expect(again.params.bDec).toEqual(w.bDec);
   // The demo names its model and hook, so the export does too.
   expect([again.modelName, again.hookName]).toEqual(['stories260K', 'blocks.2.hook_resid_post']);
+});
+
+test('a Gemma Scope folder picked with the folder input is recognised and imported', async ({ page }) => {
+  await openLab(page, 'auto');
+  const dir = await mkdtemp(join(tmpdir(), 'saeimport-'));
+  const sae = join(dir, 'average_l0_20');
+  await mkdir(sae);
+  await writeFile(join(sae, 'params.npz'), gemmaScopeNpz(fixtureWeights(64, 48, 6)).bytes);
+  await writeFile(join(sae, 'README.md'), 'not an SAE file: skipped unread');
+  await page.getByTestId('import-sae-folder').setInputFiles(sae);
+  await expect(page.getByTestId('import-sae-message')).toContainText(
+    'Gemma Scope SAE read as JumpReLU, d_in 64, d_sae 48 (Gemma Scope encodes x·W_enc + b_enc',
+  );
+  await expect(
+    page.getByTestId('run-row').filter({ hasText: 'imported average_l0_20 (Gemma Scope)' }),
+  ).toHaveCount(1);
 });
