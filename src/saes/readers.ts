@@ -195,7 +195,7 @@ function engineK(k: number | null, dSae: number): number {
  * @throws ImportError for a cfg.json that does not parse, an unknown architecture, unsupported options, or
  *   weights with missing, extra or wrongly shaped tensors, a bad dtype or a truncated file.
  */
-export async function readSaeLens(cfgFile: SaeFile, weights: SaeFile): Promise<ImportedSae> {
+export function readSaeLens(cfgFile: SaeFile, weights: SaeFile): ImportedSae {
   const cfg = parseCfg(cfgFile);
   const arch = cfg.architecture ?? 'standard';
   const known = saeLensArchitecturesRead();
@@ -242,7 +242,7 @@ export async function readSaeLens(cfgFile: SaeFile, weights: SaeFile): Promise<I
   ];
   if (threshold === 'per-latent') want.push([thresholdTensor, [S], '[d_sae]']);
   if (threshold === 'scalar') want.push([thresholdTensor, [], '[] (a scalar)']);
-  const tf = await readSafetensorsFile(weights.name, weights.bytes);
+  const tf = readSafetensorsFile(weights.name, weights.bytes);
   expectTensors(tf, want);
   const notes: string[] = [];
   const wEnc = tensor(tf, 'W_enc').data;
@@ -311,7 +311,7 @@ function byFolder(
  * Read a sparsify SAE (cfg.json + sae.safetensors).
  * @throws ImportError as {@link readSaeLens}, and for skip connections, transcoders and non-TopK activations.
  */
-export async function readSparsify(cfgFile: SaeFile, weights: SaeFile): Promise<ImportedSae> {
+export function readSparsify(cfgFile: SaeFile, weights: SaeFile): ImportedSae {
   const cfg = parseCfg(cfgFile);
   const spec = specWhere((i) => i.sparsify);
   if (!spec) throw new ImportError(cfgFile.name, 'no architecture of the lab reads sparsify SAEs');
@@ -330,7 +330,7 @@ export async function readSparsify(cfgFile: SaeFile, weights: SaeFile): Promise<
     typeof n === 'number' && n > 0
       ? cfgInt(cfgFile.name, cfg, 'num_latents')
       : D * cfgInt(cfgFile.name, cfg, 'expansion_factor');
-  const tf = await readSafetensorsFile(weights.name, weights.bytes);
+  const tf = readSafetensorsFile(weights.name, weights.bytes);
   expectTensors(tf, [
     ['encoder.weight', [S, D], '[num_latents, d_in]'],
     ['encoder.bias', [S], '[num_latents]'],

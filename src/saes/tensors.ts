@@ -7,11 +7,10 @@
  * {@link ImportError} naming the file and the problem.
  */
 import { unzipSync } from 'fflate';
-import { bytesSource } from '../data/bytes';
 import { decodeToF32, type ElemFormat, ITEM_SIZE } from '../data/dtype';
 import { ImportError } from '../data/errors';
 import { npyElemFormat, parseNpyHeaderDict, parseNpyPreamble } from '../data/npy';
-import { readSafetensorsHeader, safetensorsElemKind } from '../data/safetensors';
+import { type SafetensorsHeader, safetensorsElemKind, validateSafetensorsHeader } from '../data/safetensors';
 
 /** One tensor decoded to float32: its name, the dtype as written in the file and its row-major shape. */
 export interface NamedTensor {
@@ -31,20 +30,26 @@ export interface TensorFile {
 }
 
 /**
- * The bytes of tensor data a safetensors header promises, read before validation so that a cut-off file is
- * reported as truncated rather than as "offsets out of range". @returns the message, or null when complete.
+ * The validated header of a safetensors file held in memory (src/data/safetensors.ts validates it). A file cut off
+ * inside its header or its data is reported as truncated (rather than as "offsets out of range").
+ * @throws ImportError for an empty, truncated or non-safetensors file or a bad header.
  */
-function truncation(file: string, bytes: Uint8Array): string | null {
-  if (bytes.length < 8) return `truncated: ${bytes.length} bytes, shorter than the 8-byte header length`;
+function safetensorsHeaderOf(file: string, bytes: Uint8Array): SafetensorsHeader {
+  if (bytes.length === 0) throw new ImportError(file, 'empty file (0 bytes)');
+  if (bytes.length < 8)
+    throw new ImportError(file, `truncated: ${bytes.length} bytes, shorter than the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, 8);
   const n = dv.getUint32(4, true) * 2 ** 32 + dv.getUint32(0, true);
   if (8 + n > bytes.length)
-    return `truncated: the JSON header needs ${n} bytes but the file ends at byte ${bytes.length}`;
+    throw new ImportError(
+      file,
+      `truncated: the JSON header needs ${n} bytes but the file ends at byte ${bytes.length} (or this is not a safetensors file)`,
+    );
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  } catch {
-    return null; // not JSON: the header reader says so
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch (e) {
+    throw new ImportError(file, `bad header: not valid UTF-8 JSON (${(e as Error).message})`);
   }
   let end = 0;
   for (const [k, e] of Object.entries((header ?? {}) as Record<string, { data_offsets?: unknown }>)) {
@@ -52,9 +57,12 @@ function truncation(file: string, bytes: Uint8Array): string | null {
     if (Array.isArray(off) && typeof off[1] === 'number') end = Math.max(end, off[1]);
   }
   const have = bytes.length - 8 - n;
-  return end > have
-    ? `truncated: the header describes ${end} bytes of tensor data but the file holds only ${have} (${file} was cut off)`
-    : null;
+  if (end > have)
+    throw new ImportError(
+      file,
+      `truncated: the header describes ${end} bytes of tensor data but the file holds only ${have}`,
+    );
+  return validateSafetensorsHeader(file, bytes.length, 8 + n, header);
 }
 
 /**
@@ -62,10 +70,8 @@ function truncation(file: string, bytes: Uint8Array): string | null {
  * @throws ImportError for a truncated file, a bad header, or a tensor whose dtype is not F32/F16/BF16/F64
  *   (the message names the tensor and its dtype).
  */
-export async function readSafetensorsFile(file: string, bytes: Uint8Array): Promise<TensorFile> {
-  const cut = truncation(file, bytes);
-  if (cut) throw new ImportError(file, cut);
-  const h = await readSafetensorsHeader(bytesSource(file, bytes));
+export function readSafetensorsFile(file: string, bytes: Uint8Array): TensorFile {
+  const h = safetensorsHeaderOf(file, bytes);
   const tensors = new Map<string, NamedTensor>();
   for (const t of h.tensors) {
     const kind = safetensorsElemKind(t.dtype);
