@@ -167,6 +167,22 @@ export function parseNpyPreamble(file: string, fileSize: number, head: Uint8Arra
 }
 
 /**
+ * The header dict of a .npy file (any keys; callers check the ones they need).
+ * @throws ImportError when the text is not a Python literal or not a dict.
+ */
+export function parseNpyHeaderDict(file: string, text: string): { [k: string]: PyValue } {
+  let dict: PyValue;
+  try {
+    dict = parsePyLiteral(text);
+  } catch (e) {
+    throw new ImportError(file, `bad header: not a valid Python dict literal (${(e as Error).message})`);
+  }
+  if (dict === null || typeof dict !== 'object' || Array.isArray(dict))
+    throw new ImportError(file, 'bad header: the header is not a dict');
+  return dict;
+}
+
+/**
  * Parse the header dict text into a tensor layout.
  * @throws ImportError when the header is not a dict with 'descr', 'fortran_order' and 'shape', for an
  *   unsupported dtype, a bad shape, a 3-D Fortran-order array, or a data size that disagrees with the file.
@@ -177,14 +193,7 @@ export function parseNpyHeaderText(
   text: string,
   dataOffset: number,
 ): TensorLayout {
-  let dict: PyValue;
-  try {
-    dict = parsePyLiteral(text);
-  } catch (e) {
-    throw new ImportError(file, `bad header: not a valid Python dict literal (${(e as Error).message})`);
-  }
-  if (dict === null || typeof dict !== 'object' || Array.isArray(dict))
-    throw new ImportError(file, 'bad header: the header is not a dict');
+  const dict = parseNpyHeaderDict(file, text);
   for (const key of ['descr', 'fortran_order', 'shape'])
     if (!(key in dict)) throw new ImportError(file, `bad header: the header dict has no '${key}' key`);
   const elem = npyElemFormat(file, dict.descr);

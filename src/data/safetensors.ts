@@ -38,6 +38,11 @@ const ITEM_BYTES: Record<string, number> = {
 /** safetensors dtypes we import, and their element kind. */
 const IMPORTABLE: Record<string, ElemKind> = { F32: 'f32', F16: 'f16', BF16: 'bf16', F64: 'f64' };
 
+/** The element kind of a float safetensors dtype we can read (F32, F16, BF16, F64), else undefined. */
+export function safetensorsElemKind(dtype: string): ElemKind | undefined {
+  return Object.hasOwn(IMPORTABLE, dtype) ? IMPORTABLE[dtype] : undefined;
+}
+
 /** One tensor entry of a safetensors header. */
 export interface SafetensorsTensor {
   name: string;

@@ -7,10 +7,10 @@
  * un-normalisation x̂ = x̂'(s·x)/s.
  */
 
-import { validateSafetensorsHeader } from '../data/safetensors';
 import { foldNormalisation, saeLensArchitecture } from '../export/saelens';
 import { resolveArch } from '../sae/arch';
 import type { SaeParams, SaeShape } from '../sae/types';
+import { readSaeLens } from '../saes/readers';
 import type { Splice } from './corpus-cpu';
 
 /** How latents are computed from pre-activations. */
@@ -100,68 +100,22 @@ export function inferenceSaeFromParams(params: SaeParams, shape: SaeShape, scale
 }
 
 /**
- * Read an SAE in SAELens layout: cfg.json text and sae_weights.safetensors bytes (F32 tensors W_enc, W_dec, b_enc,
- * b_dec, and threshold for "jumprelu").
- * @throws Error naming the file and the problem: cfg not JSON, unknown architecture, a missing / non-F32 / misshapen
- *   tensor.
+ * Read an SAE in SAELens layout: cfg.json text and sae_weights.safetensors bytes, through the lab's SAE importer
+ * (src/saes/readers.ts: architectures standard / topk / jumprelu / batchtopk, F32/F16/BF16/F64 tensors).
+ * @throws ImportError naming the file and the problem: cfg not JSON, unknown architecture, a missing, extra,
+ *   misshapen or non-float tensor, a truncated file.
  */
 export function parseSaeLens(cfgText: string, weights: Uint8Array, dir = 'SAE'): InferenceSae {
-  let cfg: Record<string, unknown>;
-  try {
-    cfg = JSON.parse(cfgText);
-  } catch {
-    throw new Error(`${dir}/cfg.json: not JSON`);
-  }
-  const dIn = Number(cfg.d_in);
-  const dSae = Number(cfg.d_sae);
-  if (!(Number.isInteger(dIn) && dIn > 0 && Number.isInteger(dSae) && dSae > 0)) {
-    throw new Error(`${dir}/cfg.json: d_in and d_sae must be positive integers`);
-  }
-  const file = `${dir}/sae_weights.safetensors`;
-  if (weights.byteLength < 8) throw new Error(`${file}: too short for a safetensors file`);
-  const dv = new DataView(weights.buffer, weights.byteOffset, weights.byteLength);
-  const n = dv.getUint32(0, true) + dv.getUint32(4, true) * 2 ** 32;
-  if (8 + n > weights.byteLength) throw new Error(`${file}: header runs past the end of the file`);
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(weights.subarray(8, 8 + n)));
-  } catch {
-    throw new Error(`${file}: header is not JSON`);
-  }
-  const h = validateSafetensorsHeader(file, weights.byteLength, 8 + n, json);
-  const tensor = (name: string, shape: number[]) => {
-    const t = h.tensors.find((x) => x.name === name);
-    if (!t) throw new Error(`${file}: no tensor ${name}`);
-    if (t.dtype !== 'F32') throw new Error(`${file}: ${name} is ${t.dtype}, expected F32`);
-    if (t.shape.join(',') !== shape.join(',')) {
-      throw new Error(
-        `${file}: ${name} has shape [${t.shape}], expected [${shape}] (cfg d_in ${dIn}, d_sae ${dSae})`,
-      );
-    }
-    const b = weights.slice(h.dataStart + t.dataOffsets[0], h.dataStart + t.dataOffsets[1]);
-    return new Float32Array(b.buffer);
+  const sae = readSaeLens(
+    { name: `${dir}/cfg.json`, bytes: new TextEncoder().encode(cfgText) },
+    { name: `${dir}/sae_weights.safetensors`, bytes: weights },
+  );
+  const shape: SaeShape = {
+    dModel: sae.dModel,
+    dSae: sae.dSae,
+    k: sae.k,
+    batchSize: 1,
+    arch: { architecture: sae.architecture },
   };
-  const arch = String(cfg.architecture ?? 'standard');
-  let activation: InferenceActivation;
-  if (arch === 'topk') {
-    const k = Number(cfg.k ?? (cfg.activation_fn_kwargs as { k?: number } | undefined)?.k);
-    if (!(Number.isInteger(k) && k > 0))
-      throw new Error(`${dir}/cfg.json: architecture topk without a positive k`);
-    activation = { kind: 'topk', k };
-  } else if (arch === 'jumprelu') {
-    activation = { kind: 'threshold', threshold: tensor('threshold', [dSae]) };
-  } else if (arch === 'standard') {
-    activation = { kind: 'relu' };
-  } else {
-    throw new Error(`${dir}/cfg.json: architecture "${arch}" is not supported (topk, jumprelu, standard)`);
-  }
-  return {
-    dIn,
-    dSae,
-    wEnc: tensor('W_enc', [dIn, dSae]),
-    wDec: tensor('W_dec', [dSae, dIn]),
-    bEnc: tensor('b_enc', [dSae]),
-    bDec: tensor('b_dec', [dIn]),
-    activation,
-  };
+  return inferenceSaeFromParams(sae.params, shape, 1);
 }

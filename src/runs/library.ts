@@ -54,6 +54,21 @@ export interface RunMeta {
   /** Bytes of this run's library entry (history + summary) and of its checkpoint (weights), measured. */
   bytes: number;
   weightsBytes: number;
+  /** Set for an SAE imported from files (src/saes/): never trained here, so no curves. */
+  imported?: ImportedRun;
+}
+
+/** Where an imported SAE came from (src/saes/store.ts). Plain data. */
+export interface ImportedRun {
+  /** 'saelens' | 'sparsify' | 'gemma-scope'. */
+  format: string;
+  /** The files read, as the user named them. */
+  files: string[];
+  /** Model and hook from the files, when they say. */
+  modelName: string | null;
+  hookName: string | null;
+  /** What the import changed or assumed (folded biases, broadcast thresholds). */
+  notes: string[];
 }
 
 /** The heavy part of a run. */

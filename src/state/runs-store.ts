@@ -310,6 +310,8 @@ export const useRuns = create<RunsState & RunsActions>()((set, get) => {
     },
     async linkForRun(id) {
       const r = await load(id);
+      // A share link re-trains a run from its config: an SAE trained elsewhere has none to share.
+      if (r.meta.imported) throw new Error('an imported SAE was not trained here; share its files instead');
       if (r.meta.dataset) return shareUrl(pageBase(), { config: r.meta.config, dataset: r.meta.dataset });
       const m = useLab.getState().datasets.find((d) => d.id === r.meta.info.datasetId);
       if (!m) throw new Error(`the run's dataset "${r.meta.info.datasetName}" is no longer stored`);

@@ -9,6 +9,7 @@ import { useLab } from '../state/lab-store';
 import { MAX_COMPARE, type RunSortKey, sortedRuns, useRuns } from '../state/runs-store';
 import { CompareView } from './CompareView';
 import { formatInt, formatPct, formatSig } from './format';
+import { EvaluateImported, SaeImport } from './SaeImport';
 
 const COLUMNS: [RunSortKey, string][] = [
   ['name', 'name'],
@@ -118,6 +119,7 @@ export function RunsPanel() {
             : `${runs.length} run${runs.length === 1 ? '' : 's'}; select 2–${MAX_COMPARE} to compare.`}
         </span>
       </div>
+      <SaeImport />
       {error && (
         <p className="error" role="alert" data-testid="runs-error">
           {error}
@@ -195,6 +197,7 @@ export function RunsPanel() {
                     <td>{formatPct(r.deadFraction)}</td>
                     <td data-testid="run-ce">{formatSig(r.ceLossScore)}</td>
                     <td>
+                      {r.imported && 'imported, '}
                       {(r.status === 'running' || r.status === 'paused') && !live
                         ? `${r.status === 'paused' ? 'paused' : 'interrupted'} (resume from its checkpoint)`
                         : r.status}
@@ -203,6 +206,7 @@ export function RunsPanel() {
                       {mib(r.bytes + r.weightsBytes)}
                     </td>
                     <td className="row-actions">
+                      {r.imported && <EvaluateImported run={r} />}
                       <button
                         type="button"
                         data-testid="run-open"

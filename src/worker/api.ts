@@ -7,10 +7,11 @@ import type { EngineChoice, EngineOverride } from '../cpu/engine-choice';
 import type { AdapterSummary } from '../gpu/device';
 import type { SelfCheckResult } from '../gpu/selfcheck';
 import type { BehaviourPoint } from '../lm/behaviour';
+import type { RunMeta } from '../runs/library';
 import type { FeatureRecovery } from '../sae/metrics';
 import type { CheckpointMeta } from '../train/checkpoint';
 import type { TrainConfig } from '../train/config';
-import type { RunInfo, TrainEvent } from '../train/trainer';
+import type { RunInfo, RunSummary, TrainEvent } from '../train/trainer';
 
 /** Outcome of asking the worker for a GPU: the adapter, or why there is none. */
 export type GpuStatus = { ok: true; adapter: AdapterSummary } | { ok: false; error: string };
@@ -113,6 +114,18 @@ export interface LabApi {
    * dataset's ground truth; null when the dataset is not synthetic or the run is gone.
    */
   featureRecovery(runId: string): Promise<RunRecovery | null>;
+  /**
+   * Import an SAE trained elsewhere (SAELens folder, sparsify SAE, Gemma Scope params.npz; src/saes/) as a run of
+   * the library. `files`: paths as the user named them (folder/file) and bytes.
+   * @throws ImportError naming the file and the problem; nothing is stored then.
+   */
+  importSae(files: { name: string; bytes: Uint8Array }[]): Promise<{ meta: RunMeta; message: string }>;
+  /**
+   * Held-out metrics of imported run `runId` on stored dataset `datasetId`, recorded in the library; the patched-CE
+   * point follows on `onEvent` ('behaviour' / 'behaviour-error') when the dataset's model is known.
+   * @throws Error while a run is active; ImportError when d_in ≠ the dataset's d_model (nothing written).
+   */
+  evaluateImported(runId: string, datasetId: string, onEvent?: LabEventListener): Promise<RunSummary>;
   /** Test hook: destroy the GPUDevice, as a driver reset would (the device-lost path). */
   loseDeviceForTest(): Promise<void>;
 }

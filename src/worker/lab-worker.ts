@@ -30,6 +30,7 @@ import { recorderFor } from '../runs/worker-recorder';
 import { initSaeParams } from '../sae/init';
 import { featureRecovery } from '../sae/metrics';
 import type { SaeEngine, SaeParams, SaeShape } from '../sae/types';
+import { evaluateImportedInLab, importedExportNames, importSaeInLab } from '../saes/lab';
 import { IdbCheckpointStore } from '../train/checkpoint';
 import { DEFAULT_CONFIG, engineShape, resolveDSae, type TrainConfig } from '../train/config';
 import { stepHyper } from '../train/schedule';
@@ -350,6 +351,8 @@ const api: LabApi = {
     } catch {
       // The dataset's metadata only adds model / hook names; export without them.
     }
+    const own = await importedExportNames(runId, checkpoints);
+    if (own) info.datasetMetadata = { ...info.datasetMetadata, ...own };
     const out = exportSaeLens(params, shape, info);
     const base = baseName(datasetName, info.config.architecture, runId, shape.dSae, shape.k);
     const zip = zipSaeLens(base, out.cfgJson, out.safetensors);
@@ -374,6 +377,20 @@ const api: LabApi = {
     if (!truth) return null;
     const r = featureRecovery(truth.features, (await t.params()).wDec, t.info.shape.dModel);
     return { ...r, runId, probabilities: truth.probabilities };
+  },
+
+  importSae(files) {
+    return importSaeInLab(files, checkpoints);
+  },
+
+  async evaluateImported(runId, datasetId, onEvent) {
+    if (isBusy()) throw new Error('A run is active: evaluate the imported SAE once it ends.');
+    const choice = await (engineChoice ?? decideEngine('auto'));
+    const create =
+      choice.engine === 'cpu'
+        ? (shape: SaeShape, p: SaeParams) => WasmCpuSaeEngine.create(shape, p)
+        : async (shape: SaeShape, p: SaeParams) => GpuSaeEngine.create(await gpu(), shape, p);
+    return evaluateImportedInLab(runId, datasetId, checkpoints, create, onEvent);
   },
 
   async loseDeviceForTest() {

@@ -52,5 +52,10 @@ export const batchtopk = {
     labK: true,
     extraTensors: ['threshold'],
   },
+  imports: {
+    saeLens: [{ architecture: 'batchtopk', threshold: 'scalar', tensor: 'topk_threshold' }],
+    sparsify: false,
+    gemmaScope: false,
+  },
   collapse: { fixedK: true, hasThreshold: true },
 } as const satisfies ArchSpec<'batchtopk'>;

@@ -13,6 +13,7 @@ export type {
   ArchFieldSpec,
   ArchSpec,
   CollapseCapabilities,
+  ImportSpec,
   StepPathSpec,
 } from './spec';
 

@@ -95,5 +95,10 @@ export const jumprelu = {
     labK: false,
     extraTensors: ['threshold'],
   },
+  imports: {
+    saeLens: [{ architecture: 'jumprelu', threshold: 'per-latent', tensor: 'threshold' }],
+    sparsify: false,
+    gemmaScope: true,
+  },
   collapse: { fixedK: false, hasThreshold: true },
 } as const satisfies ArchSpec<'jumprelu'>;

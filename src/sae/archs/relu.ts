@@ -36,5 +36,6 @@ export const relu = {
   },
   summary: { l0Label: () => 'L0' },
   saeLens: { architecture: 'standard', activationFn: 'relu', cfgK: false, labK: false, extraTensors: [] },
+  imports: { saeLens: [{ architecture: 'standard', threshold: 'none' }], sparsify: false, gemmaScope: false },
   collapse: { fixedK: false, hasThreshold: false },
 } as const satisfies ArchSpec<'relu'>;

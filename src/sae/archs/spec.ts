@@ -88,6 +88,23 @@ export interface SaeLensSpec {
   extraTensors: readonly 'threshold'[];
 }
 
+/**
+ * How SAEs trained elsewhere map onto an architecture (src/saes/readers.ts): which formats and architecture strings
+ * it reads. The importer picks the spec that accepts a file; it never compares architecture names itself.
+ */
+export interface ImportSpec {
+  /**
+   * SAELens cfg.json `architecture` strings read as this architecture, each with where its threshold θ is stored:
+   * none, `threshold` [d_sae], or a scalar (`topk_threshold`, SAELens's BatchTopK training checkpoint) broadcast to
+   * every latent.
+   */
+  saeLens: readonly { architecture: string; threshold: 'none' | 'per-latent' | 'scalar'; tensor?: string }[];
+  /** A sparsify (EleutherAI) TopK SAE (cfg.json + sae.safetensors) is read as this architecture. */
+  sparsify: boolean;
+  /** A Gemma Scope params.npz (JumpReLU with `threshold`) is read as this architecture. */
+  gemmaScope: boolean;
+}
+
 /** One architecture: identity, config fields, training path, charts, summary, export and collapse checks. */
 export interface ArchSpec<Id extends string = string> {
   /** Stable id, stored in configs, checkpoints and exports. */
@@ -117,6 +134,8 @@ export interface ArchSpec<Id extends string = string> {
     l0Label(k: number): string;
   };
   saeLens: SaeLensSpec;
+  /** What the SAE importer (src/saes/) reads as this architecture; absent = nothing. */
+  imports?: ImportSpec;
   /** Which collapse checks apply at each evaluation and at the end of a run (src/train/collapse.ts). */
   collapse: CollapseCapabilities;
 }

@@ -20,5 +20,6 @@ export const topk = {
   },
   summary: { l0Label: (k: number) => `L0 (k = ${k})` },
   saeLens: { architecture: 'topk', activationFn: 'topk', cfgK: true, labK: false, extraTensors: [] },
+  imports: { saeLens: [{ architecture: 'topk', threshold: 'none' }], sparsify: true, gemmaScope: false },
   collapse: { fixedK: true, hasThreshold: false },
 } as const satisfies ArchSpec<'topk'>;
