@@ -25,7 +25,7 @@ describe('decoder neighbours and logit effects', () => {
       .slice(0, NEIGHBOURS);
     const got = decoderNeighbours(wDec, S, D, 5);
     expect(got.map((n) => n.latent)).toEqual(want.map((n) => n.latent));
-    got.forEach((n, j) => expect(n.cos).toBeCloseTo(want[j].cos, 10));
+    for (const [j, n] of got.entries()) expect(n.cos).toBeCloseTo(want[j].cos, 10);
     expect(got[0]).toEqual({ latent: 20, cos: expect.closeTo(-1, 10) });
     expect(() => decoderNeighbours(wDec, S, D, S)).toThrow(/outside/);
   });
@@ -45,8 +45,13 @@ describe('decoder neighbours and logit effects', () => {
       (a, b) => b.logit - a.logit,
     );
     expect(e.top.map((t) => t.token)).toEqual(all.slice(0, LOGITS_SHOWN).map((t) => t.token));
-    expect(e.bottom.map((t) => t.token)).toEqual(all.slice(-LOGITS_SHOWN).reverse().map((t) => t.token));
-    e.top.forEach((t) => expect(t.logit).toBeCloseTo(logit(t.token), 5));
+    expect(e.bottom.map((t) => t.token)).toEqual(
+      all
+        .slice(-LOGITS_SHOWN)
+        .reverse()
+        .map((t) => t.token),
+    );
+    for (const t of e.top) expect(t.logit).toBeCloseTo(logit(t.token), 5);
     expect(e.hist.length).toBe(LOGIT_BINS);
     expect(e.hist.reduce((a, b) => a + b, 0)).toBe(V);
     expect(() => logitEffects(wDec, D, 7, wU, g.subarray(1))).toThrow(/width/);
@@ -66,7 +71,10 @@ describe('contexts and feature links', () => {
 
   it('writes and reads #feature=<run>/<index>; damaged links give a message', () => {
     expect(featureFragment('run a/b', 17)).toBe('feature=run%20a%2Fb/17');
-    expect(parseFeatureFragment(`#${featureFragment('run a/b', 17)}`)).toEqual({ runId: 'run a/b', latent: 17 });
+    expect(parseFeatureFragment(`#${featureFragment('run a/b', 17)}`)).toEqual({
+      runId: 'run a/b',
+      latent: 17,
+    });
     expect(featureUrl('http://x/', 'r1', 3)).toBe('http://x/#feature=r1/3');
     expect(isFeatureFragment('#feature=r1/3')).toBe(true);
     expect(isFeatureFragment('#run=1.abc')).toBe(false);

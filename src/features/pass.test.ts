@@ -15,8 +15,8 @@ import {
   encodeSparse,
   type FeatureStats,
   featurePassCpu,
-  PER_BAND,
   PassCancelled,
+  PER_BAND,
   type RowReader,
   TOP_N,
 } from './pass';
@@ -91,7 +91,10 @@ describe('feature pass (CPU) = brute-force oracle', () => {
   const cases: [string, InferenceSae['activation']][] = [
     ['topk', { kind: 'topk', k: 3 }],
     ['relu', { kind: 'relu' }],
-    ['threshold', { kind: 'threshold', threshold: Float32Array.from({ length: 13 }, (_, i) => 0.1 * (i % 4)) }],
+    [
+      'threshold',
+      { kind: 'threshold', threshold: Float32Array.from({ length: 13 }, (_, i) => 0.1 * (i % 4)) },
+    ],
   ];
   for (const [name, act] of cases) {
     it(`${name}: exact top-${TOP_N} sets (ties to the lower token), histogram, bands, count, max`, async () => {
@@ -158,9 +161,11 @@ describe('feature pass (CPU) = brute-force oracle', () => {
 
   it('bandPriority is murmur3 fmix32 of the mix (values from an independent Python implementation)', () => {
     // python: h = (t·0x9e3779b1 ^ (s+1)·0x85ebca77 ^ seed) mod 2³², then fmix32.
-    expect([bandPriority(0, 0, 0), bandPriority(7, 3, 12345), bandPriority(0xffffffff, 65535, 1 << 30)]).toEqual([
-      2612203797, 1813576790, 3277394030,
-    ]);
+    expect([
+      bandPriority(0, 0, 0),
+      bandPriority(7, 3, 12345),
+      bandPriority(0xffffffff, 65535, 1 << 30),
+    ]).toEqual([2612203797, 1813576790, 3277394030]);
     const seen = new Set<number>();
     for (let t = 0; t < 1000; t++) seen.add(bandPriority(1, 2, t));
     expect(seen.size).toBe(1000);
