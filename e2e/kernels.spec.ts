@@ -66,3 +66,21 @@ test.describe('SAE kernels in the worker match their CPU twins', () => {
     for (const s of SHAPES) await expectCheck(page, 'stats', s);
   });
 });
+
+test.describe('feature pass kernels in the worker match their CPU twin', () => {
+  test('feature-top and feature-bands: exact top-20 sets (lower-token ties), histograms, band samples', async ({
+    page,
+  }) => {
+    await openHarness(page);
+    await expectCheck(page, 'feature-stats', { dSae: 203, rows: 37, blocks: 3, seed: 1, density: 0.3 });
+    await expectCheck(page, 'feature-stats', {
+      dSae: 131,
+      rows: 61,
+      blocks: 4,
+      seed: 2,
+      density: 0.5,
+      ties: 4,
+    });
+    await expectCheck(page, 'feature-stats', { dSae: 7, rows: 5, blocks: 2, seed: 3, density: 1 });
+  });
+});

@@ -328,3 +328,49 @@ export async function featurePassCpu(
   }
   return st;
 }
+
+/** Dense latents z [R, S] (z > 0 fires) as {@link SparseLatents}. */
+export function denseToSparse(z: Float32Array, dSae: number): SparseLatents {
+  const R = z.length / dSae;
+  const offsets = new Int32Array(R + 1);
+  const ids: number[] = [];
+  const values: number[] = [];
+  for (let r = 0; r < R; r++) {
+    for (let s = 0; s < dSae; s++) {
+      const v = z[r * dSae + s];
+      if (v > 0) {
+        ids.push(s);
+        values.push(v);
+      }
+    }
+    offsets[r + 1] = ids.length;
+  }
+  return { rows: R, offsets, ids: Int32Array.from(ids), values: Float32Array.from(values) };
+}
+
+/**
+ * Both passes over blocks of dense latents (block i [R_i, S] holds the rows after block i − 1's): the CPU twin of
+ * the GPU kernels shaders/feature-top.wgsl and shaders/feature-bands.wgsl (src/gpu/kernels/feature-stats.ts).
+ */
+export function featureStatsDenseCpu(
+  blocks: readonly Float32Array[],
+  dSae: number,
+  seed: number,
+): FeatureStats {
+  const st = emptyStats(dSae, seed);
+  const sparse = blocks.map((z) => denseToSparse(z, dSae));
+  let row = 0;
+  for (const z of sparse) {
+    accumulatePass1(st, z, row);
+    row += z.rows;
+  }
+  st.nTokens = row;
+  const hs = binScales(st.maxAct, BINS);
+  const bs = binScales(st.maxAct, BANDS);
+  row = 0;
+  for (const z of sparse) {
+    accumulatePass2(st, z, row, hs, bs);
+    row += z.rows;
+  }
+  return st;
+}

@@ -1,0 +1,60 @@
+/**
+ * feature-stats: the feature pass's GPU kernels (shaders/feature-top.wgsl, feature-bands.wgsl) against their CPU
+ * twin featureStatsDenseCpu on seeded dense latents — blocks of `rows` rows × d_sae `dSae`, a fraction `density` of
+ * entries positive, values quantised to multiples of 1/`ties` when ties > 0 (heavy ties: the lower-token rule and
+ * band priorities decide). Every output exact: count, max, top-20 values and tokens (the exact top-k sets in order),
+ * histogram, band values and tokens. Padding (token −1) compares as value 0.
+ */
+
+import { featureStatsDenseCpu } from '../../../src/features/pass';
+import { createFeatureStats, featureStatsGpu } from '../../../src/gpu/kernels/feature-stats';
+import { Rng } from '../../../src/util/rng';
+import { type Check, num } from './types';
+import { compareExact } from './util';
+
+/** Values where the token is −1 become 0 (−∞ and NaN padding do not compare). */
+function padded(values: Float32Array, tokens: Int32Array): Float32Array {
+  return values.map((v, j) => (tokens[j] < 0 ? 0 : v));
+}
+
+export const featureStatsCheck: Check = async (gpu, p) => {
+  const S = num(p, 'dSae');
+  const R = num(p, 'rows');
+  const nBlocks = num(p, 'blocks', 3);
+  const seed = num(p, 'seed', 1);
+  const density = num(p, 'density', 0.2);
+  const ties = num(p, 'ties', 0);
+  const rng = new Rng(seed);
+  const blocks = Array.from({ length: nBlocks }, (_, i) => {
+    const rows = i === nBlocks - 1 ? Math.max(1, R - 7) : R; // a shorter last block
+    return Float32Array.from({ length: rows * S }, () => {
+      if (rng.next() >= density) return rng.next() < 0.5 ? 0 : -rng.next();
+      const v = rng.next() * 3 + 1e-3;
+      return ties > 0 ? Math.ceil(v * ties) / ties : v;
+    });
+  });
+  // Latent 0 never fires (a dead latent: empty lists on both sides).
+  for (const z of blocks) for (let r = 0; r < z.length / S; r++) z[r * S] = 0;
+  const got = await featureStatsGpu(gpu, blocks, S, seed);
+  const want = featureStatsDenseCpu(blocks, S, seed);
+  const t = `feature-stats S=${S} R=${R}×${nBlocks} ties=${ties}`;
+  // The kernel object is also built once with a 2-D grid limit check (no dispatch): creation must succeed.
+  createFeatureStats(gpu, { dSae: S, maxRows: R, seed }).destroy();
+  return [
+    compareExact(`${t} count`, got.count, want.count),
+    compareExact(`${t} max`, got.maxAct, want.maxAct),
+    compareExact(`${t} top tokens`, got.topTokens, want.topTokens),
+    compareExact(
+      `${t} top values`,
+      padded(got.topValues, got.topTokens),
+      padded(want.topValues, want.topTokens),
+    ),
+    compareExact(`${t} histogram`, got.hist, want.hist),
+    compareExact(`${t} band tokens`, got.bandTokens, want.bandTokens),
+    compareExact(
+      `${t} band values`,
+      padded(got.bandValues, got.bandTokens),
+      padded(want.bandValues, want.bandTokens),
+    ),
+  ];
+};
