@@ -82,5 +82,16 @@ test.describe('feature pass kernels in the worker match their CPU twin', () => {
       ties: 4,
     });
     await expectCheck(page, 'feature-stats', { dSae: 7, rows: 5, blocks: 2, seed: 3, density: 1 });
+    await expectCheck(page, 'feature-scatter', { rows: 37, dSae: 203, k: 5, seed: 4 });
+  });
+
+  test('the whole GPU feature pass equals the CPU pass on an SAE with exact float32 sums', async ({
+    page,
+  }) => {
+    await openHarness(page);
+    const base = { dModel: 13, dSae: 131, rows: 301, seed: 6, blockRows: 64 };
+    await expectCheck(page, 'feature-pass', { ...base, arch: 'topk', k: 4 });
+    await expectCheck(page, 'feature-pass', { ...base, arch: 'relu', blockRows: 301 });
+    await expectCheck(page, 'feature-pass', { ...base, arch: 'threshold', rows: 97 });
   });
 });

@@ -374,3 +374,19 @@ export function featureStatsDenseCpu(
   }
   return st;
 }
+
+/**
+ * TopK latents as dense z [R, S]: zeros, then z[r, indices[r, j]] = max(0, values[r, j]). The CPU twin of
+ * shaders/feature-scatter.wgsl.
+ */
+export function scatterTopkCpu(
+  indices: Uint32Array,
+  values: Float32Array,
+  rows: number,
+  dSae: number,
+): Float32Array {
+  const k = indices.length / rows;
+  const z = new Float32Array(rows * dSae);
+  for (let i = 0; i < rows * k; i++) z[Math.floor(i / k) * dSae + indices[i]] = Math.max(0, values[i]);
+  return z;
+}

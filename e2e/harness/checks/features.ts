@@ -5,9 +5,14 @@
  * band priorities decide). Every output exact: count, max, top-20 values and tokens (the exact top-k sets in order),
  * histogram, band values and tokens. Padding (token −1) compares as value 0.
  */
-
-import { featureStatsDenseCpu } from '../../../src/features/pass';
-import { createFeatureStats, featureStatsGpu } from '../../../src/gpu/kernels/feature-stats';
+import { featurePassGpu } from '../../../src/features/gpu-pass';
+import { featurePassCpu, featureStatsDenseCpu, scatterTopkCpu } from '../../../src/features/pass';
+import {
+  createFeatureStats,
+  featureScatterGpu,
+  featureStatsGpu,
+} from '../../../src/gpu/kernels/feature-stats';
+import type { InferenceSae } from '../../../src/lm/sae-splice';
 import { Rng } from '../../../src/util/rng';
 import { type Check, num } from './types';
 import { compareExact } from './util';
@@ -56,5 +61,72 @@ export const featureStatsCheck: Check = async (gpu, p) => {
       padded(got.bandValues, got.bandTokens),
       padded(want.bandValues, want.bandTokens),
     ),
+  ];
+};
+
+/** feature-scatter: TopK (indices, values) → dense z, exact, at rows × d_sae with k per row (negative values → 0). */
+export const featureScatterCheck: Check = async (gpu, p) => {
+  const R = num(p, 'rows');
+  const S = num(p, 'dSae');
+  const k = num(p, 'k');
+  const rng = new Rng(num(p, 'seed', 1));
+  const indices = new Uint32Array(R * k);
+  for (let r = 0; r < R; r++) {
+    const picked = new Set<number>();
+    while (picked.size < k) picked.add(rng.int(S));
+    [...picked].forEach((s, j) => {
+      indices[r * k + j] = s;
+    });
+  }
+  const values = rng.normalArray(R * k);
+  const got = await featureScatterGpu(gpu, indices, values, R, S);
+  return [compareExact(`feature-scatter R=${R} S=${S} k=${k}`, got, scatterTopkCpu(indices, values, R, S))];
+};
+
+/**
+ * feature-pass: the whole GPU pass (encoder → latents → both kernels, src/features/gpu-pass.ts) against
+ * featurePassCpu on an SAE whose sums are exact in float32 whatever their order (weights, biases and inputs are
+ * small multiples of 1/4), so every output must be equal, ties included. `arch`: topk (k), relu or threshold.
+ */
+export const featurePassCheck: Check = async (gpu, p) => {
+  const D = num(p, 'dModel');
+  const S = num(p, 'dSae');
+  const T = num(p, 'rows');
+  const arch = String(p.arch ?? 'topk');
+  const rng = new Rng(num(p, 'seed', 1));
+  const q = (n: number, span: number) =>
+    Float32Array.from({ length: n }, () => (rng.int(2 * span + 1) - span) / 4);
+  const activation: InferenceSae['activation'] =
+    arch === 'topk'
+      ? { kind: 'topk', k: num(p, 'k') }
+      : arch === 'threshold'
+        ? { kind: 'threshold', threshold: Float32Array.from({ length: S }, () => rng.int(4) / 4) }
+        : { kind: 'relu' };
+  const sae: InferenceSae = {
+    dIn: D,
+    dSae: S,
+    wEnc: q(D * S, 3),
+    wDec: q(S * D, 3),
+    bEnc: q(S, 2),
+    bDec: q(D, 2),
+    activation,
+  };
+  const x = q(T * D, 4);
+  const reader = { nTokens: T, read: async (a: number, n: number) => x.slice(a * D, (a + n) * D) };
+  const blockRows = num(p, 'blockRows', 64);
+  const got = await featurePassGpu(gpu, sae, reader, { seed: 5, blockRows });
+  const want = await featurePassCpu(sae, reader, { seed: 5, blockRows });
+  const t = `feature-pass ${arch} D=${D} S=${S} T=${T} block=${blockRows}`;
+  return [
+    compareExact(`${t} count`, got.count, want.count),
+    compareExact(`${t} max`, got.maxAct, want.maxAct),
+    compareExact(`${t} top tokens`, got.topTokens, want.topTokens),
+    compareExact(
+      `${t} top values`,
+      padded(got.topValues, got.topTokens),
+      padded(want.topValues, want.topTokens),
+    ),
+    compareExact(`${t} histogram`, got.hist, want.hist),
+    compareExact(`${t} band tokens`, got.bandTokens, want.bandTokens),
   ];
 };

@@ -1,6 +1,6 @@
 /** Registry of every GPU-vs-CPU check the browser tests can run, by name. Add one line per kernel. */
 import { auxkCheck, batchtopkCheck, jumpreluCheck, reluL1Check } from './arch';
-import { featureStatsCheck } from './features';
+import { featurePassCheck, featureScatterCheck, featureStatsCheck } from './features';
 import {
   adamCheck,
   backwardCheck,
@@ -38,6 +38,8 @@ export const checks: Record<string, Check> = {
   auxk: auxkCheck,
   'train-run': trainRunCheck,
   'feature-stats': featureStatsCheck,
+  'feature-scatter': featureScatterCheck,
+  'feature-pass': featurePassCheck,
   'lm-kernels': lmKernelsCheck,
   'lm-odd': lmOddCheck,
   'lm-golden': lmGoldenCheck,

@@ -5,10 +5,11 @@
  * for the whole pass. CPU twin: featureStatsDenseCpu (src/features/pass.ts).
  */
 import featureBandsWgsl from '../../../shaders/feature-bands.wgsl?raw';
+import featureScatterWgsl from '../../../shaders/feature-scatter.wgsl?raw';
 import featureTopWgsl from '../../../shaders/feature-top.wgsl?raw';
 import { BANDS, BINS, binScales, emptyStats, type FeatureStats, PER_BAND, TOP_N } from '../../features/pass';
 import type { Gpu, ShaderSource } from '../device';
-import { fitsBinding, grid1d, needBuffer, positiveInt } from './common';
+import { fitsBinding, grid1d, needBuffer, oneShot, positiveInt } from './common';
 
 export const featureTopShader: ShaderSource = { name: 'feature-top', code: featureTopWgsl };
 export const featureBandsShader: ShaderSource = { name: 'feature-bands', code: featureBandsWgsl };
@@ -168,4 +169,81 @@ export async function featureStatsGpu(
     for (const z of zs) z.destroy();
     k.destroy();
   }
+}
+
+export const featureScatterShader: ShaderSource = { name: 'feature-scatter', code: featureScatterWgsl };
+
+/** Buffers of one scatter. */
+export interface FeatureScatterBuffers {
+  /** u32 [R, k] and f32 [R, k] from the TopK kernel. */
+  indices: GPUBuffer;
+  values: GPUBuffer;
+  /** f32 [R, S], written. */
+  z: GPUBuffer;
+}
+
+/** TopK (indices, values) → dense z, of fixed shape (shaders/feature-scatter.wgsl). */
+export interface FeatureScatterKernel {
+  encode(pass: GPUComputePassEncoder, b: FeatureScatterBuffers): void;
+  destroy(): void;
+}
+
+/** @throws GpuError on a non-positive size or a z beyond the binding limit. */
+export function createFeatureScatter(
+  gpu: Gpu,
+  shape: { rows: number; dSae: number; k: number },
+  label = 'feature-scatter',
+): FeatureScatterKernel {
+  const { rows: R, dSae: S, k } = shape;
+  for (const [n, v] of Object.entries({ rows: R, d_sae: S, k })) positiveInt(label, n, v);
+  fitsBinding(gpu, label, 'z', R * S);
+  const ro = 'read-only-storage' as const;
+  const bindings = ['uniform', ro, ro, 'storage'] as const;
+  const clear = gpu.pipeline(featureScatterShader, 'feature_clear', bindings, { WG });
+  const scatter = gpu.pipeline(featureScatterShader, 'feature_scatter', bindings, { WG });
+  const [cx, cy] = grid1d(gpu, label, Math.ceil((R * S) / WG));
+  const [sx, sy] = grid1d(gpu, label, Math.ceil((R * k) / WG));
+  const clearParams = gpu.uniform(`${label}:clear_params`, new Uint32Array([R, S, k, cx * WG]));
+  const scatterParams = gpu.uniform(`${label}:scatter_params`, new Uint32Array([R, S, k, sx * WG]));
+  return {
+    encode(pass, b) {
+      needBuffer(label, 'indices', b.indices, R * k);
+      needBuffer(label, 'values', b.values, R * k);
+      needBuffer(label, 'z', b.z, R * S);
+      gpu.dispatch(pass, clear, [clearParams, b.indices, b.values, b.z], [cx, cy]);
+      gpu.dispatch(pass, scatter, [scatterParams, b.indices, b.values, b.z], [sx, sy]);
+    },
+    destroy() {
+      clearParams.destroy();
+      scatterParams.destroy();
+    },
+  };
+}
+
+/** One-shot scatter for tests: dense z f32 [R, S]. */
+export async function featureScatterGpu(
+  gpu: Gpu,
+  indices: Uint32Array,
+  values: Float32Array,
+  rows: number,
+  dSae: number,
+): Promise<Float32Array> {
+  const k = indices.length / rows;
+  const kernel = createFeatureScatter(gpu, { rows, dSae, k });
+  const b = {
+    indices: gpu.storage('feature-scatter:indices', indices),
+    values: gpu.storage('feature-scatter:values', values),
+    z: gpu.storage(
+      'feature-scatter:z',
+      Float32Array.from({ length: rows * dSae }, () => 7),
+    ),
+  };
+  return oneShot(
+    gpu,
+    'feature-scatter',
+    Object.values(b),
+    (pass) => kernel.encode(pass, b),
+    () => gpu.readF32(b.z, rows * dSae),
+    () => kernel.destroy(),
+  );
 }
