@@ -11,6 +11,7 @@ import type { FeatureDetail, TryTextResult } from '../features/session';
 import type { StoredFeatures } from '../features/store';
 import { featuresWorker } from '../worker/features-client';
 import type { OpenedFeatures } from '../worker/features-worker';
+import { useLab } from './lab-store';
 
 export interface FeaturesState {
   /** The run whose dashboard is open, or null (panel hidden). */
@@ -93,9 +94,12 @@ export const useFeatures = create<FeaturesState>((set, get) => {
       if (!runId || !opened || get().progress) return;
       set({ progress: { fraction: 0, text: 'starting' }, error: null });
       try {
+        // The engine the lab chose for training (the fast CPU engine on a software adapter) runs the pass too.
+        const engine = useLab.getState().engine?.engine === 'gpu' ? 'gpu' : 'cpu';
         const s = await featuresWorker().compute(
           runId,
           maxTokens,
+          engine,
           Comlink.proxy((p) => set({ progress: p })),
         );
         if (get().runId !== runId) return;

@@ -6,9 +6,11 @@
  */
 import * as Comlink from 'comlink';
 import { datasetStore, openDataset } from '../data/store';
-import { type FeatureStats, featurePassCpu, PassCancelled } from '../features/pass';
+import { featurePassGpu } from '../features/gpu-pass';
+import { type FeatureStats, featurePassCpu, PassCancelled, type PassOptions } from '../features/pass';
 import { type FeatureDetail, FeatureSession, type TryTextResult } from '../features/session';
 import { featuresBytes, loadFeatures, type StoredFeatures, saveFeatures } from '../features/store';
+import { Gpu } from '../gpu/device';
 import type { HarvestTokens } from '../lm/harvest-store';
 import { RunLibrary } from '../runs/library';
 import { IdbCheckpointStore } from '../train/checkpoint';
@@ -26,6 +28,15 @@ const checkpoints = new IdbCheckpointStore();
 let session: Promise<FeatureSession> | null = null;
 let sessionRun: string | null = null;
 let cancelRequested = false;
+let gpuPromise: Promise<Gpu> | null = null;
+/** This worker's Gpu (its own device), created on first GPU pass. */
+function gpu(): Promise<Gpu> {
+  gpuPromise ??= Gpu.create();
+  gpuPromise.catch(() => {
+    gpuPromise = null;
+  });
+  return gpuPromise;
+}
 
 function open(runId: string): Promise<FeatureSession> {
   if (session && sessionRun === runId) return session;
@@ -82,12 +93,14 @@ const api = {
   },
 
   /**
-   * Run the feature pass of run `runId` over the first `maxTokens` rows (all when undefined) on the CPU path, store
-   * it with the run and return it. @throws Error "…cancelled" after {@link cancel}.
+   * Run the feature pass of run `runId` over the first `maxTokens` rows (all when undefined) on the engine the lab
+   * chose ('gpu': src/features/gpu-pass.ts; 'cpu': featurePassCpu), store it with the run and return it.
+   * @throws Error "…cancelled" after {@link cancel}; GPU errors when the GPU path fails.
    */
   async compute(
     runId: string,
     maxTokens: number | undefined,
+    engine: 'gpu' | 'cpu',
     onProgress: FeaturesProgress,
   ): Promise<StoredFeatures> {
     const s = await open(runId);
@@ -96,26 +109,27 @@ const api = {
     const rows = s.rowReader();
     let stats: FeatureStats;
     try {
-      stats = await featurePassCpu(
-        s.sae,
-        {
-          nTokens: rows.nTokens,
-          // A macrotask between blocks lets cancel() arrive.
-          read: async (a, n) => {
-            await new Promise((r) => setTimeout(r, 0));
-            return rows.read(a, n);
-          },
+      const reader = {
+        nTokens: rows.nTokens,
+        // A macrotask between blocks lets cancel() arrive.
+        read: async (a: number, n: number) => {
+          await new Promise((r) => setTimeout(r, 0));
+          return rows.read(a, n);
         },
-        {
-          maxTokens,
-          progress: (p) =>
-            onProgress({
-              fraction: (p.pass - 1) / 2 + p.rows / p.total / 2,
-              text: `pass ${p.pass} of 2: ${p.rows.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} tokens`,
-            }),
-          cancelled: () => cancelRequested,
-        },
-      );
+      };
+      const opts: PassOptions = {
+        maxTokens,
+        progress: (p) =>
+          onProgress({
+            fraction: (p.pass - 1) / 2 + p.rows / p.total / 2,
+            text: `pass ${p.pass} of 2 (${engine.toUpperCase()}): ${p.rows.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} tokens`,
+          }),
+        cancelled: () => cancelRequested,
+      };
+      stats =
+        engine === 'gpu'
+          ? await featurePassGpu(await gpu(), s.sae, reader, opts)
+          : await featurePassCpu(s.sae, reader, opts);
     } catch (e) {
       if (e instanceof PassCancelled) throw new Error(e.message);
       throw e;
@@ -123,7 +137,7 @@ const api = {
     const rec: Omit<StoredFeatures, 'bytes'> = {
       runId,
       datasetId: s.datasetId,
-      engine: 'cpu',
+      engine,
       ms: performance.now() - t0,
       createdAt: Date.now(),
       stats,
