@@ -5,6 +5,8 @@
  */
 import { TOP_N } from './pass';
 
+export { firingDensity as density } from '../sae/metrics';
+
 /** Sort keys of the latent list. */
 export type FeatureSortKey = 'density' | 'maxAct' | 'index';
 
@@ -20,13 +22,6 @@ export interface FeatureListInput {
   topTokenIds: Int32Array;
   /** Text of each token id (the tokenizer's pieces). */
   vocab: readonly string[];
-}
-
-/**
- * Firing density of a latent: count / nTokens (metric "firing density", src/sae/metrics.ts); 0 for a dead one.
- */
-export function density(count: number, nTokens: number): number {
-  return nTokens > 0 ? count / nTokens : 0;
 }
 
 /** The latent list: sorted orders and token search. */

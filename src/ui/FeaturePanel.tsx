@@ -7,16 +7,17 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useMemo, useRef, useState } from 'react';
 import type uPlot from 'uplot';
 import type { FeatureContext } from '../features/context';
-import { density, type FeatureSortKey } from '../features/list-model';
+import type { FeatureSortKey } from '../features/list-model';
 import { BINS, TOP_N } from '../features/pass';
+import { log10FiringDensity } from '../sae/metrics';
 import { useFeatures } from '../state/features-store';
 import { StaticPlot } from './StaticPlot';
 
 const ROW_HEIGHT = 28;
 
 function log10Density(count: number, nTokens: number): string {
-  const d = density(count, nTokens);
-  return d > 0 ? Math.log10(d).toFixed(2) : '−∞';
+  const d = log10FiringDensity(count, nTokens);
+  return Number.isFinite(d) ? d.toFixed(2) : '−∞';
 }
 
 /** One context: tokens with the latent's activation as background intensity; the centre token outlined. */
