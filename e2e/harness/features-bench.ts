@@ -3,13 +3,14 @@
  * per-latent passes, read-back) ÷ the encoder matmul alone (shaders/encoder.wgsl) over the same tokens, in the same
  * blocks, with the same uploads, on the same adapter — target ≤ 2. Also the CPU pass (featurePassCpu, the path the
  * lab takes when the CPU engine is chosen) in this context, for scale. On the built-in demo's first `tokens` rows
- * (options.tokens, default 16,384), a seeded TopK SAE (d_sae = options.dSae, default 512, k = 8), blocks of 1,024.
+ * (options.tokens, default 8,192), a seeded TopK SAE (d_sae = options.dSae, default 512, k = 8), blocks of 1,024.
  */
 
 import { featurePassGpu } from '../../src/features/gpu-pass';
 import { featurePassCpu } from '../../src/features/pass';
 import type { Gpu } from '../../src/gpu/device';
 import { createEncoder } from '../../src/gpu/kernels/encoder';
+import { createTopK } from '../../src/gpu/kernels/topk';
 import { inferenceSaeFromParams } from '../../src/lm/sae-splice';
 import { initSaeParams } from '../../src/sae/init';
 import { loadActivations } from './checks/train-run';
@@ -37,7 +38,7 @@ async function timed(fn: () => Promise<unknown>, reps: number): Promise<number> 
 export async function featuresBench(gpu: Gpu, reps: number, options: Record<string, unknown>) {
   const npy = await loadActivations('/demo/stories260K.resid_post.2.f32.npy');
   const D = npy.cols;
-  const T = Math.min(npy.rows, Number(options.tokens ?? 16_384));
+  const T = Math.min(npy.rows, Number(options.tokens ?? 8_192));
   const S = Number(options.dSae ?? 512);
   const k = 8;
   const x = npy.data.subarray(0, T * D);
@@ -68,8 +69,31 @@ export async function featuresBench(gpu: Gpu, reps: number, options: Record<stri
       await gpu.run('bench-features', (p) => enc.encode(p, bufs));
     }
   }, r);
-  for (const e of encoders.values()) e.destroy();
-  for (const b of Object.values(bufs)) b.destroy();
+  // Breakdown: the encoder and the TopK selection alone (the latents the pass needs), same blocks.
+  const topks = new Map<number, ReturnType<typeof createTopK>>();
+  const sel = {
+    indices: gpu.storage('bench-features:indices', BLOCK * k * 4),
+    values: gpu.storage('bench-features:values', BLOCK * k * 4),
+  };
+  const encoderTopkMs = await timed(async () => {
+    for (let a = 0; a < T; a += BLOCK) {
+      const n = Math.min(BLOCK, T - a);
+      const e = encoders.get(n);
+      let t = topks.get(n);
+      if (!t) {
+        t = createTopK(gpu, { rows: n, dSae: S, k }, 'bench-features:topk');
+        topks.set(n, t);
+      }
+      gpu.write(bufs.x, await rows.read(a, n));
+      const tk = t;
+      await gpu.run('bench-features', (p) => {
+        e?.encode(p, bufs);
+        tk.encode(p, { pre: bufs.pre, ...sel });
+      });
+    }
+  }, r);
+  for (const e of [...encoders.values(), ...topks.values()]) e.destroy();
+  for (const b of [...Object.values(bufs), ...Object.values(sel)]) b.destroy();
 
   let live = 0;
   const passMs = await timed(async () => {
@@ -81,7 +105,9 @@ export async function featuresBench(gpu: Gpu, reps: number, options: Record<stri
   return {
     shape: { tokens: T, d_model: D, d_sae: S, k, block_rows: BLOCK },
     encoder_ms: round(encoderMs),
+    encoder_topk_ms: round(encoderTopkMs),
     gpu_pass_ms: round(passMs),
+    ratio_encoder_topk_to_encoder: round(encoderTopkMs / encoderMs),
     ratio_pass_to_encoder: round(passMs / encoderMs),
     target_ratio: 2,
     cpu_pass_ms: round(cpuMs),

@@ -12,7 +12,7 @@ import { lmForwardCpu } from '../lm/forward-cpu';
 import { parseHook } from '../lm/hooks';
 import { BUILTIN_MODEL, datasetProvenance, type LmProvenance } from '../lm/provenance';
 import { type InferenceSae, inferenceSaeFromParams } from '../lm/sae-splice';
-import { decodePiece, encode, parseTokenizer, type Tokenizer } from '../lm/tokenizer';
+import { BOS, decodePiece, EOS, encode, parseTokenizer, type Tokenizer } from '../lm/tokenizer';
 import type { CheckpointStore } from '../train/checkpoint';
 import { DEFAULT_CONFIG, engineShape } from '../train/config';
 import { contextRange, type FeatureContext, latentOnRows } from './context';
@@ -145,7 +145,11 @@ export class FeatureSession {
   vocab(): string[] {
     const tok = this.tokenizer;
     if (!tok) return [];
-    return tok.pieces.map((_, id) => new TextDecoder().decode(decodePiece(tok, -1, id)));
+    // BOS and EOS are "\n<s>\n" and "\n</s>\n" in llama2.c's vocabulary: shown as <s> and </s>.
+    return tok.pieces.map((_, id) => {
+      const p = new TextDecoder().decode(decodePiece(tok, -1, id));
+      return id === BOS || id === EOS ? p.trim() : p;
+    });
   }
 
   /** Token id at the centre of each top context [S, TOP_N] (−1 padding or without token ids). */
