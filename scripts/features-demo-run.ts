@@ -14,6 +14,7 @@ import { parseLlamaCheckpoint } from '../src/lm/checkpoint';
 import { inferenceSaeFromParams } from '../src/lm/sae-splice';
 import { decode, decodePiece, parseTokenizer } from '../src/lm/tokenizer';
 import { DEFAULT_CONFIG, engineShape, type TrainConfig } from '../src/train/config';
+import { parseNpyF32 } from '../src/train/testing/npy';
 import { cpuTrain, DEMO_NPY } from './cpu-train-run';
 
 const pub = (p: string) => resolve(import.meta.dirname, '../public', p);
@@ -46,7 +47,6 @@ export async function featuresDemo(
         const params = (await engine.getState()).params;
         const shape = engineShape(c, engine.shape.dModel, engine.shape.dSae);
         const sae = inferenceSaeFromParams(params, shape, summary.scale);
-        const { parseNpyF32 } = await import('../src/train/testing/npy');
         const npy = parseNpyF32(new Uint8Array(await readFile(DEMO_NPY)), DEMO_NPY);
         const D = npy.shape[1];
         const rows = {

@@ -13,25 +13,13 @@ import { createEncoder } from '../../src/gpu/kernels/encoder';
 import { createTopK } from '../../src/gpu/kernels/topk';
 import { inferenceSaeFromParams } from '../../src/lm/sae-splice';
 import { initSaeParams } from '../../src/sae/init';
+import { median, timeIt } from './bench';
 import { loadActivations } from './checks/train-run';
 
 const BLOCK = 1024;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 async function timed(fn: () => Promise<unknown>, reps: number): Promise<number> {
-  await fn();
-  const xs: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    xs.push(performance.now() - t0);
-  }
-  return median(xs);
+  return median(await timeIt(async () => void (await fn()), reps));
 }
 
 /** The suite (see the module comment). */

@@ -11,15 +11,7 @@ import type { HarvestTokens } from '../lm/harvest-store';
 import type { LmProvenance } from '../lm/provenance';
 import type { PatchedCeMetrics } from '../sae/metrics';
 import type { SaeParams, SaeShape } from '../sae/types';
-
-/** Bytes of a file under the app's base URL. @throws Error naming the path on an HTTP error. */
-async function fetchBytes(path: string): Promise<Uint8Array> {
-  const base = import.meta.env.BASE_URL ?? '/';
-  const url = new URL(`${base}${path}`, globalThis.location.href).href;
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
+import { fetchBytes } from './fetch-bytes';
 
 let evaluator: Promise<BehaviourEval | null> | null = null;
 

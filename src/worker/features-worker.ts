@@ -14,15 +14,7 @@ import { Gpu } from '../gpu/device';
 import type { HarvestTokens } from '../lm/harvest-store';
 import { RunLibrary } from '../runs/library';
 import { IdbCheckpointStore } from '../train/checkpoint';
-
-/** Bytes of a file under the app's base URL. @throws Error naming the path on an HTTP error. */
-async function fetchBytes(path: string): Promise<Uint8Array> {
-  const base = import.meta.env.BASE_URL ?? '/';
-  const url = new URL(`${base}${path}`, globalThis.location.href).href;
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
+import { fetchBytes } from './fetch-bytes';
 
 const checkpoints = new IdbCheckpointStore();
 let session: Promise<FeatureSession> | null = null;

@@ -6,7 +6,12 @@
  * histogram, band values and tokens. Padding (token −1) compares as value 0.
  */
 import { featurePassGpu } from '../../../src/features/gpu-pass';
-import { featurePassCpu, featureStatsDenseCpu, scatterTopkCpu } from '../../../src/features/pass';
+import {
+  type FeatureStats,
+  featurePassCpu,
+  featureStatsDenseCpu,
+  scatterTopkCpu,
+} from '../../../src/features/pass';
 import {
   createFeatureStats,
   featureScatterGpu,
@@ -20,6 +25,27 @@ import { compareExact } from './util';
 /** Values where the token is −1 become 0 (−∞ and NaN padding do not compare). */
 function padded(values: Float32Array, tokens: Int32Array): Float32Array {
   return values.map((v, j) => (tokens[j] < 0 ? 0 : v));
+}
+
+/** Exact reports of every output of two feature passes (padding compared as 0). */
+function compareStats(t: string, got: FeatureStats, want: FeatureStats) {
+  return [
+    compareExact(`${t} count`, got.count, want.count),
+    compareExact(`${t} max`, got.maxAct, want.maxAct),
+    compareExact(`${t} top tokens`, got.topTokens, want.topTokens),
+    compareExact(
+      `${t} top values`,
+      padded(got.topValues, got.topTokens),
+      padded(want.topValues, want.topTokens),
+    ),
+    compareExact(`${t} histogram`, got.hist, want.hist),
+    compareExact(`${t} band tokens`, got.bandTokens, want.bandTokens),
+    compareExact(
+      `${t} band values`,
+      padded(got.bandValues, got.bandTokens),
+      padded(want.bandValues, want.bandTokens),
+    ),
+  ];
 }
 
 export const featureStatsCheck: Check = async (gpu, p) => {
@@ -45,23 +71,7 @@ export const featureStatsCheck: Check = async (gpu, p) => {
   const t = `feature-stats S=${S} R=${R}×${nBlocks} ties=${ties}`;
   // The kernel object is also built once with a 2-D grid limit check (no dispatch): creation must succeed.
   createFeatureStats(gpu, { dSae: S, maxRows: R, seed }).destroy();
-  return [
-    compareExact(`${t} count`, got.count, want.count),
-    compareExact(`${t} max`, got.maxAct, want.maxAct),
-    compareExact(`${t} top tokens`, got.topTokens, want.topTokens),
-    compareExact(
-      `${t} top values`,
-      padded(got.topValues, got.topTokens),
-      padded(want.topValues, want.topTokens),
-    ),
-    compareExact(`${t} histogram`, got.hist, want.hist),
-    compareExact(`${t} band tokens`, got.bandTokens, want.bandTokens),
-    compareExact(
-      `${t} band values`,
-      padded(got.bandValues, got.bandTokens),
-      padded(want.bandValues, want.bandTokens),
-    ),
-  ];
+  return compareStats(t, got, want);
 };
 
 /** feature-scatter: TopK (indices, values) → dense z, exact, at rows × d_sae with k per row (negative values → 0). */
@@ -117,16 +127,5 @@ export const featurePassCheck: Check = async (gpu, p) => {
   const got = await featurePassGpu(gpu, sae, reader, { seed: 5, blockRows });
   const want = await featurePassCpu(sae, reader, { seed: 5, blockRows });
   const t = `feature-pass ${arch} D=${D} S=${S} T=${T} block=${blockRows}`;
-  return [
-    compareExact(`${t} count`, got.count, want.count),
-    compareExact(`${t} max`, got.maxAct, want.maxAct),
-    compareExact(`${t} top tokens`, got.topTokens, want.topTokens),
-    compareExact(
-      `${t} top values`,
-      padded(got.topValues, got.topTokens),
-      padded(want.topValues, want.topTokens),
-    ),
-    compareExact(`${t} histogram`, got.hist, want.hist),
-    compareExact(`${t} band tokens`, got.bandTokens, want.bandTokens),
-  ];
+  return compareStats(t, got, want);
 };
