@@ -66,3 +66,32 @@ test.describe('SAE kernels in the worker match their CPU twins', () => {
     for (const s of SHAPES) await expectCheck(page, 'stats', s);
   });
 });
+
+test.describe('feature pass kernels in the worker match their CPU twin', () => {
+  test('feature-top and feature-bands: exact top-20 sets (lower-token ties), histograms, band samples', async ({
+    page,
+  }) => {
+    await openHarness(page);
+    await expectCheck(page, 'feature-stats', { dSae: 203, rows: 37, blocks: 3, seed: 1, density: 0.3 });
+    await expectCheck(page, 'feature-stats', {
+      dSae: 131,
+      rows: 61,
+      blocks: 4,
+      seed: 2,
+      density: 0.5,
+      ties: 4,
+    });
+    await expectCheck(page, 'feature-stats', { dSae: 7, rows: 5, blocks: 2, seed: 3, density: 1 });
+    await expectCheck(page, 'feature-scatter', { rows: 37, dSae: 203, k: 5, seed: 4 });
+  });
+
+  test('the whole GPU feature pass equals the CPU pass on an SAE with exact float32 sums', async ({
+    page,
+  }) => {
+    await openHarness(page);
+    const base = { dModel: 13, dSae: 131, rows: 301, seed: 6, blockRows: 64 };
+    await expectCheck(page, 'feature-pass', { ...base, arch: 'topk', k: 4 });
+    await expectCheck(page, 'feature-pass', { ...base, arch: 'relu', blockRows: 301 });
+    await expectCheck(page, 'feature-pass', { ...base, arch: 'threshold', rows: 97 });
+  });
+});

@@ -12,6 +12,7 @@ import type { Architecture, SaeShape, StepHyper } from '../../src/sae/types';
 import { Rng } from '../../src/util/rng';
 import { loadActivations, runTraining } from './checks/train-run';
 import { cpuStepSuite } from './cpu-bench';
+import { featuresBench } from './features-bench';
 import { importBench } from './import-bench';
 import { lmBench } from './lm-bench';
 
@@ -201,6 +202,8 @@ export const suites: Record<string, Suite> = {
   'cpu-step': (_gpu, reps, options) => cpuStepSuite(Math.min(reps, 3), options.oracle !== false),
   /** stories260K forward / harvest tokens/s and patched-CE time ÷ 3 forwards (e2e/harness/lm-bench.ts). */
   lm: lmBench,
+  /** The feature pass ÷ the encoder matmul over the same tokens (target ≤ 2), and the CPU pass (features-bench.ts). */
+  features: featuresBench,
 };
 
 /**

@@ -12,6 +12,7 @@
  * {@link RUNS_CHANNEL}, so the Runs panel follows what the worker records.
  */
 import { createStore, delMany, getMany, keys, setMany, type UseStore } from 'idb-keyval';
+import { deleteFeatures } from '../features/store';
 import type { CheckpointStore } from '../train/checkpoint';
 import { sparsityCoeff, type TrainConfig } from '../train/config';
 import type { SeriesSnapshot } from '../train/history';
@@ -69,6 +70,8 @@ export interface ImportedRun {
   hookName: string | null;
   /** What the import changed or assumed (folded biases, broadcast thresholds). */
   notes: string[];
+  /** Bytes of the run's stored feature pass (src/features/store.ts), when one was computed. */
+  featuresBytes?: number;
 }
 
 /** The heavy part of a run. */
@@ -189,10 +192,11 @@ export class RunLibrary {
     return out;
   }
 
-  /** Delete a run: its library keys and its checkpoint (weights). */
+  /** Delete a run: its library keys, its checkpoint (weights) and its stored feature pass. */
   async delete(id: string): Promise<void> {
     await delMany([`meta/${id}`, `data/${id}`], this.db());
     await this.checkpoints.remove(id);
+    await deleteFeatures(id);
     announce();
   }
 

@@ -24,6 +24,9 @@
  *   KL score      = (KL_zero − KL_SAE) / KL_zero                   KL_x = mean_t KL(p_clean,t ‖ p_x,t)
  * Means are token-weighted (Σ over documents of sums / Σ of tokens). The 95% interval is a percentile bootstrap
  * over documents (resample documents with replacement, recompute the ratio of sums; 1,000 resamples, seeded).
+ *   firing density      = #{t : z_{t,i} > 0} / N   per latent i over the N tokens of a feature pass (the feature
+ *                         dashboard, src/features/; shown as log10 firing density, −∞ for a dead latent)
+ *   max activation      = max_t z_{t,i}             per latent over the same tokens (0 when it never fires)
  *   feature recovery    (synthetic data with known true directions f_i, src/data/synthetic.ts; MCC-style, as in
  *                         Sharkey et al. 2022 "Taking features out of superposition" and SAELens's synthetic tools):
  *                         best_i = max_s |⟨f_i, W_dec[s]⟩| / (‖f_i‖ ‖W_dec[s]‖)   for each true feature i
@@ -90,6 +93,16 @@ export const METRIC_LABELS = {
       'λ·mean over tokens of the penalty: JumpReLU λ·L0, ReLU λ·Σ_i z_i·‖W_dec,i‖ (λ after its warmup, per-token units).',
   },
 } as const;
+
+/** Firing density of a latent: count / nTokens (tokens with z > 0 over tokens scanned); 0 when nTokens = 0. */
+export function firingDensity(count: number, nTokens: number): number {
+  return nTokens > 0 ? count / nTokens : 0;
+}
+
+/** log10 firing density; −∞ for a latent that never fires. */
+export function log10FiringDensity(count: number, nTokens: number): number {
+  return Math.log10(firingDensity(count, nTokens));
+}
 
 /** MSE per element: sse / (nTokens · dModel). */
 export function mse(sse: number, nTokens: number, dModel: number): number {

@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { followFeatureLinks } from '../state/features-store';
 import { useLab } from '../state/lab-store';
 import { followLessons, useLessons } from '../state/lesson-store';
 import { followRecovery } from '../state/recovery-store';
@@ -6,6 +7,7 @@ import { useRuns } from '../state/runs-store';
 import { Banners } from './Banners';
 import { DatasetLibrary } from './DatasetLibrary';
 import { ErrorBoundary } from './ErrorBoundary';
+import { FeaturePanel } from './FeaturePanel';
 import { GpuDetails } from './GpuDetails';
 import { LessonPanel } from './LessonPanel';
 import { LiveCharts } from './LiveCharts';
@@ -31,6 +33,7 @@ export function App() {
       .then(() => useRuns.getState().init());
     followRecovery();
     followLessons();
+    followFeatureLinks();
   }, []);
   const present = useLessons((s) => s.present);
 
@@ -62,6 +65,9 @@ export function App() {
         </div>
       </div>
       <RunsPanel />
+      <ErrorBoundary name="features">
+        <FeaturePanel />
+      </ErrorBoundary>
       <div className="datasets-section">
         <ErrorBoundary name="library">
           <DatasetLibrary />

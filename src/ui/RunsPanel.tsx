@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import { sparsityLabel } from '../runs/library';
+import { useFeatures } from '../state/features-store';
 import { useLab } from '../state/lab-store';
 import { MAX_COMPARE, type RunSortKey, sortedRuns, useRuns } from '../state/runs-store';
 import { CompareView } from './CompareView';
@@ -202,8 +203,10 @@ export function RunsPanel() {
                         ? `${r.status === 'paused' ? 'paused' : 'interrupted'} (resume from its checkpoint)`
                         : r.status}
                     </td>
-                    <td title={`history ${mib(r.bytes)}, weights ${mib(r.weightsBytes)}`}>
-                      {mib(r.bytes + r.weightsBytes)}
+                    <td
+                      title={`history ${mib(r.bytes)}, weights ${mib(r.weightsBytes)}${r.featuresBytes ? `, features ${mib(r.featuresBytes)}` : ''}`}
+                    >
+                      {mib(r.bytes + r.weightsBytes + (r.featuresBytes ?? 0))}
                     </td>
                     <td className="row-actions">
                       {r.imported && <EvaluateImported run={r} />}
@@ -214,6 +217,14 @@ export function RunsPanel() {
                         onClick={() => void a.open(r.id)}
                       >
                         Open
+                      </button>
+                      <button
+                        type="button"
+                        data-testid="run-features"
+                        disabled={r.weightsBytes === 0 && r.status !== 'done'}
+                        onClick={() => void useFeatures.getState().openRun(r.id)}
+                      >
+                        Features
                       </button>
                       <button
                         type="button"
@@ -275,7 +286,7 @@ export function RunsPanel() {
                               void a.remove(r.id);
                             }}
                           >
-                            Delete {mib(r.bytes + r.weightsBytes)}
+                            Delete {mib(r.bytes + r.weightsBytes + (r.featuresBytes ?? 0))}
                           </button>
                           <button type="button" onClick={() => setConfirm(null)}>
                             Keep

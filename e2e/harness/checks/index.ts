@@ -1,5 +1,6 @@
 /** Registry of every GPU-vs-CPU check the browser tests can run, by name. Add one line per kernel. */
 import { auxkCheck, batchtopkCheck, jumpreluCheck, reluL1Check } from './arch';
+import { featurePassCheck, featureScatterCheck, featureStatsCheck } from './features';
 import {
   adamCheck,
   backwardCheck,
@@ -36,6 +37,9 @@ export const checks: Record<string, Check> = {
   'relu-l1': reluL1Check,
   auxk: auxkCheck,
   'train-run': trainRunCheck,
+  'feature-stats': featureStatsCheck,
+  'feature-scatter': featureScatterCheck,
+  'feature-pass': featurePassCheck,
   'lm-kernels': lmKernelsCheck,
   'lm-odd': lmOddCheck,
   'lm-golden': lmGoldenCheck,
