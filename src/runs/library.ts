@@ -57,6 +57,8 @@ export interface RunMeta {
   weightsBytes: number;
   /** Set for an SAE imported from files (src/saes/): never trained here, so no curves. */
   imported?: ImportedRun;
+  /** Bytes of the run's stored feature pass (src/features/store.ts), when one was computed. */
+  featuresBytes?: number;
 }
 
 /** Where an imported SAE came from (src/saes/store.ts). Plain data. */
@@ -70,8 +72,6 @@ export interface ImportedRun {
   hookName: string | null;
   /** What the import changed or assumed (folded biases, broadcast thresholds). */
   notes: string[];
-  /** Bytes of the run's stored feature pass (src/features/store.ts), when one was computed. */
-  featuresBytes?: number;
 }
 
 /** The heavy part of a run. */

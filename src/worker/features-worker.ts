@@ -11,10 +11,10 @@ import { type FeatureStats, featurePassCpu, PassCancelled, type PassOptions } fr
 import { type FeatureDetail, FeatureSession, type TryTextResult } from '../features/session';
 import { featuresBytes, loadFeatures, type StoredFeatures, saveFeatures } from '../features/store';
 import { Gpu } from '../gpu/device';
+import { fetchAppBytes } from '../lm/app-files';
 import type { HarvestTokens } from '../lm/harvest-store';
 import { RunLibrary } from '../runs/library';
 import { IdbCheckpointStore } from '../train/checkpoint';
-import { fetchAppBytes } from '../lm/app-files';
 
 const checkpoints = new IdbCheckpointStore();
 let session: Promise<FeatureSession> | null = null;
