@@ -115,6 +115,27 @@ export function createDenseBackward(ctx: GpuStepContext): DenseBackwardKernels {
   };
 }
 
+/** Record the activation backward on the dense buffers: ∂pre (in d.grad), ∂b_enc, the col planes. */
+export function encodeActivationBackward(
+  pass: GPUComputePassEncoder,
+  activation: ActivationKernel,
+  b: GpuStepBuffers,
+  d: DenseBuffers,
+): void {
+  const p = b.params;
+  const g = b.grads;
+  activation.encodeBackward(pass, {
+    pre: b.pre,
+    threshold: b.threshold?.theta ?? null,
+    z: d.z,
+    grad: d.grad,
+    wDec: p.wDec,
+    gWdec: g.wDec,
+    gBenc: g.bEnc,
+    col: d.col,
+  });
+}
+
 /** The dense backward stage: ∂z, ∂W_dec, activation backward (sparsity terms, STE), ∂W_enc, ∂b_dec. */
 export function denseBackwardStage(
   k: DenseBackwardKernels,
@@ -129,16 +150,7 @@ export function denseBackwardStage(
     (pass) => {
       k.mmGradZ.encode(pass, { a: d.g, b: p.wDec, bias: null, c: d.grad });
       k.mmGradWdec.encode(pass, { a: d.z, b: d.g, bias: null, c: g.wDec });
-      activation.encodeBackward(pass, {
-        pre: b.pre,
-        threshold: b.threshold?.theta ?? null,
-        z: d.z,
-        grad: d.grad,
-        wDec: p.wDec,
-        gWdec: g.wDec,
-        gBenc: g.bEnc,
-        col: d.col,
-      });
+      encodeActivationBackward(pass, activation, b, d);
       k.mmGradWenc.encode(pass, { a: d.xc, b: d.grad, bias: null, c: g.wEnc });
       k.bdec.encode(pass, { x: b.x, xHat: b.xHat, wEnc: p.wEnc, gBenc: g.bEnc, gBdec: g.bDec });
     },

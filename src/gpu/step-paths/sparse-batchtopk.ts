@@ -22,7 +22,7 @@ import {
   denseEvalForward,
   prepareDense,
 } from './dense';
-import { encoderStage, type PairBuffers, sparseDecodeStage } from './sparse-topk';
+import { encoderStage, type PairBuffers, sparseBackwardStage, sparseDecodeStage } from './sparse-topk';
 
 /** The sparse decode and backward kernels for one k_cap bucket. */
 interface CompactKernels {
@@ -106,8 +106,6 @@ export function createBatchTopKSelection(
 export function sparseBatchTopkPath(ctx: GpuStepContext): GpuStepPath {
   const { dModel: D, dSae: S, batchSize: B } = ctx.shape;
   const b = ctx.bufs;
-  const p = b.params;
-  const g = b.grads;
   const d = createDenseBuffers(ctx.res, B, D, S);
   const fwd = createDenseForward(ctx, ctx.res, B, lossGradScale(B, D), 'sae');
   const bw = createDenseBackward(ctx);
@@ -126,25 +124,7 @@ export function sparseBatchTopkPath(ctx: GpuStepContext): GpuStepPath {
     stagesB() {
       const set = planned;
       if (!set) return [denseDecodeStage(fwd, b, d), denseBackwardStage(bw, fwd.activation, b, d)];
-      return [
-        ...sel.compactDecodeStages(set),
-        [
-          'backward',
-          (pass) =>
-            set.backward.encode(pass, {
-              x: b.x,
-              ...sel.pairs,
-              wDec: p.wDec,
-              bDec: p.bDec,
-              xHat: b.xHat,
-              wEnc: p.wEnc,
-              gWenc: g.wEnc,
-              gWdec: g.wDec,
-              gBenc: g.bEnc,
-              gBdec: g.bDec,
-            }),
-        ],
-      ];
+      return [...sel.compactDecodeStages(set), sparseBackwardStage(set.backward, b, sel.pairs)];
     },
     fireCounts: () => (planned ? planned.backward.buckets.fireCounts : d.col),
     encodeAfterAdam() {},

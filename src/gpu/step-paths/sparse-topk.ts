@@ -10,7 +10,7 @@
  */
 import type { ForwardShape } from '../../sae/kernel-types';
 import type { Gpu } from '../device';
-import { createBackward } from '../kernels/backward';
+import { type BackwardKernel, createBackward } from '../kernels/backward';
 import { createBuckets } from '../kernels/bucket';
 import { createDecode, type DecodeKernel } from '../kernels/decode';
 import { createEncoder, type EncoderKernel } from '../kernels/encoder';
@@ -44,6 +44,28 @@ export function encoderStage(encoder: EncoderKernel, b: GpuStepBuffers): Stage {
 export function sparseDecodeStage(decode: DecodeKernel, b: GpuStepBuffers, pairs: PairBuffers): Stage {
   const io = { x: b.x, ...pairs, wDec: b.params.wDec, bDec: b.params.bDec };
   return ['decode', (pass) => decode.encode(pass, { ...io, xHat: b.xHat, rowStats: b.rowStats })];
+}
+
+/** The sparse backward stage over (index, value) pairs: every gradient, ∂b_dec included. */
+export function sparseBackwardStage(backward: BackwardKernel, b: GpuStepBuffers, pairs: PairBuffers): Stage {
+  const p = b.params;
+  const g = b.grads;
+  return [
+    'backward',
+    (pass) =>
+      backward.encode(pass, {
+        x: b.x,
+        ...pairs,
+        wDec: p.wDec,
+        bDec: p.bDec,
+        xHat: b.xHat,
+        wEnc: p.wEnc,
+        gWenc: g.wEnc,
+        gWdec: g.wDec,
+        gBenc: g.bEnc,
+        gBdec: g.bDec,
+      }),
+  ];
 }
 
 /** Create the TopK forward kernels for `fwd.rows` rows into `res`. */
@@ -80,30 +102,11 @@ export const sparseTopkPath: GpuStepPathFactory = (ctx) => {
   };
   const train = createTopKForward(gpu, res, fwd, 'sae');
   const backward = res.own(createBackward(gpu, fwd, 'sae:backward'));
-  const p = b.params;
-  const g = b.grads;
   return {
     col: null,
     prepare() {},
     stagesA: () => topKForwardStages(train, b, pairs),
-    stagesB: () => [
-      [
-        'backward',
-        (pass) =>
-          backward.encode(pass, {
-            x: b.x,
-            ...pairs,
-            wDec: p.wDec,
-            bDec: p.bDec,
-            xHat: b.xHat,
-            wEnc: p.wEnc,
-            gWenc: g.wEnc,
-            gWdec: g.wDec,
-            gBenc: g.bEnc,
-            gBdec: g.bDec,
-          }),
-      ],
-    ],
+    stagesB: () => [sparseBackwardStage(backward, b, pairs)],
     fireCounts: () => backward.buckets.fireCounts,
     encodeAfterAdam() {},
     createForward(rows, setRes, tag) {
