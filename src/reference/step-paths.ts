@@ -9,6 +9,7 @@
  * Shape legend: B = batchSize, D = d_model, S = d_sae, k.
  */
 import { archSpec, type StepPathSpec } from '../sae/archs';
+import { matryoshkaPrefixEnds } from '../sae/archs/matryoshka';
 import type { SaeArch, SaeParams, SaeShape } from '../sae/types';
 import {
   type ActivationBackwardResult,
@@ -22,6 +23,12 @@ import { decodeCpu } from './decode';
 import { type DenseRowsResult, denseRowsCpu } from './dense';
 import { encoderCpu } from './encoder';
 import { matmulCpu } from './matmul';
+import {
+  matryoshkaGradBdecCpu,
+  matryoshkaGradWdecCpu,
+  matryoshkaGradZCpu,
+  matryoshkaResidualCpu,
+} from './matryoshka';
 import { topkCpu } from './topk';
 
 /** What a step path returns for one training batch (before AuxK, the decoder constraint and Adam). */
@@ -279,11 +286,51 @@ const sparseBatchTopkPath: CpuStepPath = {
   evaluate: (x, n, params, shape, arch) => densePath.evaluate(x, n, params, shape, arch),
 };
 
+/**
+ * Matryoshka path (src/reference/matryoshka.ts): BatchTopK's selection, the nested-prefix residuals and their
+ * gradients, the masked activation backward and ∂W_enc = xcᵀ·∂pre; evaluation is the dense forward with θ.
+ */
+const matryoshkaPath: CpuStepPath = {
+  train(x, params, shape, arch) {
+    const { dModel: D, dSae: S, batchSize: B } = shape;
+    const step = archSpec(arch.architecture).step;
+    const ends = matryoshkaPrefixEnds(S, step.groups ?? [1]);
+    const mShape = { rows: B, dModel: D, dSae: S };
+    const pre = encoderCpu(x, params.wEnc, params.bEnc, params.bDec, mShape);
+    const { z, minKeptKey } = batchTopkCpu(pre, B, S, shape.k);
+    const scale = lossGradScale(B, D);
+    const { xHat, groupGrads } = matryoshkaResidualCpu(x, z, params.wDec, params.bDec, ends, scale, mShape);
+    const rows = denseRowsCpu(x, xHat, params.bDec, scale, B, D);
+    const gz = matryoshkaGradZCpu(groupGrads, z, params.wDec, ends, mShape);
+    const gWdec = matryoshkaGradWdecCpu(groupGrads, z, ends, mShape);
+    const act = activationBackwardCpu(
+      { pre, z, gz, threshold: params.threshold ?? null, wDec: params.wDec, gWdec },
+      step.backward,
+      { lambdaScaled: 0, bandwidth: arch.bandwidth },
+      mShape,
+    );
+    const gWenc = matmulCpu(rows.xc, act.gPre, null, { M: D, N: S, K: B, transA: true });
+    const gBdec = matryoshkaGradBdecCpu(groupGrads, params.wEnc, act.gBenc, mShape);
+    return {
+      grads: { wEnc: gWenc, wDec: gWdec, bEnc: act.gBenc, bDec: gBdec },
+      rowStats: rows.rowStats,
+      fireCounts: act.fireCounts,
+      xHat,
+      pre,
+      gLogThreshold: null,
+      minKeptKey,
+      sparsityLoss: 0,
+    };
+  },
+  evaluate: (x, n, params, shape, arch) => densePath.evaluate(x, n, params, shape, arch),
+};
+
 /** The CPU step path of each registry path name. */
 export const CPU_STEP_PATHS: Readonly<Record<StepPathSpec['path'], CpuStepPath>> = {
   'sparse-topk': sparseTopkPath,
   'sparse-batchtopk': sparseBatchTopkPath,
   dense: densePath,
+  matryoshka: matryoshkaPath,
 };
 
 /** The step path of an architecture (its registry spec's step.path). */

@@ -5,6 +5,7 @@
 import type { StepPathSpec } from '../../sae/archs';
 import type { GpuStepPathFactory } from '../step-path';
 import { densePath } from './dense';
+import { matryoshkaPath } from './matryoshka';
 import { sparseBatchTopkPath } from './sparse-batchtopk';
 import { sparseTopkPath } from './sparse-topk';
 
@@ -13,4 +14,5 @@ export const GPU_STEP_PATHS: Readonly<Record<StepPathSpec['path'], GpuStepPathFa
   'sparse-topk': sparseTopkPath,
   'sparse-batchtopk': sparseBatchTopkPath,
   dense: densePath,
+  matryoshka: matryoshkaPath,
 };
