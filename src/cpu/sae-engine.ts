@@ -528,7 +528,11 @@ export class WasmCpuSaeEngine implements SaeEngine {
     };
   }
 
-  /** Forward-only evaluation of x [rows, d_model], in chunks of batchSize rows. */
+  /**
+   * Forward-only evaluation of x [rows, d_model], in chunks of batchSize rows: per-row TopK, or (every other step
+   * path, those run through the oracle's included) the dense forward with the registry's evaluation activation
+   * `spec.step.forward`, on wasm.
+   */
   async evaluate(x: Float32Array, rows: number): Promise<EvalStats> {
     assertEvalRows('WasmCpuSaeEngine.evaluate', this.shape, x, rows);
     const { dModel: D, dSae: S, batchSize: B, k: kk } = this.shape;
@@ -539,15 +543,6 @@ export class WasmCpuSaeEngine implements SaeEngine {
     for (let r0 = 0; r0 < rows; r0 += B) {
       const n = Math.min(B, rows - r0);
       const chunk = x.subarray(r0 * D, (r0 + n) * D);
-      if (this.path.selection === 'oracle') {
-        const fwd = cpuStepPath(this.arch).evaluate(chunk, n, this.views(this.p), this.shape, this.arch);
-        addEvalRowSums(fwd.rowStats, n, sums);
-        for (let s = 0; s < S; s++) {
-          fireCounts[s] += fwd.fireCounts[s];
-          l0Sum += fwd.fireCounts[s];
-        }
-        continue;
-      }
       const { xPtr, prePtr } = this.encode(chunk, n);
       const xHatPtr = this.buf('xHat', B * D);
       if (this.path.selection === 'row-topk') {
