@@ -152,11 +152,11 @@ test('Matryoshka BatchTopK from the picker: L0 = k in training, summary, export 
     dSae: '128',
     k: '4',
     batchSize: '256',
-    steps: '30',
+    steps: '20',
     lr: '0.003',
   });
   await expect(page.getByTestId('cfg-thresholdEmaRate')).toBeVisible();
-  await trainWithLiveCurves(page, 30, ['l0', 'loss']);
+  await trainWithLiveCurves(page, 20, ['l0', 'loss']);
   const l0 = await series(page, 'l0');
   for (const v of l0) expect(v).toBeCloseTo(4, 1);
   await expect(page.getByTestId('summary-architecture')).toContainText('Matryoshka');
