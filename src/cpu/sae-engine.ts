@@ -417,8 +417,8 @@ export class WasmCpuSaeEngine implements SaeEngine {
 
   /**
    * A step path this engine does not accelerate: the oracle's step-path object on views of the wasm memory. Its
-   * gradients (∂b_dec included) go into the gradient buffers; x, pre and x̂ into the scratch the rest of the step
-   * reads. @returns the pointers and what the path returned
+   * gradients (∂b_dec included) go into the gradient buffers; x, pre (the wasm encoder's, handed to the path) and x̂
+   * into the scratch the rest of the step reads. @returns the pointers and what the path returned
    */
   private oracleStep(
     x: Float32Array,
@@ -435,18 +435,18 @@ export class WasmCpuSaeEngine implements SaeEngine {
     sparsityLoss: number;
   } {
     const { dModel: D, dSae: S, batchSize: B } = this.shape;
-    const out = cpuStepPath(this.arch).train(x, this.views(this.p), this.shape, this.arch, lambda);
+    // The wasm encoder gives the oracle's pre-activations bit for bit; the path may reuse them.
+    const { xPtr, xcPtr, prePtr } = this.encode(x, B);
+    const pre = this.f32(prePtr, B * S).slice();
+    const out = cpuStepPath(this.arch).train(x, this.views(this.p), this.shape, this.arch, lambda, pre);
     const g = this.views(this.g);
     for (const key of PARAM_KEYS) g[key].set(out.grads[key]);
-    const xPtr = this.buf('x', B * D);
-    const prePtr = this.buf('pre', B * S);
     const xHatPtr = this.buf('xHat', B * D);
-    this.f32(xPtr, B * D).set(x.subarray(0, B * D));
     this.f32(prePtr, B * S).set(out.pre);
     this.f32(xHatPtr, B * D).set(out.xHat);
     return {
       xPtr,
-      xcPtr: 0,
+      xcPtr,
       prePtr,
       xHatPtr,
       fireCounts: out.fireCounts,

@@ -64,8 +64,17 @@ export interface CpuStepPath {
   /**
    * Forward and backward pass of a training batch x [B, D] (`params` not modified).
    * @param lambda λ of this step (per-token units)
+   * @param pre f32 [B, S] the batch's pre-activations when the caller already has them bit for bit (the fast CPU
+   *   engine's encoder); a path may use them instead of running encoderCpu again
    */
-  train(x: Float32Array, params: SaeParams, shape: SaeShape, arch: SaeArch, lambda: number): CpuStepResult;
+  train(
+    x: Float32Array,
+    params: SaeParams,
+    shape: SaeShape,
+    arch: SaeArch,
+    lambda: number,
+    pre?: Float32Array,
+  ): CpuStepResult;
   /** Forward pass of an evaluation chunk x [n, D] (n ≤ B). */
   evaluate(x: Float32Array, n: number, params: SaeParams, shape: SaeShape, arch: SaeArch): CpuEvalForward;
 }
@@ -291,12 +300,12 @@ const sparseBatchTopkPath: CpuStepPath = {
  * gradients, the masked activation backward and ∂W_enc = xcᵀ·∂pre; evaluation is the dense forward with θ.
  */
 const matryoshkaPath: CpuStepPath = {
-  train(x, params, shape, arch) {
+  train(x, params, shape, arch, _lambda, given) {
     const { dModel: D, dSae: S, batchSize: B } = shape;
     const step = archSpec(arch.architecture).step;
     const ends = matryoshkaPrefixEnds(S, step.groups ?? [1]);
     const mShape = { rows: B, dModel: D, dSae: S };
-    const pre = encoderCpu(x, params.wEnc, params.bEnc, params.bDec, mShape);
+    const pre = given ?? encoderCpu(x, params.wEnc, params.bEnc, params.bDec, mShape);
     const { z, minKeptKey } = batchTopkCpu(pre, B, S, shape.k);
     const scale = lossGradScale(B, D);
     const { xHat, groupGrads } = matryoshkaResidualCpu(x, z, params.wDec, params.bDec, ends, scale, mShape);
