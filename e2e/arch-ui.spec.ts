@@ -149,9 +149,9 @@ test('Matryoshka BatchTopK from the picker: L0 = k in training, summary, export 
   test.setTimeout(900_000);
   await openLab(page);
   await configure(page, 'matryoshka', {
-    dSae: '128',
+    dSae: '64',
     k: '4',
-    batchSize: '256',
+    batchSize: '128',
     steps: '20',
     lr: '0.003',
   });
@@ -161,7 +161,7 @@ test('Matryoshka BatchTopK from the picker: L0 = k in training, summary, export 
   for (const v of l0) expect(v).toBeCloseTo(4, 1);
   await expect(page.getByTestId('summary-architecture')).toContainText('Matryoshka');
   const out = await exportRun(page);
-  expect(out.cfg).toMatchObject({ architecture: 'jumprelu', d_in: 64, d_sae: 128 });
+  expect(out.cfg).toMatchObject({ architecture: 'jumprelu', d_in: 64, d_sae: 64 });
   expect(out.cfg.sae_lab).toMatchObject({ architecture: 'matryoshka', k: 4 });
-  expect(out.header.threshold).toMatchObject({ dtype: 'F32', shape: [128] });
+  expect(out.header.threshold).toMatchObject({ dtype: 'F32', shape: [64] });
 });
