@@ -47,6 +47,11 @@ test.describe('architecture kernels in the worker match their CPU twins', () => 
     for (const s of SHAPES) await expectCheck(page, 'relu-l1', s);
   });
 
+  test('matryoshka: nested-prefix residuals, ∂z, ∂W_dec, ∂b_dec at odd shapes', async ({ page }) => {
+    for (const s of SHAPES) await expectCheck(page, 'matryoshka', s);
+    await expectCheck(page, 'matryoshka', { ...SHAPES[0], groups: '0.2,0.3,0.5', seed: 5 });
+  });
+
   test('auxk: dead-latent TopK, residual decode, scale, gradients added; off when nothing is dead', async ({
     page,
   }) => {

@@ -56,6 +56,26 @@ test.describe('GpuSaeEngine steps of every architecture equal CpuSaeEngine steps
     });
   });
 
+  test('Matryoshka BatchTopK: 3 steps (nested-prefix loss, running θ), and with AuxK', async ({ page }) => {
+    await expectCheck(page, 'sae-step', {
+      ...MEDIUM,
+      architecture: 'matryoshka',
+      steps: 3,
+      beta1: 0.9,
+      seed: 41,
+    });
+    await expectCheck(page, 'sae-step', {
+      ...SMALL,
+      architecture: 'matryoshka',
+      auxk: true,
+      kAux: 9,
+      steps: 3,
+      window: 1,
+      seed: 42,
+      expectAuxk: true,
+    });
+  });
+
   test('JumpReLU: 3 steps with λ, the STE and log-θ Adam', async ({ page }) => {
     for (const s of [SMALL, MEDIUM]) {
       await expectCheck(page, 'sae-step', {
@@ -114,6 +134,7 @@ test.describe('GpuSaeEngine steps of every architecture equal CpuSaeEngine steps
   const TRACKED: [string, CheckParams][] = [
     ['TopK + AuxK', { architecture: 'topk', auxk: true, kAux: 8, auxWindow: 5, seed: 31 }],
     ['BatchTopK', { architecture: 'batchtopk', seed: 32 }],
+    ['Matryoshka BatchTopK', { architecture: 'matryoshka', seed: 35 }],
     [
       'JumpReLU',
       {

@@ -1,5 +1,6 @@
 /**
  * The architecture picker end to end in the built app, on the built-in demo dataset: pick JumpReLU, ReLU + L1,
+ * Matryoshka BatchTopK,
  * or BatchTopK with AuxK, train (short runs), watch the architecture's own live curves (sparsity loss, AuxK loss, achieved
  * L0) arrive during the run, read the summary, and export: cfg.json records the architecture and
  * sae_weights.safetensors carries `threshold` [d_sae] as SAELens does.
@@ -140,4 +141,27 @@ test('ReLU + L1 from the picker: live sparsity loss and achieved L0, export as s
   expect(out.cfg.sae_lab.config).toMatchObject({ architecture: 'relu', l1Coefficient: 2 });
   expect(out.header.threshold).toBeUndefined();
   expect(out.bytes).toBe(8 + out.headerBytes + 4 * (2 * 64 * 128 + 128 + 64));
+});
+
+test('Matryoshka BatchTopK from the picker: L0 = k in training, summary, export as JumpReLU with θ', async ({
+  page,
+}) => {
+  test.setTimeout(900_000);
+  await openLab(page);
+  await configure(page, 'matryoshka', {
+    dSae: '64',
+    k: '4',
+    batchSize: '128',
+    steps: '20',
+    lr: '0.003',
+  });
+  await expect(page.getByTestId('cfg-thresholdEmaRate')).toBeVisible();
+  await trainWithLiveCurves(page, 20, ['l0', 'loss']);
+  const l0 = await series(page, 'l0');
+  for (const v of l0) expect(v).toBeCloseTo(4, 1);
+  await expect(page.getByTestId('summary-architecture')).toContainText('Matryoshka');
+  const out = await exportRun(page);
+  expect(out.cfg).toMatchObject({ architecture: 'jumprelu', d_in: 64, d_sae: 64 });
+  expect(out.cfg.sae_lab).toMatchObject({ architecture: 'matryoshka', k: 4 });
+  expect(out.header.threshold).toMatchObject({ dtype: 'F32', shape: [64] });
 });

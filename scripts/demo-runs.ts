@@ -3,7 +3,7 @@
  * Node on the built-in demo dataset, which stand for the GPU's (e2e/arch-step.spec.ts ties the two engines).
  */
 import type { TrainConfig } from '../src/train/config';
-import { cpuTrain, DEMO_NPY } from './cpu-train-run';
+import { type CpuTrainOptions, cpuTrain, DEMO_NPY } from './cpu-train-run';
 
 /** The demo run of the issue: d_sae = 512, batch 512, 300 steps, k 8 (other fields: the trainer's defaults). */
 export const DEMO: Partial<TrainConfig> = { dSae: 512, batchSize: 512, steps: 300, k: 8, lr: 1e-3, seed: 42 };
@@ -11,10 +11,15 @@ export const DEMO: Partial<TrainConfig> = { dSae: 512, batchSize: 512, steps: 30
 /**
  * One demo run on the CPU engine; prints its held-out numbers.
  * @param encoderShrink the bad-init rule of cpuTrain (0 = the normal init).
+ * @param onDone called with the trained engine (e.g. to read its parameters).
  * @throws Error when the run fails.
  */
-export async function demo(config: Partial<TrainConfig>, encoderShrink = 0) {
-  const r = await cpuTrain({ npy: DEMO_NPY, config, encoderShrink, traceEvery: 0, log: () => {} });
+export async function demo(
+  config: Partial<TrainConfig>,
+  encoderShrink = 0,
+  onDone?: CpuTrainOptions['onDone'],
+) {
+  const r = await cpuTrain({ npy: DEMO_NPY, config, encoderShrink, traceEvery: 0, log: () => {}, onDone });
   const h = r.held_out;
   console.log(
     `[demo ${JSON.stringify(config)}] ${r.steps} steps in ${r.wall_s} s: held-out EV ${h.explainedVariance.toFixed(4)}, ` +

@@ -74,6 +74,17 @@ const cases: { name: string; shape: SaeShape }[] = [
     shape: { dModel: 10, dSae: 33, k: 1, batchSize: 21, arch: { architecture: 'jumprelu', bandwidth: 0.05 } },
   },
   { name: 'ReLU + L1', shape: { dModel: 15, dSae: 27, k: 1, batchSize: 14, arch: { architecture: 'relu' } } },
+  {
+    // A step path the wasm engine does not accelerate: the oracle's step-path object runs on its memory.
+    name: 'Matryoshka BatchTopK + AuxK (through the oracle step path)',
+    shape: {
+      dModel: 11,
+      dSae: 37,
+      k: 4,
+      batchSize: 17,
+      arch: { architecture: 'matryoshka', auxk: true, kAux: 5 },
+    },
+  },
 ];
 
 describe('WasmCpuSaeEngine matches the oracle bit for bit over 50 steps', () => {

@@ -31,10 +31,11 @@ import { denseRowsCpu } from '../reference/dense';
 import { hasNonFiniteCpu, paramsNonFinite } from '../reference/nonfinite';
 import { addEvalRowSums, sparsityLossOf } from '../reference/sae-engine';
 import { stepStatsCpu, sumSquaredDeviation } from '../reference/stats';
+import { cpuStepPath } from '../reference/step-paths';
 import { thresholdAdamCpu } from '../reference/threshold';
 import { resolveArch } from '../sae/arch';
+import { archSpec, type StepPathSpec } from '../sae/archs';
 import type {
-  Architecture,
   EvalStats,
   SaeArch,
   SaeEngine,
@@ -54,10 +55,14 @@ import {
 } from '../sae/validate';
 import { WasmArena } from './wasm';
 
-/** How the CPU engine trains one architecture (a table, so no code compares architecture names). */
+/** How the CPU engine trains one architecture (derived from its registry step spec, never from its name). */
 export interface CpuStepPath {
-  /** Training selection: per-row TopK, batch-level TopK (BatchTopK), or an elementwise activation. */
-  selection: 'row-topk' | 'batch-topk' | 'activation';
+  /**
+   * Training selection: per-row TopK, batch-level TopK (BatchTopK), an elementwise activation, or 'oracle': a step
+   * path this engine does not accelerate, run through the oracle's step-path object (src/reference/step-paths.ts)
+   * on views of the wasm memory (bit-identical to the oracle by construction).
+   */
+  selection: 'row-topk' | 'batch-topk' | 'activation' | 'oracle';
   /** Elementwise activation of evaluation (and of training when selection = 'activation'). */
   forward: ForwardMode;
   /** Activation backward mode of the dense path. */
@@ -70,41 +75,24 @@ export interface CpuStepPath {
   runningThreshold: boolean;
 }
 
-/** The step path of every architecture (the same split as the oracle's). */
-export const CPU_STEP_PATHS: Readonly<Record<Architecture, CpuStepPath>> = {
-  topk: {
-    selection: 'row-topk',
-    forward: 'relu',
-    backward: 'masked',
-    hasThreshold: false,
-    learnsLogThreshold: false,
-    runningThreshold: false,
-  },
-  batchtopk: {
-    selection: 'batch-topk',
-    forward: 'threshold',
-    backward: 'masked',
-    hasThreshold: true,
-    learnsLogThreshold: false,
-    runningThreshold: true,
-  },
-  jumprelu: {
-    selection: 'activation',
-    forward: 'threshold',
-    backward: 'jumprelu',
-    hasThreshold: true,
-    learnsLogThreshold: true,
-    runningThreshold: false,
-  },
-  relu: {
-    selection: 'activation',
-    forward: 'relu',
-    backward: 'relu',
-    hasThreshold: false,
-    learnsLogThreshold: false,
-    runningThreshold: false,
-  },
+/** The registry step paths this engine runs on its own wasm kernels; any other runs through the oracle's. */
+const WASM_SELECTION: Partial<Record<StepPathSpec['path'], CpuStepPath['selection']>> = {
+  'sparse-topk': 'row-topk',
+  'sparse-batchtopk': 'batch-topk',
+  dense: 'activation',
 };
+
+/** The CPU engine's step path of a registry step spec (the same split as the oracle's). */
+export function wasmStepPath(step: StepPathSpec): CpuStepPath {
+  return {
+    selection: WASM_SELECTION[step.path] ?? 'oracle',
+    forward: step.forward,
+    backward: step.backward,
+    hasThreshold: step.threshold !== 'none',
+    learnsLogThreshold: step.threshold === 'learned',
+    runningThreshold: step.threshold === 'running',
+  };
+}
 
 /** Byte offsets of one parameter set in the wasm memory. */
 interface ParamPtrs {
@@ -140,7 +128,7 @@ export class WasmCpuSaeEngine implements SaeEngine {
   private constructor(shape: SaeShape, arena: WasmArena) {
     this.shape = { ...shape };
     this.arch = resolveArch(shape);
-    this.path = CPU_STEP_PATHS[this.arch.architecture];
+    this.path = wasmStepPath(archSpec(this.arch.architecture).step);
     this.a = arena;
     const { dModel: D, dSae: S } = shape;
     const params = (): ParamPtrs => ({
@@ -318,7 +306,8 @@ export class WasmCpuSaeEngine implements SaeEngine {
     const path = this.path;
     const kern = this.a.k;
     const lambda = hyper.sparsityCoeff ?? 0;
-    const { xPtr, xcPtr, prePtr } = this.encode(x, B);
+    const oracle = path.selection === 'oracle' ? this.oracleStep(x, lambda) : null;
+    const { xPtr, xcPtr, prePtr } = oracle ?? this.encode(x, B);
     let fireCounts: Uint32Array;
     let rowStats: Float32Array;
     let xHatPtr: number;
@@ -327,7 +316,9 @@ export class WasmCpuSaeEngine implements SaeEngine {
     let sparsityLoss = 0;
     let sparse = false;
     let batchZ: Float32Array | null = null;
-    if (path.selection === 'row-topk') {
+    if (oracle) {
+      ({ xHatPtr, fireCounts, rowStats, minKeptKey, gLogThreshold, sparsityLoss } = oracle);
+    } else if (path.selection === 'row-topk') {
       const kk = this.shape.k;
       const idxPtr = this.buf('idx', B * kk);
       const valPtr = this.buf('val', B * kk);
@@ -355,12 +346,12 @@ export class WasmCpuSaeEngine implements SaeEngine {
         ({ xHatPtr, fireCounts, rowStats, gLogThreshold, sparsityLoss } = dense);
       }
     }
-    // ∂b_dec (both paths), with W_enc before the update.
+    // ∂b_dec (both wasm paths; the oracle's path returns its own), with W_enc before the update.
     const p = this.views(this.p);
     const grads: SaeGrads = this.views(this.g);
     const xv = this.f32(xPtr, B * D);
     const xHat = this.f32(xHatPtr!, B * D);
-    grads.bDec.set(bdecGradCpu(xv, xHat, p.wEnc, grads.bEnc, { rows: B, dModel: D, dSae: S }));
+    if (!oracle) grads.bDec.set(bdecGradCpu(xv, xHat, p.wEnc, grads.bEnc, { rows: B, dModel: D, dSae: S }));
     let auxkLoss = 0;
     if (arch.auxk) {
       const aux = auxkCpu(
@@ -422,6 +413,48 @@ export class WasmCpuSaeEngine implements SaeEngine {
     );
     this.nonFinite ||= hasNonFiniteCpu(rowStats!) || paramsNonFinite(this.views(this.p));
     return { ...stats, auxkLoss, sparsityLoss, nonFinite: this.nonFinite };
+  }
+
+  /**
+   * A step path this engine does not accelerate: the oracle's step-path object on views of the wasm memory. Its
+   * gradients (∂b_dec included) go into the gradient buffers; x, pre (the wasm encoder's, handed to the path) and x̂
+   * into the scratch the rest of the step reads. @returns the pointers and what the path returned
+   */
+  private oracleStep(
+    x: Float32Array,
+    lambda: number,
+  ): {
+    xPtr: number;
+    xcPtr: number;
+    prePtr: number;
+    xHatPtr: number;
+    fireCounts: Uint32Array;
+    rowStats: Float32Array;
+    minKeptKey: number | undefined;
+    gLogThreshold: Float32Array | null;
+    sparsityLoss: number;
+  } {
+    const { dModel: D, dSae: S, batchSize: B } = this.shape;
+    // The wasm encoder gives the oracle's pre-activations bit for bit; the path may reuse them.
+    const { xPtr, xcPtr, prePtr } = this.encode(x, B);
+    const pre = this.f32(prePtr, B * S).slice();
+    const out = cpuStepPath(this.arch).train(x, this.views(this.p), this.shape, this.arch, lambda, pre);
+    const g = this.views(this.g);
+    for (const key of PARAM_KEYS) g[key].set(out.grads[key]);
+    const xHatPtr = this.buf('xHat', B * D);
+    this.f32(prePtr, B * S).set(out.pre);
+    this.f32(xHatPtr, B * D).set(out.xHat);
+    return {
+      xPtr,
+      xcPtr,
+      prePtr,
+      xHatPtr,
+      fireCounts: out.fireCounts,
+      rowStats: out.rowStats,
+      minKeptKey: out.minKeptKey,
+      gLogThreshold: out.gLogThreshold,
+      sparsityLoss: out.sparsityLoss,
+    };
   }
 
   /**
@@ -495,7 +528,11 @@ export class WasmCpuSaeEngine implements SaeEngine {
     };
   }
 
-  /** Forward-only evaluation of x [rows, d_model], in chunks of batchSize rows. */
+  /**
+   * Forward-only evaluation of x [rows, d_model], in chunks of batchSize rows: per-row TopK, or (every other step
+   * path, those run through the oracle's included) the dense forward with the registry's evaluation activation
+   * `spec.step.forward`, on wasm.
+   */
   async evaluate(x: Float32Array, rows: number): Promise<EvalStats> {
     assertEvalRows('WasmCpuSaeEngine.evaluate', this.shape, x, rows);
     const { dModel: D, dSae: S, batchSize: B, k: kk } = this.shape;

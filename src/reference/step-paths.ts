@@ -9,6 +9,7 @@
  * Shape legend: B = batchSize, D = d_model, S = d_sae, k.
  */
 import { archSpec, type StepPathSpec } from '../sae/archs';
+import { matryoshkaPrefixEnds } from '../sae/archs/matryoshka';
 import type { SaeArch, SaeParams, SaeShape } from '../sae/types';
 import {
   type ActivationBackwardResult,
@@ -22,6 +23,12 @@ import { decodeCpu } from './decode';
 import { type DenseRowsResult, denseRowsCpu } from './dense';
 import { encoderCpu } from './encoder';
 import { matmulCpu } from './matmul';
+import {
+  matryoshkaGradBdecCpu,
+  matryoshkaGradWdecCpu,
+  matryoshkaGradZCpu,
+  matryoshkaResidualCpu,
+} from './matryoshka';
 import { topkCpu } from './topk';
 
 /** What a step path returns for one training batch (before AuxK, the decoder constraint and Adam). */
@@ -57,8 +64,17 @@ export interface CpuStepPath {
   /**
    * Forward and backward pass of a training batch x [B, D] (`params` not modified).
    * @param lambda λ of this step (per-token units)
+   * @param pre f32 [B, S] the batch's pre-activations when the caller already has them bit for bit (the fast CPU
+   *   engine's encoder); a path may use them instead of running encoderCpu again
    */
-  train(x: Float32Array, params: SaeParams, shape: SaeShape, arch: SaeArch, lambda: number): CpuStepResult;
+  train(
+    x: Float32Array,
+    params: SaeParams,
+    shape: SaeShape,
+    arch: SaeArch,
+    lambda: number,
+    pre?: Float32Array,
+  ): CpuStepResult;
   /** Forward pass of an evaluation chunk x [n, D] (n ≤ B). */
   evaluate(x: Float32Array, n: number, params: SaeParams, shape: SaeShape, arch: SaeArch): CpuEvalForward;
 }
@@ -279,11 +295,51 @@ const sparseBatchTopkPath: CpuStepPath = {
   evaluate: (x, n, params, shape, arch) => densePath.evaluate(x, n, params, shape, arch),
 };
 
+/**
+ * Matryoshka path (src/reference/matryoshka.ts): BatchTopK's selection, the nested-prefix residuals and their
+ * gradients, the masked activation backward and ∂W_enc = xcᵀ·∂pre; evaluation is the dense forward with θ.
+ */
+const matryoshkaPath: CpuStepPath = {
+  train(x, params, shape, arch, _lambda, given) {
+    const { dModel: D, dSae: S, batchSize: B } = shape;
+    const step = archSpec(arch.architecture).step;
+    const ends = matryoshkaPrefixEnds(S, step.groups ?? [1]);
+    const mShape = { rows: B, dModel: D, dSae: S };
+    const pre = given ?? encoderCpu(x, params.wEnc, params.bEnc, params.bDec, mShape);
+    const { z, minKeptKey } = batchTopkCpu(pre, B, S, shape.k);
+    const scale = lossGradScale(B, D);
+    const { xHat, groupGrads } = matryoshkaResidualCpu(x, z, params.wDec, params.bDec, ends, scale, mShape);
+    const rows = denseRowsCpu(x, xHat, params.bDec, scale, B, D);
+    const gz = matryoshkaGradZCpu(groupGrads, z, params.wDec, ends, mShape);
+    const gWdec = matryoshkaGradWdecCpu(groupGrads, z, ends, mShape);
+    const act = activationBackwardCpu(
+      { pre, z, gz, threshold: params.threshold ?? null, wDec: params.wDec, gWdec },
+      step.backward,
+      { lambdaScaled: 0, bandwidth: arch.bandwidth },
+      mShape,
+    );
+    const gWenc = matmulCpu(rows.xc, act.gPre, null, { M: D, N: S, K: B, transA: true });
+    const gBdec = matryoshkaGradBdecCpu(groupGrads, params.wEnc, act.gBenc, mShape);
+    return {
+      grads: { wEnc: gWenc, wDec: gWdec, bEnc: act.gBenc, bDec: gBdec },
+      rowStats: rows.rowStats,
+      fireCounts: act.fireCounts,
+      xHat,
+      pre,
+      gLogThreshold: null,
+      minKeptKey,
+      sparsityLoss: 0,
+    };
+  },
+  evaluate: (x, n, params, shape, arch) => densePath.evaluate(x, n, params, shape, arch),
+};
+
 /** The CPU step path of each registry path name. */
 export const CPU_STEP_PATHS: Readonly<Record<StepPathSpec['path'], CpuStepPath>> = {
   'sparse-topk': sparseTopkPath,
   'sparse-batchtopk': sparseBatchTopkPath,
   dense: densePath,
+  matryoshka: matryoshkaPath,
 };
 
 /** The step path of an architecture (its registry spec's step.path). */

@@ -6,6 +6,8 @@
  * (sae_lens/config.py and sae_lens/saes/*.py); src/runs/fixtures/saelens-v6-fields.json lists them and a unit
  * test checks every keyword the script writes against it.
  */
+import { archSpec } from '../sae/archs';
+import { matryoshkaPrefixEnds } from '../sae/archs/matryoshka';
 import type { Architecture } from '../sae/types';
 import { deadWindowSteps, type TrainConfig } from '../train/config';
 import { decaySteps } from '../train/schedule';
@@ -15,7 +17,10 @@ import type { RunMeta } from './library';
 type Kw = [string, string, string?];
 
 /** SAELens' training config class of each architecture and its architecture-specific keywords. */
-const SAELENS_TRAINING: Record<Architecture, { cls: string; kwargs: (c: TrainConfig) => Kw[] }> = {
+const SAELENS_TRAINING: Record<
+  Architecture,
+  { cls: string; kwargs: (c: TrainConfig, dSae: number) => Kw[] }
+> = {
   topk: {
     cls: 'TopKTrainingSAEConfig',
     kwargs: (c) => [['k', py(c.k)], auxk(c)],
@@ -48,6 +53,17 @@ const SAELENS_TRAINING: Record<Architecture, { cls: string; kwargs: (c: TrainCon
       ['l1_coefficient', py(c.l1Coefficient), 'λ of λ·Σ z_i·‖W_dec,i‖ (per-token units, as in SAELens)'],
       ['lp_norm', '1.0'],
       ['l1_warm_up_steps', py(c.sparsityWarmupSteps)],
+    ],
+  },
+  matryoshka: {
+    cls: 'MatryoshkaBatchTopKTrainingSAEConfig',
+    kwargs: (c, dSae) => [
+      ...SAELENS_TRAINING.batchtopk.kwargs(c, dSae),
+      [
+        'matryoshka_widths',
+        `[${matryoshkaPrefixEnds(dSae, archSpec(c.architecture).step.groups ?? [1]).join(', ')}]`,
+        'the nested prefixes of the browser run',
+      ],
     ],
   },
 };
@@ -111,7 +127,7 @@ export function saeLensScript(meta: RunMeta, datasetMetadata: Record<string, str
     [
       ['d_in', py(D), 'd_model of the browser dataset; must match the hook below'],
       ['d_sae', py(S)],
-      ...arch.kwargs(c),
+      ...arch.kwargs(c, S),
       ['apply_b_dec_to_input', 'True', 'pre = (x − b_dec)·W_enc + b_enc, as in the browser'],
       [
         'normalize_activations',

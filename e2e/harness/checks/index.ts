@@ -13,6 +13,7 @@ import {
 } from './kernels';
 import { lmGoldenCheck, lmKernelsCheck, lmOddCheck, lmPatchedCheck, lmPatchedDemoCheck } from './lm';
 import { matmulCheck } from './matmul';
+import { matryoshkaCheck } from './matryoshka';
 import { saeEvalCheck, saeStateCheck, saeStepCheck, saeTrackCheck, saeTrainCheck } from './sae-step';
 import { trainRunCheck } from './train-run';
 import type { Check } from './types';
@@ -36,6 +37,7 @@ export const checks: Record<string, Check> = {
   jumprelu: jumpreluCheck,
   'relu-l1': reluL1Check,
   auxk: auxkCheck,
+  matryoshka: matryoshkaCheck,
   'train-run': trainRunCheck,
   'feature-stats': featureStatsCheck,
   'feature-scatter': featureScatterCheck,

@@ -4,6 +4,7 @@
  */
 import { batchtopk } from './batchtopk';
 import { jumprelu } from './jumprelu';
+import { matryoshka } from './matryoshka';
 import { relu } from './relu';
 import type { ArchConfigField, ArchFieldSpec, ArchSpec } from './spec';
 import { topk } from './topk';
@@ -18,7 +19,7 @@ export type {
 } from './spec';
 
 /** Every architecture, in the order the UI lists them; the first is the default. */
-export const ARCH_SPECS = [topk, batchtopk, jumprelu, relu] as const;
+export const ARCH_SPECS = [topk, batchtopk, jumprelu, relu, matryoshka] as const;
 
 /** SAE architecture ids. */
 export type Architecture = (typeof ARCH_SPECS)[number]['id'];

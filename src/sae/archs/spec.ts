@@ -49,10 +49,12 @@ export interface ArchFieldSpec {
  *  - path 'sparse-topk': per-row TopK, sparse decode and backward over k (index, value) pairs per token;
  *  - path 'sparse-batchtopk': batch-level top-(k·B) selection compacted into TopK-style rows (dense fallback when
  *    a token keeps more than 256 latents);
- *  - path 'dense': dense latents [B, d_sae], matmul decoder and gradients.
+ *  - path 'dense': dense latents [B, d_sae], matmul decoder and gradients;
+ *  - path 'matryoshka': batch-level top-(k·B) selection, the loss summed over the reconstructions of nested
+ *    prefixes of the dictionary ({@link StepPathSpec.groups}).
  */
 export interface StepPathSpec {
-  path: 'sparse-topk' | 'sparse-batchtopk' | 'dense';
+  path: 'sparse-topk' | 'sparse-batchtopk' | 'dense' | 'matryoshka';
   /** Activation of the dense forward (training and evaluation): ReLU, or pre·H(pre − θ). */
   forward: 'relu' | 'threshold';
   /** Dense backward: 'masked' (∂pre = ∂z where kept), 'relu' (L1 term), 'jumprelu' (rectangle-kernel STE). */
@@ -61,6 +63,11 @@ export interface StepPathSpec {
   sparsity: 'none' | 'relu' | 'jumprelu';
   /** Threshold θ [d_sae]: none, 'learned' (log θ by Adam, starts at thresholdInit) or 'running' (BatchTopK's EMA). */
   threshold: 'none' | 'learned' | 'running';
+  /**
+   * Nested-prefix groups (path 'matryoshka'): the fraction of d_sae in each group, in dictionary order, summing to
+   * 1; prefix m is groups 0…m. Absent for the other paths.
+   */
+  groups?: readonly number[];
 }
 
 /**
