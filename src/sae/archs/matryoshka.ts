@@ -71,4 +71,6 @@ export const matryoshka = {
   summary: { l0Label: (k: number) => `L0 (k = ${k} per token on average; held-out: threshold θ)` },
   saeLens: batchtopk.saeLens,
   collapse: { fixedK: true, hasThreshold: true },
+  // SAELens saves a trained Matryoshka SAE as `jumprelu` + threshold, which the JumpReLU spec reads.
+  imports: { saeLens: [], sparsify: false, gemmaScope: false },
 } as const satisfies ArchSpec<'matryoshka'>;
