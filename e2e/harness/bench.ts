@@ -2,6 +2,7 @@
  * Benchmarks run in the browser (page or worker) by scripts/bench.mjs. Each suite returns plain JSON.
  * Times are medians over repeated runs on one adapter; compare ratios, not absolute times, on shared machines.
  */
+import { chooseEngine } from '../../src/cpu/engine-choice';
 import type { Gpu } from '../../src/gpu/device';
 import { createEncoder, defaultEncoderVariant } from '../../src/gpu/kernels/encoder';
 import { createMatmul } from '../../src/gpu/kernels/matmul';
@@ -201,6 +202,19 @@ export const suites: Record<string, Suite> = {
   'cpu-step': (_gpu, reps, options) => cpuStepSuite(Math.min(reps, 3), options.oracle !== false),
   /** stories260K forward / harvest tokens/s and patched-CE time ÷ 3 forwards (e2e/harness/lm-bench.ts). */
   lm: lmBench,
+  /**
+   * The peers: TF.js webgpu (this adapter) and TF.js wasm running the same TopK step and encoder matmul at the step
+   * shapes (e2e/harness/peer-browser.ts; ≤ 3 reps after a warm-up). scripts/bench.mjs divides our figures by these
+   * (its `table`). options.backends narrows it (['webgpu', 'wasm']).
+   */
+  peer: async (_gpu, reps, options) =>
+    (await import('./peer-browser')).peerSuite(
+      (options.shapes as SaeShape[] | undefined) ?? STEP_SHAPES,
+      Math.max(1, Math.min(reps, 3)),
+      options.backends as ('webgpu' | 'wasm')[] | undefined,
+    ),
+  /** The engine the lab's start-up choice (src/cpu/engine-choice.ts) picks on this adapter, and why. */
+  engine: async (gpu) => chooseEngine({ adapter: gpu.adapter }, 'auto', 0),
 };
 
 /**
