@@ -5,6 +5,7 @@
 import { chooseEngine } from '../../src/cpu/engine-choice';
 import type { Gpu } from '../../src/gpu/device';
 import { createEncoder, defaultEncoderVariant } from '../../src/gpu/kernels/encoder';
+import { autotuneEncoderTile } from '../../src/gpu/kernels/encoder-tune';
 import { createMatmul } from '../../src/gpu/kernels/matmul';
 import { GpuSaeEngine } from '../../src/gpu/sae-engine';
 import { matmulCpu } from '../../src/reference/matmul';
@@ -213,6 +214,17 @@ export const suites: Record<string, Suite> = {
       Math.max(1, Math.min(reps, 3)),
       options.backends as ('webgpu' | 'wasm')[] | undefined,
     ),
+  /**
+   * The encoder tile autotune (src/gpu/kernels/encoder-tune.ts), forced: each candidate's median ms on the probe
+   * and the pick (the lab runs it once per adapter before the first GPU run). options.probe overrides the probe.
+   */
+  autotune: (gpu, reps, options) =>
+    autotuneEncoderTile(gpu, {
+      force: true,
+      reps: Math.max(1, Math.min(reps, 5)),
+      budgetMs: 60_000,
+      probe: options.probe as { rows: number; dModel: number; dSae: number } | undefined,
+    }),
   /** The engine the lab's start-up choice (src/cpu/engine-choice.ts) picks on this adapter, and why. */
   engine: async (gpu) => chooseEngine({ adapter: gpu.adapter }, 'auto', 0),
 };

@@ -22,6 +22,7 @@ import type { DatasetManifest } from '../data/types';
 import { safeBaseName, zipFileName, zipSaeLens } from '../export/bundle';
 import { exportSaeLens } from '../export/saelens';
 import { describeAdapter, Gpu } from '../gpu/device';
+import { autotuneEncoderTile } from '../gpu/kernels/encoder-tune';
 import { GpuSaeEngine } from '../gpu/sae-engine';
 import { runSelfCheck } from '../gpu/selfcheck';
 import { recorderFor } from '../runs/worker-recorder';
@@ -138,8 +139,11 @@ async function deps(
   if (!choice.available) throw new Error(`The GPU engine cannot run: ${choice.reason}`);
   const g = await gpu();
   return {
-    createEngine: async (shape: SaeShape, init: SaeParams) =>
-      withFault(await GpuSaeEngine.create(g, shape, init)),
+    createEngine: async (shape: SaeShape, init: SaeParams) => {
+      // Start-up tile tune of the encoder, once per adapter (cached; src/gpu/kernels/encoder-tune.ts).
+      await autotuneEncoderTile(g).catch(() => undefined);
+      return withFault(await GpuSaeEngine.create(g, shape, init));
+    },
     checkpoints,
     onEvent,
     adapter: describeAdapter(g.adapter),

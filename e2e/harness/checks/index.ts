@@ -6,6 +6,7 @@ import {
   decodeCheck,
   decoderConstraintCheck,
   encoderCheck,
+  encoderTuneCheck,
   nonFiniteCheck,
   statsCheck,
   topkCheck,
@@ -19,6 +20,7 @@ import type { Check } from './types';
 export const checks: Record<string, Check> = {
   matmul: matmulCheck,
   encoder: encoderCheck,
+  'encoder-tune': encoderTuneCheck,
   topk: topkCheck,
   decode: decodeCheck,
   backward: backwardCheck,
