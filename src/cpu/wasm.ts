@@ -156,16 +156,23 @@ export class WasmArena {
 
   /**
    * Instantiate the kernels on a fresh memory (shared, with a worker pool, when `threads` > 1).
-   * @throws when WebAssembly SIMD is not supported, or a thread cannot start (then use threads: 1)
+   * @throws when WebAssembly SIMD is not supported, or (only when `threads` was given) a thread cannot start;
+   *   with the default thread count a failed pool falls back to one thread
    */
   static async create(options: WasmArenaOptions = {}): Promise<WasmArena> {
     const threads = Math.max(1, Math.floor(options.threads ?? (await defaultCpuThreads())));
     if (threads > 1) {
-      const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
-      const module = await sharedKernelModule();
-      const instance = await WebAssembly.instantiate(module, { env: { memory } });
-      const own = instance.exports as unknown as CpuKernels;
-      return new WasmArena(memory, own, await ThreadPool.create(threads, module, memory, own));
+      try {
+        const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
+        const module = await sharedKernelModule();
+        const instance = await WebAssembly.instantiate(module, { env: { memory } });
+        const own = instance.exports as unknown as CpuKernels;
+        return new WasmArena(memory, own, await ThreadPool.create(threads, module, memory, own));
+      } catch (e) {
+        // Asked for explicitly: say why it failed. By default: run on one thread (same results, slower).
+        if (options.threads !== undefined) throw e;
+        console.warn(`[sae-lab cpu] threads unavailable, running on one: ${(e as Error).message}`);
+      }
     }
     const memory = new WebAssembly.Memory({ initial: 2 });
     const instance = await WebAssembly.instantiate(await kernelModule(), { env: { memory } });
