@@ -422,29 +422,10 @@ export function sparseBackward(
   k: i32,
   scl: f32,
 ): void {
-  const rowBytes = <usize>D << 2;
-  for (let r: i32 = 0; r < R; r++) {
-    const dr = diffPtr + <usize>r * rowBytes;
-    const xr = xcPtr + <usize>r * rowBytes;
-    for (let j: i32 = 0; j < k; j++) {
-      const p = (<usize>r * <usize>k + <usize>j) << 2;
-      const v = load<f32>(valPtr + p);
-      if (!(v > 0)) {
-        store<f32>(gPrePtr + p, 0);
-        continue;
-      }
-      const s = <usize>load<u32>(idxPtr + p);
-      const w = wDecPtr + s * rowBytes;
-      let dot: f32 = 0;
-      for (let d: i32 = 0; d < D; d++) dot += load<f32>(dr + (<usize>d << 2)) * load<f32>(w + (<usize>d << 2));
-      const gp: f32 = dot * scl;
-      store<f32>(gPrePtr + p, gp);
-      store<u32>(firePtr + (s << 2), load<u32>(firePtr + (s << 2)) + 1);
-      axpy(v, dr, accDecPtr + s * rowBytes, D);
-      axpy(gp, xr, gWencTPtr + s * rowBytes, D);
-      store<f32>(gBencPtr + (s << 2), load<f32>(gBencPtr + (s << 2)) + gp);
-    }
-  }
+  // Two passes over the pairs (each gPre first, then the scatter in increasing p): every element gets the same
+  // operations in the same order as one interleaved pass, and the threaded engine runs the same two kernels.
+  sparseGrad(diffPtr, wDecPtr, idxPtr, valPtr, gPrePtr, R, D, k, scl);
+  sparseScatter(diffPtr, xcPtr, idxPtr, valPtr, gPrePtr, firePtr, accDecPtr, gWencTPtr, gBencPtr, R, D, k, 0, D, 1);
 }
 
 /**
