@@ -23,7 +23,6 @@ export const ENCODER_TILE_CANDIDATES: readonly Readonly<EncoderTile>[] = [
   { wgX: 16, wgY: 16, bk: 32 },
   { wgX: 8, wgY: 8, bk: 16 },
   { wgX: 32, wgY: 8, bk: 16 },
-  { wgX: 8, wgY: 32, bk: 16 },
 ];
 
 /** Register block per invocation (RM = RN = 4 in the shader). */
