@@ -140,8 +140,10 @@ async function deps(
   const g = await gpu();
   return {
     createEngine: async (shape: SaeShape, init: SaeParams) => {
-      // Start-up tile tune of the encoder, once per adapter (cached; src/gpu/kernels/encoder-tune.ts).
-      await autotuneEncoderTile(g).catch(() => undefined);
+      // Start-up tile tune of the encoder on a hardware adapter, once per adapter and worker (cached in memory;
+      // src/gpu/kernels/encoder-tune.ts). Software adapters keep the default tile (they train on the CPU engine
+      // unless forced, and the tune's pipeline compiles take seconds there).
+      if (!g.adapter.isFallbackAdapter) await autotuneEncoderTile(g).catch(() => undefined);
       return withFault(await GpuSaeEngine.create(g, shape, init));
     },
     checkpoints,
