@@ -338,7 +338,7 @@ export class WasmCpuSaeEngine implements SaeEngine {
       const kk = this.shape.k;
       const idxPtr = this.buf('idx', B * kk);
       const valPtr = this.buf('val', B * kk);
-      kern.topk(prePtr, B, S, kk, idxPtr, valPtr, this.buf('heap', 2 * kk * this.a.threads));
+      kern.topk(prePtr, B, S, kk, idxPtr, valPtr, this.buf('heap', 2 * kk * this.a.parts));
       ({ xHatPtr, fireCounts, rowStats } = this.sparseStep(xPtr, xcPtr, idxPtr, valPtr, kk));
       sparse = true;
     } else {
@@ -518,7 +518,7 @@ export class WasmCpuSaeEngine implements SaeEngine {
       if (this.path.selection === 'row-topk') {
         const idxPtr = this.buf('idx', B * kk);
         const valPtr = this.buf('val', B * kk);
-        kern.topk(prePtr, n, S, kk, idxPtr, valPtr, this.buf('heap', 2 * kk * this.a.threads));
+        kern.topk(prePtr, n, S, kk, idxPtr, valPtr, this.buf('heap', 2 * kk * this.a.parts));
         kern.decode(idxPtr, valPtr, this.p.wDec, this.p.bDec, xHatPtr, n, D, kk);
         addEvalRowSums(this.rowStats(xPtr, xHatPtr, n), n, sums);
         const idx = this.a.u32(idxPtr, n * kk);

@@ -8,9 +8,11 @@
  * code in the same operation order as on one thread; so a threaded step is bit-identical to the single-threaded one
  * and to the oracle (src/cpu/threads.test.ts checks it over 50 steps at odd shapes).
  *
- * Dispatch: the caller (the lab worker, or Node's main thread) writes each worker's arguments into a shared control
- * block, bumps a generation counter and wakes the workers with Atomics.notify, runs its own share, then sleeps in
- * Atomics.wait until every worker has counted itself done. So a call stays synchronous, which needs a context where
+ * Dispatch: the caller (the lab worker, or Node's main thread) cuts a call into parts (PARTS_PER_THREAD per
+ * thread), writes their arguments into a shared block, bumps a generation counter and wakes the workers with
+ * Atomics.notify; every thread, the caller included, claims parts one at a time (compare-and-swap) until none is
+ * left, and the caller sleeps in Atomics.wait until every part is done. A worker that wakes late (a busy machine)
+ * finds nothing left rather than holding the call up. So a call stays synchronous, which needs a context where
  * Atomics.wait is allowed (a Worker or Node, never a page's main thread) — {@link defaultCpuThreads} checks that.
  * Workers: a Blob-URL Worker in a browser (allowed under COEP), worker_threads in Node (unref'd).
  */
@@ -18,10 +20,29 @@ import type { CpuKernels } from './wasm';
 
 /** Largest pool the engine will start (threads beyond ~8 stop paying off at the lab's shapes). */
 export const MAX_CPU_THREADS = 8;
-/** Float64 argument slots per thread in the control block. */
+/** Float64 argument slots per part in the argument block. */
 const ARG_SLOTS = 16;
-/** Int32 control words: generation, done count, kernel index, error flag. */
-const CTRL_WORDS = 4;
+/** Parts one call is cut into per thread (smaller parts balance the load when a thread is descheduled). */
+export const PARTS_PER_THREAD = 4;
+/** Most parts of one call (the argument block's size). */
+const MAX_PARTS = MAX_CPU_THREADS * PARTS_PER_THREAD;
+/**
+ * Int32 control words: 0 generation (bumped to wake the workers), 1 parts done, 2 kernel index, 3 error flag,
+ * 4 next part to claim, 5 end of this call's parts. Part indices grow across calls (a call's parts are
+ * [start, end)); a part is claimed by compare-and-swap on word 4 only while it is below word 5, so a thread that
+ * wakes late finds nothing to claim, and the caller never waits for a sleeping worker — it claims the rest itself.
+ */
+const CTRL_WORDS = 6;
+/** Claim the next part: its index, or −1 when every part of the current call is claimed (shared with workers). */
+const CLAIM_SOURCE = `function claim(ctrl) {
+  for (;;) {
+    const c = Atomics.load(ctrl, 4);
+    if (c >= Atomics.load(ctrl, 5)) return -1;
+    if (Atomics.compareExchange(ctrl, 4, c, c + 1) === c) return c;
+  }
+}`;
+/** Restart the part indices before they near the int32 limit. */
+const PART_INDEX_WRAP = 1 << 30;
 /** How long the caller waits for a worker before declaring the pool dead (ms). */
 const WORKER_TIMEOUT_MS = 60_000;
 
@@ -47,33 +68,30 @@ type KernelName = (typeof KERNEL_NAMES)[number];
  * worker_thread). `post` and `onInit` are bound by the two small prologues below.
  */
 const WORKER_BODY = `
-let ctrl, args, ex, names, id;
+let ctrl, args, ex, names;
+function runPart(i) {
+  const o = (i % ${MAX_PARTS}) * ${ARG_SLOTS};
+  const n = args[o];
+  const a = new Array(n);
+  for (let j = 0; j < n; j++) a[j] = args[o + 1 + j];
+  ex[names[Atomics.load(ctrl, 2)]](...a);
+}
+${CLAIM_SOURCE}
 function loop() {
   let gen = 0; // the pool's first generation (not a fresh load: the caller may already have bumped it)
   for (;;) {
     Atomics.wait(ctrl, 0, gen);
-    const g = Atomics.load(ctrl, 0);
-    if (g === gen) continue;
-    gen = g;
-    try {
-      const o = id * ${ARG_SLOTS};
-      const n = args[o];
-      if (n > 0) {
-        const a = new Array(n);
-        for (let i = 0; i < n; i++) a[i] = args[o + 1 + i];
-        ex[names[Atomics.load(ctrl, 2)]](...a);
-      }
-    } catch (e) {
-      Atomics.store(ctrl, 3, 1);
+    gen = Atomics.load(ctrl, 0);
+    for (let i = claim(ctrl); i >= 0; i = claim(ctrl)) {
+      try { runPart(i); } catch (e) { Atomics.store(ctrl, 3, 1); }
+      Atomics.add(ctrl, 1, 1);
+      Atomics.notify(ctrl, 1);
     }
-    Atomics.add(ctrl, 1, 1);
-    Atomics.notify(ctrl, 1);
   }
 }
 function onInit(d) {
   ctrl = new Int32Array(d.ctrl, 0, ${CTRL_WORDS});
   args = new Float64Array(d.args);
-  id = d.id;
   names = d.names;
   WebAssembly.instantiate(d.module, { env: { memory: d.memory } }).then(
     (inst) => { ex = inst.exports; post({ ok: true }); loop(); },
@@ -145,6 +163,15 @@ export async function defaultCpuThreads(): Promise<number> {
   return Math.max(1, Math.min(MAX_CPU_THREADS, cores));
 }
 
+/** The caller's copy of the workers' claim (CLAIM_SOURCE). @returns the part index, or −1 when none is left */
+function claim(ctrl: Int32Array): number {
+  for (;;) {
+    const c = Atomics.load(ctrl, 4);
+    if (c >= Atomics.load(ctrl, 5)) return -1;
+    if (Atomics.compareExchange(ctrl, 4, c, c + 1) === c) return c;
+  }
+}
+
 /**
  * A pool of `size − 1` workers plus the calling thread, over one shared wasm memory. Create with
  * {@link ThreadPool.create}; {@link ThreadPool.destroy} ends the workers.
@@ -183,7 +210,7 @@ export class ThreadPool {
     own: CpuKernels,
   ): Promise<ThreadPool> {
     const ctrlBuf = new SharedArrayBuffer(CTRL_WORDS * 4);
-    const argsBuf = new SharedArrayBuffer(size * ARG_SLOTS * 8);
+    const argsBuf = new SharedArrayBuffer(MAX_PARTS * ARG_SLOTS * 8);
     const workers: PoolWorker[] = [];
     try {
       await Promise.all(
@@ -195,7 +222,7 @@ export class ThreadPool {
               m.ok ? resolve() : reject(new Error(`CPU engine thread ${i + 1}: ${m.error ?? 'failed'}`)),
             );
             w.onError((e) => reject(new Error(`CPU engine thread ${i + 1} failed to start: ${String(e)}`)));
-            w.post({ ctrl: ctrlBuf, args: argsBuf, id: i + 1, names: KERNEL_NAMES, module, memory });
+            w.post({ ctrl: ctrlBuf, args: argsBuf, names: KERNEL_NAMES, module, memory });
           });
         }),
       );
@@ -206,36 +233,52 @@ export class ThreadPool {
     return new ThreadPool(size, new Int32Array(ctrlBuf), new Float64Array(argsBuf), workers, own);
   }
 
+  /** Parts a call is cut into (topk's heap scratch needs 2·k u32 per part). */
+  get parts(): number {
+    return this.size * PARTS_PER_THREAD;
+  }
+
   /**
-   * Run kernel `name` once per thread, thread t with `parts[t]` (parts[0] runs on the caller; an empty list skips
-   * that thread), and return when all are done.
-   * @throws Error when a worker's kernel trapped or a worker stopped answering
+   * Run kernel `name` once per part (`parts[i]` its arguments; empty lists are dropped), on whichever thread claims
+   * each part first, the caller included, and return when all parts are done. Parts must touch disjoint outputs.
+   * @throws Error when a worker's kernel trapped, a part stalled, or more than {@link parts} parts are given
    */
   run(name: KernelName, parts: number[][]): void {
     const { ctrl, args } = this;
-    for (let t = 1; t < this.size; t++) {
-      const a = parts[t] ?? [];
-      const o = t * ARG_SLOTS;
+    const work = parts.filter((a) => a.length > 0);
+    const n = work.length;
+    if (n === 0) return;
+    if (n > MAX_PARTS) throw new Error(`CPU engine: ${name} cut into ${n} parts, over ${MAX_PARTS}`);
+    // Every part of the previous call is claimed and done, so word 4 = word 5 and no one can claim now.
+    let start = Atomics.load(ctrl, 4);
+    if (start > PART_INDEX_WRAP) {
+      Atomics.store(ctrl, 5, 0);
+      Atomics.store(ctrl, 4, 0);
+      start = 0;
+    }
+    for (let i = 0; i < n; i++) {
+      const a = work[i];
+      const o = ((start + i) % MAX_PARTS) * ARG_SLOTS;
       args[o] = a.length;
-      for (let i = 0; i < a.length; i++) args[o + 1 + i] = a[i];
+      for (let j = 0; j < a.length; j++) args[o + 1 + j] = a[j];
     }
     Atomics.store(ctrl, 2, KERNEL_NAMES.indexOf(name));
     Atomics.store(ctrl, 1, 0);
+    Atomics.store(ctrl, 5, start + n); // publishes the parts
     Atomics.add(ctrl, 0, 1);
     Atomics.notify(ctrl, 0);
-    const mine = parts[0] ?? [];
-    if (mine.length > 0) (this.own[name as keyof CpuKernels] as (...a: number[]) => void)(...mine);
-    const workers = this.size - 1;
-    const start = Date.now();
-    for (let done = Atomics.load(ctrl, 1); done < workers; done = Atomics.load(ctrl, 1)) {
-      if (
-        Atomics.wait(ctrl, 1, done, WORKER_TIMEOUT_MS) === 'timed-out' &&
-        Date.now() - start >= WORKER_TIMEOUT_MS
-      ) {
+    const fn = this.own[name as keyof CpuKernels] as (...a: number[]) => void;
+    for (let i = claim(ctrl); i >= 0; i = claim(ctrl)) {
+      fn(...work[i - start]);
+      Atomics.add(ctrl, 1, 1);
+    }
+    const t0 = Date.now();
+    for (let done = Atomics.load(ctrl, 1); done < n; done = Atomics.load(ctrl, 1)) {
+      Atomics.wait(ctrl, 1, done, 1000);
+      if (Date.now() - t0 >= WORKER_TIMEOUT_MS)
         throw new Error(
           `CPU engine: a worker thread did not finish ${name} within ${WORKER_TIMEOUT_MS / 1000} s`,
         );
-      }
     }
     if (Atomics.exchange(ctrl, 3, 0) !== 0)
       throw new Error(`CPU engine: a worker thread's ${name} kernel trapped`);
@@ -264,11 +307,11 @@ export function splitRange(n: number, parts: number, align = 4): [number, number
 
 /**
  * {@link CpuKernels} that split each dense call across `pool` (same signatures, bit-identical results).
- * topk's heap scratch must hold 2·k u32 per thread (pool.size × 2·k). centre, sub and scale are cheap and stay on
+ * topk's heap scratch must hold 2·k u32 per part (pool.parts × 2·k). centre, sub and scale are cheap and stay on
  * the caller; transpose splits over input rows.
  */
 export function threadedKernels(k: CpuKernels, pool: ThreadPool): CpuKernels {
-  const T = pool.size;
+  const T = pool.parts;
   const rowsOf = (n: number) => splitRange(n, T);
   const skip = (a: number, b: number, args: number[]) => (b > a ? args : []);
   return {
@@ -322,10 +365,11 @@ export function threadedKernels(k: CpuKernels, pool: ThreadPool): CpuKernels {
           ]),
         ),
       );
-      // Thread 0 also counts fires and sums ∂b_enc (so it runs even when its column range is empty).
+      // One column range per thread (each range walks every pair, so more ranges would only repeat that walk);
+      // range 0 also counts fires and sums ∂b_enc (so it runs even when its column range is empty).
       pool.run(
         'sparseScatter',
-        splitRange(D, T).map(([d0, d1], t) =>
+        splitRange(D, pool.size).map(([d0, d1], t) =>
           t === 0 || d1 > d0
             ? [diff, xc, idx, val, gPre, fire, accDec, gWencT, gBenc, R, D, kk, d0, d1, t === 0 ? 1 : 0]
             : [],

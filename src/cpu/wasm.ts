@@ -144,6 +144,8 @@ export class WasmArena {
   readonly k: CpuKernels;
   /** Threads the kernels run on, the caller included (1: no pool). */
   readonly threads: number;
+  /** Parts each threaded kernel call is cut into (1 without a pool); topk's heap needs 2·k u32 per part. */
+  readonly parts: number;
   private readonly pool: ThreadPool | null;
   private top = HEAP_BASE;
 
@@ -152,6 +154,7 @@ export class WasmArena {
     this.k = pool ? threadedKernels(k, pool) : k;
     this.pool = pool;
     this.threads = pool?.size ?? 1;
+    this.parts = pool?.parts ?? 1;
   }
 
   /**
