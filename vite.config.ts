@@ -45,7 +45,8 @@ export default defineConfig({
       workbox: {
         globPatterns: ['**/*.{js,css,html,svg,png,npy,wasm,json,jsonl,bin}'],
         // The GPU test harness ships with the build for the browser tests; students never need it offline.
-        globIgnores: ['**/e2e/**', '**/*.map'],
+        // Nor the bench's TF.js peer (e2e/harness/peer-browser.ts: its chunk and the TF.js wasm binaries).
+        globIgnores: ['**/e2e/**', '**/*.map', '**/peer-browser-*.js', '**/tfjs-backend-wasm*.wasm'],
         // The demo dataset is 21 MB.
         maximumFileSizeToCacheInBytes: 32 * 2 ** 20,
         navigateFallback: 'index.html',

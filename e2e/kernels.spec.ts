@@ -3,6 +3,7 @@
  * odd shapes with seeded data. Each report names the first mismatching index.
  */
 import { expect, test } from '@playwright/test';
+import { ENCODER_TILE_CANDIDATES } from '../src/gpu/kernels/encoder-tiles';
 import type { CheckParams } from './harness/checks/types';
 import { openHarness, runCheck } from './harness-client';
 
@@ -28,6 +29,17 @@ test.describe('SAE kernels in the worker match their CPU twins', () => {
       for (const s of SHAPES) await expectCheck(page, 'encoder', { ...s, variant });
       await expectCheck(page, 'encoder', { rows: 65, dModel: 17, dSae: 129, k: 1, seed: 3, variant }); // partial tiles
     }
+  });
+
+  test('encoder: every autotune tile at an odd shape; the autotune picks one and caches it', async ({
+    page,
+  }) => {
+    for (const variant of ['tiled', 'direct']) {
+      for (const t of ENCODER_TILE_CANDIDATES) {
+        await expectCheck(page, 'encoder', { rows: 65, dModel: 17, dSae: 129, k: 1, seed: 7, variant, ...t });
+      }
+    }
+    await expectCheck(page, 'encoder-tune', { rows: 37, dModel: 29, dSae: 203, k: 5, seed: 8 });
   });
 
   test('topk: (index, value) sets per row, order and lower-index tie rule', async ({ page }) => {

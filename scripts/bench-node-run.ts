@@ -61,6 +61,8 @@ export interface SummaryRow {
   wasm_cpu_over_tfjs_wasm?: number;
   /** Our fast CPU engine ÷ the oracle. */
   wasm_cpu_over_oracle?: number;
+  /** Our fast CPU engine (threads) ÷ the same engine on one thread. */
+  wasm_cpu_over_1thread?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -91,6 +93,7 @@ export function summaryTable(doc: Json): SummaryRow[] {
     row.wgsl_over_tfjs_webgpu = ratio(s['wgsl-dawn'], s['tfjs-webgpu-dawn']);
     row.wasm_cpu_over_tfjs_wasm = ratio(s['wasm-cpu'], s['tfjs-wasm']);
     row.wasm_cpu_over_oracle = ratio(s['wasm-cpu'], s.oracle);
+    row.wasm_cpu_over_1thread = ratio(s['wasm-cpu'], s['wasm-cpu-1thread']);
   }
   return [...rows.values()];
 }

@@ -2,12 +2,14 @@
 import { chromium } from 'playwright-core';
 // `npm run bench`: runs the benchmark suites of e2e/harness/bench.ts in headless Chromium (WebGPU) against
 // the production build, inside the harness Worker (where the trainer runs), and prints one JSON document:
-// adapter info, browser version, and each suite's results. Not a test: it asserts nothing about speed.
+// adapter info, browser version, each suite's results, and `table`: our step / encoder figures with their ratios
+// to the TF.js peers (suite `peer`) on the same adapter. Not a test: it asserts nothing about speed.
 //
 // Usage: node scripts/bench.mjs [suite ...] [--reps N] [--page]
 //   suites default to every suite the harness exposes; --page runs in the page instead of the worker.
 //   `classroom` (on demand; add --all-steps to time every lesson step) drives the app: scripts/bench-classroom.mjs.
 import { preview } from 'vite';
+import { peerTable } from './bench-table.mjs';
 import { chromiumArgs, chromiumPath } from './chromium.mjs';
 
 const argv = process.argv.slice(2);
@@ -63,6 +65,8 @@ try {
     );
     process.stderr.write(`bench: ${suite} done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   }
+  // Every figure next to its peer on the same adapter, from this one run (scripts/bench-table.mjs).
+  out.table = peerTable(out.suites);
   console.log(JSON.stringify(out, null, 2));
 } catch (e) {
   console.error(`bench failed: ${e instanceof Error ? e.message : e}`);

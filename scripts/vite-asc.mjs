@@ -1,7 +1,8 @@
 /**
  * Vite plugin: `import wasm from './assembly/kernels.ts?asc'` compiles that AssemblyScript file with the
  * `assemblyscript` npm package (SIMD on, -O3, stub runtime, imported memory) and yields the WebAssembly binary as a
- * Uint8Array (base64 inlined in the module, so it loads the same in a page, a Worker and Node). Used by the build,
+ * Uint8Array (base64 inlined in the module, so it loads the same in a page, a Worker and Node); the named export
+ * `shared` is the same source compiled for a shared memory with wasm threads (src/cpu/threads.ts). Used by the build,
  * the dev server, Vitest and the Node scripts (Vite's module runner), so no compiled output is committed.
  * @throws Error (a build error naming the file and asc's message) when the source does not compile.
  */
@@ -21,17 +22,27 @@ const ASC_OPTIONS = {
   noAssert: true,
   enable: ['simd'],
 };
+/**
+ * The same module on a shared memory (the fast CPU engine's threads, src/cpu/threads.ts): wasm threads on, memory
+ * imported as shared with the wasm32 maximum (65,536 pages = 4 GiB, reserved, not committed).
+ */
+const ASC_SHARED_OPTIONS = {
+  ...ASC_OPTIONS,
+  sharedMemory: true,
+  maximumMemory: 65536,
+  enable: ['simd', 'threads'],
+};
 
 /**
  * Compile one AssemblyScript file to a wasm binary (cached by source hash).
  * @param {string} file absolute path @returns {Promise<Uint8Array>}
  */
-export async function compileAssemblyScript(file) {
+export async function compileAssemblyScript(file, options = ASC_OPTIONS) {
   const asc = (await import('assemblyscript/asc')).default;
   const name = basename(file);
   const source = await readFile(file, 'utf8');
   const hash = createHash('sha256')
-    .update(JSON.stringify([source, ASC_OPTIONS, asc.version]))
+    .update(JSON.stringify([source, options, asc.version]))
     .digest('hex')
     .slice(0, 16);
   const cached = resolve(CACHE_DIR, `${name}.${hash}.wasm`);
@@ -40,7 +51,7 @@ export async function compileAssemblyScript(file) {
   } catch {
     // not compiled yet
   }
-  const result = await asc.compileString({ [name]: source }, ASC_OPTIONS);
+  const result = await asc.compileString({ [name]: source }, options);
   if (result.error || !result.binary) {
     throw new Error(`${file}: AssemblyScript compile failed: ${result.error?.message}\n${result.stderr}`);
   }
@@ -59,8 +70,9 @@ export function assemblyScriptPlugin() {
       const file = id.slice(0, -SUFFIX.length);
       this.addWatchFile(file);
       const binary = await compileAssemblyScript(file);
-      const b64 = Buffer.from(binary).toString('base64');
-      return `const b = atob(${JSON.stringify(b64)});\nconst u = new Uint8Array(b.length);\nfor (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i);\nexport default u;\n`;
+      const shared = await compileAssemblyScript(file, ASC_SHARED_OPTIONS);
+      const b64 = (bin) => JSON.stringify(Buffer.from(bin).toString('base64'));
+      return `function bytes(s) {\n  const b = atob(s);\n  const u = new Uint8Array(b.length);\n  for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i);\n  return u;\n}\nexport default bytes(${b64(binary)});\nexport const shared = bytes(${b64(shared)});\n`;
     },
   };
 }

@@ -2,8 +2,10 @@
  * Benchmarks run in the browser (page or worker) by scripts/bench.mjs. Each suite returns plain JSON.
  * Times are medians over repeated runs on one adapter; compare ratios, not absolute times, on shared machines.
  */
+import { chooseEngine } from '../../src/cpu/engine-choice';
 import type { Gpu } from '../../src/gpu/device';
 import { createEncoder, defaultEncoderVariant } from '../../src/gpu/kernels/encoder';
+import { autotuneEncoderTile } from '../../src/gpu/kernels/encoder-tune';
 import { createMatmul } from '../../src/gpu/kernels/matmul';
 import { GpuSaeEngine } from '../../src/gpu/sae-engine';
 import { matmulCpu } from '../../src/reference/matmul';
@@ -204,6 +206,30 @@ export const suites: Record<string, Suite> = {
   lm: lmBench,
   /** The feature pass ÷ the encoder matmul over the same tokens (target ≤ 2), and the CPU pass (features-bench.ts). */
   features: featuresBench,
+  /**
+   * The peers: TF.js webgpu (this adapter) and TF.js wasm running the same TopK step and encoder matmul at the step
+   * shapes (e2e/harness/peer-browser.ts; ≤ 3 reps after a warm-up). scripts/bench.mjs divides our figures by these
+   * (its `table`). options.backends narrows it (['webgpu', 'wasm']).
+   */
+  peer: async (_gpu, reps, options) =>
+    (await import('./peer-browser')).peerSuite(
+      (options.shapes as SaeShape[] | undefined) ?? STEP_SHAPES,
+      Math.max(1, Math.min(reps, 3)),
+      options.backends as ('webgpu' | 'wasm')[] | undefined,
+    ),
+  /**
+   * The encoder tile autotune (src/gpu/kernels/encoder-tune.ts), forced: each candidate's median ms on the probe
+   * and the pick (the lab runs it once per adapter before the first GPU run). options.probe overrides the probe.
+   */
+  autotune: (gpu, reps, options) =>
+    autotuneEncoderTile(gpu, {
+      force: true,
+      reps: Math.max(1, Math.min(reps, 5)),
+      budgetMs: 60_000,
+      probe: options.probe as { rows: number; dModel: number; dSae: number } | undefined,
+    }),
+  /** The engine the lab's start-up choice (src/cpu/engine-choice.ts) picks on this adapter, and why. */
+  engine: async (gpu) => chooseEngine({ adapter: gpu.adapter }, 'auto', 0),
 };
 
 /**

@@ -1,10 +1,12 @@
 /**
  * The CPU engines' bench, shared by the browser harness (suite `cpu-step` of e2e/harness/bench.ts) and
- * `npm run bench:node`: the fast CPU engine (src/cpu/sae-engine.ts) and the oracle (src/reference/sae-engine.ts) on
+ * `npm run bench:node`: the fast CPU engine (src/cpu/sae-engine.ts; with the threads the context allows, and on one
+ * thread) and the oracle (src/reference/sae-engine.ts) on
  * the issue-17 TopK shapes; median step ms, tokens/s, the wasm encoder matmul's GFLOP/s (2·B·D·S flops) and
  * step ÷ encoder. Not a test: it asserts nothing about speed.
  */
 import { WasmCpuSaeEngine } from '../../src/cpu/sae-engine';
+import { defaultCpuThreads } from '../../src/cpu/threads';
 import { WasmArena } from '../../src/cpu/wasm';
 import { CpuSaeEngine } from '../../src/reference/sae-engine';
 import { initSaeParams } from '../../src/sae/init';
@@ -28,7 +30,10 @@ function median(xs: number[]): number {
 /** One case's result. */
 export interface CpuStepResult {
   shape: { dModel: number; dSae: number; k: number; batchSize: number };
-  engine: 'wasm-cpu' | 'oracle';
+  /** wasm-cpu: the fast engine as the app creates it (threads where allowed); wasm-cpu-1thread: on one thread. */
+  engine: 'wasm-cpu' | 'wasm-cpu-1thread' | 'oracle';
+  /** Threads of the fast engine (the caller included). */
+  threads?: number;
   /** Median ms of one training step over `rounds` rounds (each the mean of `stepsPerRound` steps). */
   stepMs: number;
   tokensPerSec: number;
@@ -55,7 +60,6 @@ export async function cpuStepSuite(
     const rng = new Rng(17);
     const x = rng.normalArray(batchSize * dModel);
     const init = initSaeParams(shape, 1, x);
-    const fast = await WasmCpuSaeEngine.create(shape, init);
     const stepsPerRound = Math.max(1, Math.round(2e9 / (batchSize * dModel * dSae * 2)));
     const time = async (step: () => Promise<unknown> | unknown, n: number): Promise<number[]> => {
       await step();
@@ -67,30 +71,38 @@ export async function cpuStepSuite(
       }
       return samples;
     };
-    const stepMs = median(await time(() => fast.stepSync(x, HYPER), stepsPerRound));
-    // The encoder alone: the same wasm matmul the step runs.
-    const a = await WasmArena.create();
-    const pa = a.alloc(batchSize * dModel);
-    const pb = a.alloc(dModel * dSae);
-    const pbias = a.alloc(dSae);
-    const pc = a.alloc(batchSize * dSae);
-    a.f32(pa, batchSize * dModel).set(x);
-    a.f32(pb, dModel * dSae).set(init.wEnc);
-    const encoderMs = median(
-      await time(() => a.k.matmul(pa, pb, pbias, pc, batchSize, dSae, dModel), stepsPerRound),
-    );
-    const flops = 2 * batchSize * dModel * dSae;
-    out.push({
-      shape: { dModel, dSae, k, batchSize },
-      engine: 'wasm-cpu',
-      stepMs,
-      tokensPerSec: (batchSize * 1000) / stepMs,
-      encoderMs,
-      encoderGflops: flops / (encoderMs * 1e6),
-      stepOverEncoder: stepMs / encoderMs,
-      rounds,
-      stepsPerRound,
-    });
+    // The engine as the app creates it (threads where allowed), then on one thread when that differs.
+    const auto = await defaultCpuThreads();
+    for (const threads of auto > 1 ? [auto, 1] : [1]) {
+      const fast = await WasmCpuSaeEngine.create(shape, init, { threads });
+      const stepMs = median(await time(() => fast.stepSync(x, HYPER), stepsPerRound));
+      fast.destroy();
+      // The encoder alone: the same wasm matmul the step runs, on the same number of threads.
+      const a = await WasmArena.create({ threads });
+      const pa = a.alloc(batchSize * dModel);
+      const pb = a.alloc(dModel * dSae);
+      const pbias = a.alloc(dSae);
+      const pc = a.alloc(batchSize * dSae);
+      a.f32(pa, batchSize * dModel).set(x);
+      a.f32(pb, dModel * dSae).set(init.wEnc);
+      const encoderMs = median(
+        await time(() => a.k.matmul(pa, pb, pbias, pc, batchSize, dSae, dModel), stepsPerRound),
+      );
+      a.destroy();
+      const flops = 2 * batchSize * dModel * dSae;
+      out.push({
+        shape: { dModel, dSae, k, batchSize },
+        engine: threads === auto ? 'wasm-cpu' : 'wasm-cpu-1thread',
+        threads,
+        stepMs,
+        tokensPerSec: (batchSize * 1000) / stepMs,
+        encoderMs,
+        encoderGflops: flops / (encoderMs * 1e6),
+        stepOverEncoder: stepMs / encoderMs,
+        rounds,
+        stepsPerRound,
+      });
+    }
     if (oracle) {
       const ref = new CpuSaeEngine(shape, init);
       const refMs = median(await time(() => ref.stepSync(x, HYPER), 1));

@@ -2,4 +2,6 @@
 declare module '*?asc' {
   const bytes: Uint8Array;
   export default bytes;
+  /** The same module compiled for a shared memory (wasm threads; imports `env.memory` as shared). */
+  export const shared: Uint8Array;
 }

@@ -1,7 +1,8 @@
 /**
  * The fast CPU engine (WasmCpuSaeEngine) against the oracle (CpuSaeEngine) at odd shapes, every architecture, over
- * 50 steps: the kernels sum in the oracle's float32 order, so parameters, Adam state and step sums must agree bit
- * for bit; the test names the first differing index when they do not.
+ * 50 steps, on one thread and on three (threads split work across independent outputs only): the kernels sum in the
+ * oracle's float32 order, so parameters, Adam state and step sums must agree bit for bit; the test names the first
+ * differing index when they do not.
  */
 import { describe, expect, it } from 'vitest';
 import { CpuSaeEngine } from '../reference/sae-engine';
@@ -88,33 +89,37 @@ const cases: { name: string; shape: SaeShape }[] = [
 ];
 
 describe('WasmCpuSaeEngine matches the oracle bit for bit over 50 steps', () => {
-  for (const { name, shape } of cases) {
-    it(name, async () => {
-      const steps = 50;
-      const n = shape.batchSize * shape.dModel;
-      const data = synthetic(shape.batchSize * steps, shape.dModel, 5);
-      const init = initSaeParams(shape, 11, data.subarray(0, n));
-      const oracle = new CpuSaeEngine(shape, init);
-      const fast = await WasmCpuSaeEngine.create(shape, init);
-      for (let i = 0; i < steps; i++) {
-        const x = data.subarray(i * n, (i + 1) * n);
-        const want = oracle.stepSync(x, hyper);
-        const got = await fast.step(x, hyper);
-        expect(got, `step ${i} stats`).toEqual(want);
-      }
-      const want = await oracle.getState();
-      const got = await fast.getState();
-      expect(got.t).toBe(steps);
-      expectSameParams(got.params, want.params, 'params');
-      expectSameParams(got.adamM, want.adamM, 'adamM');
-      expectSameParams(got.adamV, want.adamV, 'adamV');
-      expect(firstMismatch(got.stepsSinceFired, want.stepsSinceFired)).toBe(-1);
-      // Evaluation over more rows than a batch (chunked, ragged last chunk).
-      const held = synthetic(shape.batchSize * 2 + 3, shape.dModel, 9);
-      const rows = shape.batchSize * 2 + 3;
-      expect(await fast.evaluate(held, rows)).toEqual(await oracle.evaluate(held, rows));
-    });
-  }
+  // 1 thread, and 3 threads (odd splits of every kernel; src/cpu/threads.ts) on a shared memory.
+  for (const threads of [1, 3])
+    for (const { name, shape } of cases) {
+      it(`${name}, ${threads} thread${threads > 1 ? 's' : ''}`, async () => {
+        const steps = 50;
+        const n = shape.batchSize * shape.dModel;
+        const data = synthetic(shape.batchSize * steps, shape.dModel, 5);
+        const init = initSaeParams(shape, 11, data.subarray(0, n));
+        const oracle = new CpuSaeEngine(shape, init);
+        const fast = await WasmCpuSaeEngine.create(shape, init, { threads });
+        expect(fast.threads).toBe(threads);
+        for (let i = 0; i < steps; i++) {
+          const x = data.subarray(i * n, (i + 1) * n);
+          const want = oracle.stepSync(x, hyper);
+          const got = await fast.step(x, hyper);
+          expect(got, `step ${i} stats`).toEqual(want);
+        }
+        const want = await oracle.getState();
+        const got = await fast.getState();
+        expect(got.t).toBe(steps);
+        expectSameParams(got.params, want.params, 'params');
+        expectSameParams(got.adamM, want.adamM, 'adamM');
+        expectSameParams(got.adamV, want.adamV, 'adamV');
+        expect(firstMismatch(got.stepsSinceFired, want.stepsSinceFired)).toBe(-1);
+        // Evaluation over more rows than a batch (chunked, ragged last chunk).
+        const held = synthetic(shape.batchSize * 2 + 3, shape.dModel, 9);
+        const rows = shape.batchSize * 2 + 3;
+        expect(await fast.evaluate(held, rows)).toEqual(await oracle.evaluate(held, rows));
+        fast.destroy();
+      });
+    }
 
   it('resumes from the oracle state (setState) and continues identically', async () => {
     const shape: SaeShape = { dModel: 6, dSae: 19, k: 2, batchSize: 9, arch: { architecture: 'jumprelu' } };

@@ -11,7 +11,9 @@
  * Exactness: every kernel sums in the oracle's float32 order (SIMD across independent outputs only, no FMA), and the
  * cold parts (BatchTopK selection, activation backward, AuxK, ∂b_dec, step sums) call the oracle's own functions on
  * views of the wasm memory; so a step matches the oracle bit for bit (src/cpu/sae-engine.test.ts checks it over 50
- * steps at odd shapes). Single-threaded: it runs in Node, in a Worker, and on pages without cross-origin isolation.
+ * steps at odd shapes). Threads (src/cpu/threads.ts) where SharedArrayBuffer and Atomics.wait are allowed (Node, a
+ * Worker of a cross-origin-isolated page), split across independent outputs so the result is the same bit for bit;
+ * single-threaded elsewhere.
  */
 
 import type { BackwardMode, ForwardMode } from '../reference/activation';
@@ -53,7 +55,7 @@ import {
   assertSaeShape,
   assertSaeState,
 } from '../sae/validate';
-import { WasmArena } from './wasm';
+import { WasmArena, type WasmArenaOptions } from './wasm';
 
 /** How the CPU engine trains one architecture (derived from its registry step spec, never from its name). */
 export interface CpuStepPath {
@@ -147,12 +149,17 @@ export class WasmCpuSaeEngine implements SaeEngine {
 
   /**
    * @param shape sizes (validated); @param init starting parameters (copied)
+   * @param options threads (default: as many as the context allows, src/cpu/threads.ts)
    * @throws RangeError on a bad shape or parameter length, or when the wasm memory cannot hold the model.
    */
-  static async create(shape: SaeShape, init: SaeParams): Promise<WasmCpuSaeEngine> {
+  static async create(
+    shape: SaeShape,
+    init: SaeParams,
+    options?: WasmArenaOptions,
+  ): Promise<WasmCpuSaeEngine> {
     assertSaeShape('WasmCpuSaeEngine', shape);
     assertSaeParams('WasmCpuSaeEngine', shape, init);
-    const engine = new WasmCpuSaeEngine(shape, await WasmArena.create());
+    const engine = new WasmCpuSaeEngine(shape, await WasmArena.create(options));
     engine.writeParams(engine.p, init);
     return engine;
   }
@@ -322,7 +329,7 @@ export class WasmCpuSaeEngine implements SaeEngine {
       const kk = this.shape.k;
       const idxPtr = this.buf('idx', B * kk);
       const valPtr = this.buf('val', B * kk);
-      kern.topk(prePtr, B, S, kk, idxPtr, valPtr, this.buf('heap', 2 * kk));
+      kern.topk(prePtr, B, S, kk, idxPtr, valPtr, this.buf('heap', 2 * kk * this.a.parts));
       ({ xHatPtr, fireCounts, rowStats } = this.sparseStep(xPtr, xcPtr, idxPtr, valPtr, kk));
       sparse = true;
     } else {
@@ -548,7 +555,7 @@ export class WasmCpuSaeEngine implements SaeEngine {
       if (this.path.selection === 'row-topk') {
         const idxPtr = this.buf('idx', B * kk);
         const valPtr = this.buf('val', B * kk);
-        kern.topk(prePtr, n, S, kk, idxPtr, valPtr, this.buf('heap', 2 * kk));
+        kern.topk(prePtr, n, S, kk, idxPtr, valPtr, this.buf('heap', 2 * kk * this.a.parts));
         kern.decode(idxPtr, valPtr, this.p.wDec, this.p.bDec, xHatPtr, n, D, kk);
         addEvalRowSums(this.rowStats(xPtr, xHatPtr, n), n, sums);
         const idx = this.a.u32(idxPtr, n * kk);
@@ -596,6 +603,13 @@ export class WasmCpuSaeEngine implements SaeEngine {
     this.stepsSinceFired = state.stepsSinceFired.slice();
   }
 
-  /** The wasm memory is dropped with the engine; nothing to free explicitly. */
-  destroy(): void {}
+  /** Threads the kernels run on (1: single-threaded). */
+  get threads(): number {
+    return this.a.threads;
+  }
+
+  /** Ends the thread pool's workers; the wasm memory is dropped with the engine. */
+  destroy(): void {
+    this.a.destroy();
+  }
 }

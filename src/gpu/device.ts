@@ -116,6 +116,9 @@ export function describeAdapter(a: AdapterSummary): string {
   return a.isFallbackAdapter ? `${name} (fallback)` : name;
 }
 
+/** Most bind groups {@link Gpu.bindGroup} keeps (a training step binds a few dozen; sweeps multiply that). */
+export const BIND_GROUP_CACHE_MAX = 4096;
+
 /**
  * Owner of one GPUDevice. Create with {@link Gpu.create}; one per thread that computes (the trainer worker).
  */
@@ -129,6 +132,11 @@ export class Gpu {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, CachedPipeline>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  /** Bind groups by layout + buffer identities (see {@link bindGroup}); Map order = least recently used first. */
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
+  private bindGroupsMade = 0;
   private readonly labelPrefix: string;
 
   private constructor(device: GPUDevice, adapter: AdapterSummary, labelPrefix: string) {
@@ -374,18 +382,47 @@ export class Gpu {
   }
 
   /**
-   * Bind `buffers` (in binding order) to a pipeline's layout.
+   * Bind `buffers` (in binding order, whole buffers) to a pipeline's layout. Cached: the same layout with the same
+   * buffer objects returns the same GPUBindGroup (so a step's dispatches create none after the first step), up to
+   * {@link BIND_GROUP_CACHE_MAX} groups, least recently used dropped first. A buffer's identity is the object, so
+   * a destroyed buffer's groups are never returned again (a new buffer is a new key); they age out.
    * @throws GpuError if the count does not match the pipeline's bindings.
    */
   bindGroup(p: CachedPipeline, buffers: readonly GPUBuffer[], label = p.label): GPUBindGroup {
     if (buffers.length !== p.bindings.length) {
       throw new GpuError(`${p.label} expects ${p.bindings.length} bindings, got ${buffers.length}.`);
     }
-    return this.device.createBindGroup({
+    const ids = buffers.map((b) => {
+      let id = this.bufferIds.get(b);
+      if (id === undefined) {
+        id = this.nextBufferId++;
+        this.bufferIds.set(b, id);
+      }
+      return id;
+    });
+    const key = `${p.bindings.join(',')}|${ids.join(',')}`;
+    const hit = this.bindGroups.get(key);
+    if (hit) {
+      this.bindGroups.delete(key);
+      this.bindGroups.set(key, hit);
+      return hit;
+    }
+    const group = this.device.createBindGroup({
       label: `${label}:bg`,
       layout: p.layout,
       entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
+    this.bindGroupsMade++;
+    this.bindGroups.set(key, group);
+    if (this.bindGroups.size > BIND_GROUP_CACHE_MAX) {
+      this.bindGroups.delete(this.bindGroups.keys().next().value as string);
+    }
+    return group;
+  }
+
+  /** Bind groups created so far (cache misses of {@link bindGroup}; for tests and the bench). */
+  get bindGroupsCreated(): number {
+    return this.bindGroupsMade;
   }
 
   /**

@@ -22,6 +22,7 @@ import type { DatasetManifest } from '../data/types';
 import { safeBaseName, zipFileName, zipSaeLens } from '../export/bundle';
 import { exportSaeLens } from '../export/saelens';
 import { describeAdapter, Gpu } from '../gpu/device';
+import { autotuneEncoderTile } from '../gpu/kernels/encoder-tune';
 import { GpuSaeEngine } from '../gpu/sae-engine';
 import { runSelfCheck } from '../gpu/selfcheck';
 import { deleteRunWeights } from '../runs/delete-run';
@@ -142,8 +143,13 @@ async function deps(
   if (!choice.available) throw new Error(`The GPU engine cannot run: ${choice.reason}`);
   const g = await gpu();
   return {
-    createEngine: async (shape: SaeShape, init: SaeParams) =>
-      withFault(await GpuSaeEngine.create(g, shape, init)),
+    createEngine: async (shape: SaeShape, init: SaeParams) => {
+      // Start-up tile tune of the encoder on a hardware adapter, once per adapter and worker (cached in memory;
+      // src/gpu/kernels/encoder-tune.ts). Software adapters keep the default tile (they train on the CPU engine
+      // unless forced, and the tune's pipeline compiles take seconds there).
+      if (!g.adapter.isFallbackAdapter) await autotuneEncoderTile(g).catch(() => undefined);
+      return withFault(await GpuSaeEngine.create(g, shape, init));
+    },
     checkpoints,
     onEvent,
     adapter: describeAdapter(g.adapter),

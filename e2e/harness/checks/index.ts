@@ -7,6 +7,7 @@ import {
   decodeCheck,
   decoderConstraintCheck,
   encoderCheck,
+  encoderTuneCheck,
   nonFiniteCheck,
   statsCheck,
   topkCheck,
@@ -21,6 +22,7 @@ import type { Check } from './types';
 export const checks: Record<string, Check> = {
   matmul: matmulCheck,
   encoder: encoderCheck,
+  'encoder-tune': encoderTuneCheck,
   topk: topkCheck,
   decode: decodeCheck,
   backward: backwardCheck,

@@ -7,6 +7,12 @@ import { backwardGpu } from '../../../src/gpu/kernels/backward';
 import { decodeGpu } from '../../../src/gpu/kernels/decode';
 import { decoderConstraintGpu } from '../../../src/gpu/kernels/decoder-constraint';
 import { defaultEncoderVariant, encoderGpu } from '../../../src/gpu/kernels/encoder';
+import {
+  clearEncoderTileCache,
+  ENCODER_TILE_CANDIDATES,
+  encoderTileFor,
+} from '../../../src/gpu/kernels/encoder-tiles';
+import { autotuneEncoderTile } from '../../../src/gpu/kernels/encoder-tune';
 import { nonFiniteGpu } from '../../../src/gpu/kernels/nonfinite';
 import { statsGpu } from '../../../src/gpu/kernels/stats';
 import { topkGpu } from '../../../src/gpu/kernels/topk';
@@ -66,8 +72,54 @@ function forwardInputs(s: Shape) {
 }
 
 /**
+ * encoder-tune: the start-up autotune (src/gpu/kernels/encoder-tune.ts) on a tiny probe picks one of the candidate
+ * tiles, a second call is served from the cache, and the encoder built afterwards (with the tuned tile, by default)
+ * still matches its CPU twin at the given odd shape.
+ */
+export const encoderTuneCheck: Check = async (gpu, p) => {
+  const s = shapeOf(p);
+  clearEncoderTileCache();
+  const first = await autotuneEncoderTile(gpu, {
+    probe: { rows: 33, dModel: 17, dSae: 65 },
+    reps: 1,
+    budgetMs: 0, // the default tile only (the budget is checked before each further candidate): one compile
+    force: true,
+  });
+  const again = await autotuneEncoderTile(gpu);
+  const tried = Object.keys(first.candidatesMs).length;
+  const picked = encoderTileFor(gpu);
+  const reports = [
+    conditionReport(
+      'encoder-tune picks a candidate',
+      !first.cached &&
+        tried >= 1 &&
+        ENCODER_TILE_CANDIDATES.some(
+          (c) => c.wgX === picked.wgX && c.wgY === picked.wgY && c.bk === picked.bk,
+        ),
+      `tried ${JSON.stringify(first.candidatesMs)}, picked ${JSON.stringify(picked)}`,
+    ),
+    conditionReport(
+      'encoder-tune cached per adapter',
+      again.cached && JSON.stringify(again.tile) === JSON.stringify(first.tile),
+      `second call cached=${again.cached}, key ${again.adapterKey}`,
+    ),
+  ];
+  const rng = new Rng(s.seed);
+  const x = activations(rng, s.rows, s.dModel);
+  const params = randomParams(s, rng);
+  const fwd = { rows: s.rows, dModel: s.dModel, dSae: s.dSae };
+  const got = await encoderGpu(gpu, x, params.wEnc, params.bEnc, params.bDec, fwd);
+  const want = encoderCpu(x, params.wEnc, params.bEnc, params.bDec, fwd);
+  reports.push(
+    compareArrays(`${tag('encoder (tuned tile)', s)} pre`, got, want, scaledTol(want, 1e-5, 1e-5)),
+  );
+  clearEncoderTileCache();
+  return reports;
+};
+
+/**
  * encoder: pre-activations within atol 1e-5·max|pre| + rtol 1e-5 (f32 sums in the same d order).
- * params.variant: 'tiled' or 'direct' (default: the adapter's default).
+ * params.variant: 'tiled' or 'direct' (default: the adapter's default); params.wgX, wgY, bk: a tile (./encoder-tune.ts).
  */
 export const encoderCheck: Check = async (gpu, p) => {
   const s = shapeOf(p);
@@ -77,9 +129,12 @@ export const encoderCheck: Check = async (gpu, p) => {
   const x = activations(rng, s.rows, s.dModel);
   const params = randomParams(s, rng);
   const fwd = { rows: s.rows, dModel: s.dModel, dSae: s.dSae };
-  const got = await encoderGpu(gpu, x, params.wEnc, params.bEnc, params.bDec, fwd, variant);
+  const tile =
+    typeof p['wgX'] === 'number' ? { wgX: num(p, 'wgX'), wgY: num(p, 'wgY'), bk: num(p, 'bk') } : undefined;
+  const got = await encoderGpu(gpu, x, params.wEnc, params.bEnc, params.bDec, fwd, variant, tile);
   const want = encoderCpu(x, params.wEnc, params.bEnc, params.bDec, fwd);
-  return [compareArrays(`${tag(`encoder (${variant})`, s)} pre`, got, want, scaledTol(want, 1e-5, 1e-5))];
+  const name = `encoder (${variant}${tile ? ` ${tile.wgX}x${tile.wgY}/${tile.bk}` : ''})`;
+  return [compareArrays(`${tag(name, s)} pre`, got, want, scaledTol(want, 1e-5, 1e-5))];
 };
 
 /**

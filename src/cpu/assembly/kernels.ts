@@ -197,9 +197,14 @@ export function centre(xPtr: usize, bDecPtr: usize, outPtr: usize, R: i32, D: i3
 
 /** out[C, R] = in[R, C]ᵀ, in blocks of 16 × 16 for the cache. */
 export function transpose(inPtr: usize, outPtr: usize, R: i32, C: i32): void {
+  transposeRows(inPtr, outPtr, R, C, 0, R);
+}
+
+/** The part of {@link transpose} that reads input rows [rStart, rEnd) (a thread's share; each element a copy). */
+export function transposeRows(inPtr: usize, outPtr: usize, R: i32, C: i32, rStart: i32, rEnd: i32): void {
   const T: i32 = 16;
-  for (let r0: i32 = 0; r0 < R; r0 += T) {
-    const r1 = min(r0 + T, R);
+  for (let r0: i32 = rStart; r0 < rEnd; r0 += T) {
+    const r1 = min(r0 + T, rEnd);
     for (let c0: i32 = 0; c0 < C; c0 += T) {
       const c1 = min(c0 + T, C);
       for (let r = r0; r < r1; r++) {
@@ -417,10 +422,30 @@ export function sparseBackward(
   k: i32,
   scl: f32,
 ): void {
+  // Two passes over the pairs (each gPre first, then the scatter in increasing p): every element gets the same
+  // operations in the same order as one interleaved pass, and the threaded engine runs the same two kernels.
+  sparseGrad(diffPtr, wDecPtr, idxPtr, valPtr, gPrePtr, R, D, k, scl);
+  sparseScatter(diffPtr, xcPtr, idxPtr, valPtr, gPrePtr, firePtr, accDecPtr, gWencTPtr, gBencPtr, R, D, k, 0, D, 1);
+}
+
+/**
+ * Threaded sparse backward, phase 1 (rows [0, R) of a thread's share): gPre[p] exactly as in {@link sparseBackward}
+ * (the same f32 dot chain in increasing d), nothing else.
+ */
+export function sparseGrad(
+  diffPtr: usize,
+  wDecPtr: usize,
+  idxPtr: usize,
+  valPtr: usize,
+  gPrePtr: usize,
+  R: i32,
+  D: i32,
+  k: i32,
+  scl: f32,
+): void {
   const rowBytes = <usize>D << 2;
   for (let r: i32 = 0; r < R; r++) {
     const dr = diffPtr + <usize>r * rowBytes;
-    const xr = xcPtr + <usize>r * rowBytes;
     for (let j: i32 = 0; j < k; j++) {
       const p = (<usize>r * <usize>k + <usize>j) << 2;
       const v = load<f32>(valPtr + p);
@@ -428,16 +453,56 @@ export function sparseBackward(
         store<f32>(gPrePtr + p, 0);
         continue;
       }
-      const s = <usize>load<u32>(idxPtr + p);
-      const w = wDecPtr + s * rowBytes;
+      const w = wDecPtr + <usize>load<u32>(idxPtr + p) * rowBytes;
       let dot: f32 = 0;
       for (let d: i32 = 0; d < D; d++) dot += load<f32>(dr + (<usize>d << 2)) * load<f32>(w + (<usize>d << 2));
-      const gp: f32 = dot * scl;
-      store<f32>(gPrePtr + p, gp);
-      store<u32>(firePtr + (s << 2), load<u32>(firePtr + (s << 2)) + 1);
-      axpy(v, dr, accDecPtr + s * rowBytes, D);
-      axpy(gp, xr, gWencTPtr + s * rowBytes, D);
-      store<f32>(gBencPtr + (s << 2), load<f32>(gBencPtr + (s << 2)) + gp);
+      store<f32>(gPrePtr + p, dot * scl);
+    }
+  }
+}
+
+/**
+ * Threaded sparse backward, phase 2: the scatter of {@link sparseBackward} restricted to columns [d0, d1) of accDec
+ * and gWencT, over every pair in increasing p (so each element gets the same adds in the same order). counts ≠ 0:
+ * also fire[s] += 1 and gBenc[s] += gPre[p] (one thread only).
+ */
+export function sparseScatter(
+  diffPtr: usize,
+  xcPtr: usize,
+  idxPtr: usize,
+  valPtr: usize,
+  gPrePtr: usize,
+  firePtr: usize,
+  accDecPtr: usize,
+  gWencTPtr: usize,
+  gBencPtr: usize,
+  R: i32,
+  D: i32,
+  k: i32,
+  d0: i32,
+  d1: i32,
+  counts: i32,
+): void {
+  const rowBytes = <usize>D << 2;
+  const off = <usize>d0 << 2;
+  const n = d1 - d0;
+  for (let r: i32 = 0; r < R; r++) {
+    const dr = diffPtr + <usize>r * rowBytes + off;
+    const xr = xcPtr + <usize>r * rowBytes + off;
+    for (let j: i32 = 0; j < k; j++) {
+      const p = (<usize>r * <usize>k + <usize>j) << 2;
+      const v = load<f32>(valPtr + p);
+      if (!(v > 0)) continue;
+      const s = <usize>load<u32>(idxPtr + p);
+      const gp = load<f32>(gPrePtr + p);
+      if (n > 0) {
+        axpy(v, dr, accDecPtr + s * rowBytes + off, n);
+        axpy(gp, xr, gWencTPtr + s * rowBytes + off, n);
+      }
+      if (counts != 0) {
+        store<u32>(firePtr + (s << 2), load<u32>(firePtr + (s << 2)) + 1);
+        store<f32>(gBencPtr + (s << 2), load<f32>(gBencPtr + (s << 2)) + gp);
+      }
     }
   }
 }

@@ -6,15 +6,13 @@ import encoderWgsl from '../../../shaders/encoder.wgsl?raw';
 import type { ForwardShape } from '../../sae/kernel-types';
 import type { Gpu, ShaderSource } from '../device';
 import { fitsBinding, needBuffer, oneShot, positiveInt } from './common';
+import { type EncoderTile, encoderTileFor } from './encoder-tiles';
 
 export const encoderShader: ShaderSource = { name: 'encoder', code: encoderWgsl };
 
-/** Invocations per workgroup edge and register tile (must match RM, RN in the shader). */
-const WG_X = 16;
-const WG_Y = 16;
+/** Register tile (must match RM, RN in the shader); the workgroup and BK come from the tile (./encoder-tune.ts). */
 const RM = 4;
 const RN = 4;
-const BK = 16;
 
 /**
  * Which entry point: 'tiled' stages x and W_enc slices through workgroup memory (the usual choice on GPUs);
@@ -51,7 +49,8 @@ export interface EncoderKernel {
 }
 
 /**
- * Build the fused encoder for R rows.
+ * Build the fused encoder for R rows. @param tile workgroup and d-slice (default: this adapter's autotuned tile,
+ *   ./encoder-tune.ts; any tile gives the same results)
  * @throws GpuError on a non-positive size, when pre [R, S] or W_enc exceeds maxStorageBufferBindingSize, or
  *   when the grid exceeds maxComputeWorkgroupsPerDimension (checked at dispatch).
  */
@@ -60,6 +59,7 @@ export function createEncoder(
   shape: ForwardShape,
   label = 'encoder',
   variant: EncoderVariant = defaultEncoderVariant(gpu),
+  tile: EncoderTile = encoderTileFor(gpu),
 ): EncoderKernel {
   const { rows: R, dModel: D, dSae: S } = shape;
   positiveInt(label, 'rows', R);
@@ -68,7 +68,8 @@ export function createEncoder(
   fitsBinding(gpu, label, 'pre-activations [rows, d_sae]', R * S);
   fitsBinding(gpu, label, 'W_enc [d_model, d_sae]', D * S);
   const maxInv = gpu.device.limits.maxComputeInvocationsPerWorkgroup;
-  const [wx, wy] = WG_X * WG_Y <= maxInv ? [WG_X, WG_Y] : [8, 8];
+  const [wx, wy] = tile.wgX * tile.wgY <= maxInv ? [tile.wgX, tile.wgY] : [8, 8];
+  const BK = tile.bk;
   const pipe = gpu.pipeline(
     encoderShader,
     variant === 'tiled' ? 'encoder' : 'encoder_direct',
@@ -109,8 +110,9 @@ export async function encoderGpu(
   bDec: Float32Array,
   shape: ForwardShape,
   variant: EncoderVariant = defaultEncoderVariant(gpu),
+  tile?: EncoderTile,
 ): Promise<Float32Array> {
-  const kernel = createEncoder(gpu, shape, 'encoder', variant);
+  const kernel = createEncoder(gpu, shape, 'encoder', variant, tile);
   const bufs = {
     x: gpu.storage('encoder:x', x),
     wEnc: gpu.storage('encoder:w_enc', wEnc),
