@@ -163,7 +163,9 @@ describe('naming a dataset’s model and hook', () => {
     expect(messages[1]).toMatch(/n\.npy: 2 token ids, but the dataset "set c" has 4 rows/);
     expect(messages[2]).toMatch(/b\.npy: the first token must be BOS/);
     expect(messages[3]).toMatch(/v\.npy: token id 9999 at row 2 is outside the vocabulary/);
-    expect(messages[4]).toMatch(/only with the built-in model/);
+    expect(messages[4]).toMatch(
+      /o\.npy: token ids of a model other than the built-in stories260K need its tokenizer/,
+    );
     expect(await store.get('c')).toEqual(before.manifest);
     expect(await keys()).toEqual(before.keys);
     await expect(setDatasetNames(store, 'zz', { modelName: 'm', hookName: 'h' }, loadModel)).rejects.toThrow(
