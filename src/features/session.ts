@@ -13,10 +13,10 @@ import { lmForwardCpu } from '../lm/forward-cpu';
 import { parseHook } from '../lm/hooks';
 import { BUILTIN_MODEL, datasetProvenance, type LmProvenance } from '../lm/provenance';
 import { type InferenceSae, inferenceSaeFromParams } from '../lm/sae-splice';
-import { decodePiece, encode, parseTokenizer, type Tokenizer } from '../lm/tokenizer';
+import { BOS, decodePiece, encode, parseTokenizer, type Tokenizer } from '../lm/tokenizer';
 import type { CheckpointStore } from '../train/checkpoint';
 import { DEFAULT_CONFIG, engineShape } from '../train/config';
-import { contextRange, type FeatureContext, latentOnRows } from './context';
+import { CONTEXT_RADIUS, contextRange, type FeatureContext, latentOnRows } from './context';
 import { decoderNeighbours, type LogitEffects, logitEffects, type Neighbour } from './decoder';
 import { BANDS, encodeSparse, type FeatureStats, PER_BAND, type RowReader, TOP_N } from './pass';
 
@@ -68,6 +68,8 @@ export class FeatureSession {
     readonly provenance: LmProvenance | null,
     /** Text of each token id, from the built-in tokenizer or the one attached to the dataset; [] when none. */
     private readonly vocabText: string[],
+    /** Id that starts a document in the token ids (contexts are cut there); −1 for none. */
+    readonly bosId: number = BOS,
   ) {}
 
   /**
@@ -119,12 +121,15 @@ export class FeatureSession {
       }
     }
     let vocabText = tokenizer ? llama2cVocab(tokenizer) : [];
+    let bosId = BOS;
     if (!tokenizer && man.tokenizer) {
       const t = man.tokenizer;
       const bytes = await deps.readTokenizer?.(t.key);
       if (!bytes)
         throw new Error(`the tokenizer ${t.name} of dataset "${man.name}" is missing from the store`);
-      vocabText = tokenizerVocab(parseDatasetTokenizer(bytes, t.name));
+      const parsed = parseDatasetTokenizer(bytes, t.name);
+      vocabText = tokenizerVocab(parsed);
+      bosId = parsed.bosId;
       if (!tokens && man.tokenIds) {
         tokens = (await deps.readTokens(man.tokenIds.key)) ?? null;
         if (tokens && tokens.length !== man.nTokens) {
@@ -132,7 +137,7 @@ export class FeatureSession {
         }
       }
     }
-    return new FeatureSession(runId, id, sae, source, tokens, tokenizer, model, prov, vocabText);
+    return new FeatureSession(runId, id, sae, source, tokens, tokenizer, model, prov, vocabText, bosId);
   }
 
   /** Rows [start, start + count) of the dataset, raw activations [count, D]. */
@@ -184,7 +189,7 @@ export class FeatureSession {
     for (let j = 0; j < rows.length; j++) {
       const t = rows[j];
       if (t < 0) continue;
-      const [a, b] = this.tokens ? contextRange(this.tokens, t) : [t, t + 1];
+      const [a, b] = this.tokens ? contextRange(this.tokens, t, CONTEXT_RADIUS, this.bosId) : [t, t + 1];
       const acts = latentOnRows(this.sae, await this.readRows(a, b - a), latent);
       const ids = this.tokens ? Array.from(this.tokens.subarray(a, b)) : [];
       out.push({ row: t, value: values[j], start: a, ids, acts });

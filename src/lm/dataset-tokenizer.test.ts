@@ -57,6 +57,7 @@ describe('dataset tokenizers', () => {
     const vocab = tokenizerVocab(t);
     expect(vocab.slice(0, 6)).toEqual(['Hello', ' World', ' the', 'café', '\n', ' ']);
     expect(vocab[10]).toBe('<|endoftext|>');
+    expect(t.bosId).toBe(10);
     expect([0, 1, 2, 3].map((id) => t.pieceText(id)).join('')).toBe('Hello World thecafé');
   });
 
@@ -69,6 +70,7 @@ describe('dataset tokenizers', () => {
     const vocab = tokenizerVocab(t);
     expect(vocab[BOS]).toBe('<s>');
     expect(vocab[EOS]).toBe('</s>');
+    expect(t.bosId).toBe(BOS);
     for (const id of [3 + 0x41, 300, 400, 511]) expect(vocab[id]).toBe(decode(ref, [id]));
     expect(vocab.join('')).toContain(' the');
   });

@@ -16,6 +16,8 @@ export interface DatasetTokenizer {
   kind: TokenizerKind;
   /** Number of token ids (1 + the largest id, added tokens included). */
   vocabSize: number;
+  /** Id that starts a document (cuts contexts), or −1 when the tokenizer names none. */
+  bosId: number;
   /** Readable text of token `id` alone (byte-level BPE pieces such as "Ġthe" come out as " the"). */
   pieceText(id: number): string;
 }
@@ -57,8 +59,11 @@ export function parseDatasetTokenizer(bytes: Uint8Array, name: string): DatasetT
   const tok = parseTokenizer(bytes, name);
   if (tok.pieces.length === 0) throw new Error(`${name}: the llama2.c tokenizer has no tokens`);
   const vocab = llama2cVocab(tok);
-  return { kind: 'llama2c', vocabSize: vocab.length, pieceText: (id) => vocab[id] ?? '' };
+  return { kind: 'llama2c', vocabSize: vocab.length, bosId: BOS, pieceText: (id) => vocab[id] ?? '' };
 }
+
+/** Added tokens that start (or separate) documents, in order of preference (Llama 3, Gemma, Llama/Mistral, GPT-2). */
+const HF_BOS = ['<|begin_of_text|>', '<bos>', '<s>', '<|startoftext|>', '<|endoftext|>'];
 
 function parseHf(bytes: Uint8Array, name: string): DatasetTokenizer {
   let json: unknown;
@@ -73,9 +78,18 @@ function parseHf(bytes: Uint8Array, name: string): DatasetTokenizer {
   }
   let tok: HfTokenizer;
   let vocabSize = 0;
+  let bosId = -1;
   try {
     tok = new HfTokenizer(json, {});
     for (const id of tok.get_vocab(true).values()) vocabSize = Math.max(vocabSize, id + 1);
+    const added = [...tok.get_added_tokens_decoder().values()];
+    for (const content of HF_BOS) {
+      const a = added.find((t) => t.content === content);
+      if (a) {
+        bosId = a.id;
+        break;
+      }
+    }
   } catch (e) {
     throw new Error(
       `${name}: the tokenizer could not be read (${e instanceof Error ? e.message : String(e)})`,
@@ -86,6 +100,7 @@ function parseHf(bytes: Uint8Array, name: string): DatasetTokenizer {
   return {
     kind: 'hf',
     vocabSize,
+    bosId,
     pieceText: (id) => {
       let s = cache.get(id);
       if (s === undefined) {
