@@ -341,7 +341,9 @@ test('rename, add files (d_model checked), delete with confirmation, and the one
   };
   const named = await snapshot(page);
   await attach('tokenizer.json', Buffer.from('{"model": '));
-  await expect(page.getByTestId('import-message')).toContainText('tokenizer.json: not a valid tokenizer.json');
+  await expect(page.getByTestId('import-message')).toContainText(
+    'tokenizer.json: not a valid tokenizer.json',
+  );
   expect(await snapshot(page)).toEqual(named);
   await page.getByTestId('hook-form').getByRole('button', { name: 'Cancel' }).click();
   await attach('tokenizer.bin', readFileSync(resolve(import.meta.dirname, '../public/lm/tok512.bin')));
