@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { emptyManifest } from '../data/fixtures';
 import { DatasetStore, memoryKv } from '../data/store';
 import type { DatasetManifest } from '../data/types';
 import { setDatasetNames } from '../lm/dataset-names';
@@ -33,19 +34,7 @@ describe('feature session on an imported dataset', () => {
     const S = 3;
     const N = 5;
     const store = new DatasetStore(memoryKv());
-    const m: DatasetManifest = {
-      id: 'imp',
-      name: 'imported',
-      dModel: D,
-      nTokens: N,
-      shardRows: N,
-      shardCount: 0,
-      sources: [{ name: 'x.npy', bytes: N * D * 4, dtype: '<f4', shape: [N, D] }],
-      createdAt: 0,
-      mean: [0, 0, 0, 0],
-      meanSquaredNorm: 1,
-      shardKeys: [],
-    };
+    const m = emptyManifest('imp', N, D, 'imported');
     await store.commit(m);
     await setDatasetNames(
       store,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { emptyManifest } from '../data/fixtures';
 import { DatasetStore, memoryKv } from '../data/store';
 import type { DatasetManifest } from '../data/types';
 import { exportSaeLens } from '../export/saelens';
@@ -11,21 +12,7 @@ import { BUILTIN_MODEL } from './provenance';
 const loadModel = async () =>
   new Uint8Array(await readFile(resolve(import.meta.dirname, '../../public/lm/stories260K.bin')));
 
-function manifest(id: string, nTokens: number): DatasetManifest {
-  return {
-    id,
-    name: `set ${id}`,
-    dModel: 4,
-    nTokens,
-    shardRows: nTokens,
-    shardCount: 0,
-    sources: [{ name: 'x.npy', bytes: nTokens * 16, dtype: '<f4', shape: [nTokens, 4] }],
-    createdAt: 0,
-    mean: [0, 0, 0, 0],
-    meanSquaredNorm: 1,
-    shardKeys: [],
-  };
-}
+const manifest = (id: string, nTokens: number) => emptyManifest(id, nTokens);
 
 async function storeWith(
   m: DatasetManifest,

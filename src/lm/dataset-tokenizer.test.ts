@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { emptyManifest } from '../data/fixtures';
 import { DatasetStore, memoryKv } from '../data/store';
-import type { DatasetManifest } from '../data/types';
 import { setDatasetNames } from './dataset-names';
 import { parseDatasetTokenizer, tokenizerVocab } from './dataset-tokenizer';
 import { BOS, decode, EOS, parseTokenizer } from './tokenizer';
@@ -92,21 +92,7 @@ describe('dataset tokenizers', () => {
   });
 });
 
-function manifest(id: string, nTokens: number): DatasetManifest {
-  return {
-    id,
-    name: `set ${id}`,
-    dModel: 4,
-    nTokens,
-    shardRows: nTokens,
-    shardCount: 0,
-    sources: [{ name: 'x.npy', bytes: nTokens * 16, dtype: '<f4', shape: [nTokens, 4] }],
-    createdAt: 0,
-    mean: [0, 0, 0, 0],
-    meanSquaredNorm: 1,
-    shardKeys: [],
-  };
-}
+const manifest = (id: string, nTokens: number) => emptyManifest(id, nTokens);
 
 describe('attaching a tokenizer to an imported dataset', () => {
   it('stores the tokenizer and token ids with the dataset, replaces and deletes them with it', async () => {
