@@ -16,7 +16,6 @@
 import type { DatasetStore } from '../data/store';
 import type { DatasetManifest } from '../data/types';
 import { parseLlamaCheckpoint } from './checkpoint';
-import { parseDatasetTokenizer } from './dataset-tokenizer';
 import { parseHook } from './hooks';
 import { BUILTIN_MODEL, type LmProvenance } from './provenance';
 import { BOS } from './tokenizer';
@@ -88,6 +87,8 @@ export async function setDatasetNames(
   const stamp = Date.now();
   let tokenizer = m.tokenizer;
   if (names.tokenizer) {
+    // Loaded on demand: the tokenizer library stays out of the main bundle until a tokenizer is attached.
+    const { parseDatasetTokenizer } = await import('./dataset-tokenizer');
     const t = parseDatasetTokenizer(names.tokenizer.bytes, names.tokenizer.name);
     tokenizer = {
       kind: t.kind,
