@@ -331,6 +331,25 @@ test('rename, add files (d_model checked), delete with confirmation, and the one
   await expect(hookCell).toContainText('stories260K · blocks.2.hook_resid_post');
   await expect(hookCell).toContainText('patched CE');
 
+  // Attach a tokenizer (the feature dashboard decodes contexts with it): a broken tokenizer.json is refused with its
+  // name and changes nothing; a llama2.c tokenizer.bin is stored and shown.
+  const attach = async (name: string, buffer: Buffer) => {
+    await page.getByRole('button', { name: 'Model and hook of harvest' }).click();
+    const form = page.getByTestId('hook-form');
+    await form.getByLabel(/Tokenizer/).setInputFiles({ name, mimeType: 'application/octet-stream', buffer });
+    await form.getByRole('button', { name: 'Save' }).click();
+  };
+  const named = await snapshot(page);
+  await attach('tokenizer.json', Buffer.from('{"model": '));
+  await expect(page.getByTestId('import-message')).toContainText(
+    'tokenizer.json: not a valid tokenizer.json',
+  );
+  expect(await snapshot(page)).toEqual(named);
+  await page.getByTestId('hook-form').getByRole('button', { name: 'Cancel' }).click();
+  await attach('tokenizer.bin', readFileSync(resolve(import.meta.dirname, '../public/lm/tok512.bin')));
+  await expect(hookCell.getByTestId('dataset-tokenizer')).toHaveText('tokenizer tokenizer.bin');
+  await expect(hookCell).toContainText('patched CE');
+
   // Add a part through the file picker; a part with another d_model is refused.
   const addFiles = async (name: string) => {
     const chooser = page.waitForEvent('filechooser');

@@ -6,6 +6,7 @@
 import { setFloat16 } from '@petamoriken/float16';
 import type { ElemKind } from './dtype';
 import { ITEM_SIZE } from './dtype';
+import type { DatasetManifest } from './types';
 
 /**
  * Encode `values` as elements of `kind` in the given byte order. f16 rounds with @petamoriken/float16;
@@ -115,4 +116,24 @@ export function safetensorsBytes(
     p += t.data.length;
   }
   return out;
+}
+
+/**
+ * A manifest of an imported dataset with no shards, for tests of what is stored beside the rows (names, token ids,
+ * tokenizer): `nTokens` rows of d_model `dModel`, one source "x.npy", mean 0, mean squared norm 1.
+ */
+export function emptyManifest(id: string, nTokens: number, dModel = 4, name = `set ${id}`): DatasetManifest {
+  return {
+    id,
+    name,
+    dModel,
+    nTokens,
+    shardRows: nTokens,
+    shardCount: 0,
+    sources: [{ name: 'x.npy', bytes: nTokens * dModel * 4, dtype: '<f4', shape: [nTokens, dModel] }],
+    createdAt: 0,
+    mean: new Array(dModel).fill(0),
+    meanSquaredNorm: 1,
+    shardKeys: [],
+  };
 }

@@ -101,10 +101,12 @@ export function shardKeysOf(m: DatasetManifest): string[] {
   return m.shardKeys ?? Array.from({ length: m.shardCount }, (_, i) => shardKey(m.id, 0, i));
 }
 
-/** Every key a manifest owns: its shards and, for a harvest, its token ids (src/lm/harvest-store.ts). */
+/** Every key a manifest owns: its shards, its token ids (harvest or attached) and an attached tokenizer. */
 function listedKeysOf(m: DatasetManifest): string[] {
   const keys = [...shardKeysOf(m)];
   if (m.lm?.tokens.kind === 'key') keys.push(m.lm.tokens.key);
+  if (m.tokenizer) keys.push(m.tokenizer.key);
+  if (m.tokenIds) keys.push(m.tokenIds.key);
   return keys;
 }
 

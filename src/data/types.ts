@@ -66,6 +66,13 @@ export interface DatasetManifest {
   /** The language model, hook and text the activations were harvested from (src/lm/provenance.ts). */
   lm?: LmProvenance;
   /**
+   * Tokenizer attached to an imported dataset (src/lm/dataset-tokenizer.ts): its format, file name, vocabulary size
+   * and the store key of its bytes (`{ bytes: Uint8Array }`). The feature dashboard decodes token ids with it.
+   */
+  tokenizer?: { kind: 'llama2c' | 'hf'; name: string; vocabSize: number; key: string };
+  /** Token ids of an imported dataset whose model is not the built-in one: file name and store key (`{ tokens }`). */
+  tokenIds?: { name: string; key: string };
+  /**
    * Content fingerprint: SHA-256 of the stored float32 rows in order, 64 hex digits (src/data/fingerprint.ts),
    * computed while importing. Absent for datasets imported before fingerprints existed.
    */

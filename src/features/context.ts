@@ -12,18 +12,20 @@ export const CONTEXT_RADIUS = 8;
 /**
  * Rows [a, b) of the context of row t: at most `radius` rows either side, never before t's document's BOS nor at
  * or after the next BOS.
+ * @param bos the id that starts a document (llama2.c: 1; an imported tokenizer's own, or −1 for no cut)
  * @throws RangeError when t is outside the token array.
  */
 export function contextRange(
   tokens: ArrayLike<number>,
   t: number,
   radius = CONTEXT_RADIUS,
+  bos = BOS,
 ): [number, number] {
   if (!(t >= 0 && t < tokens.length)) throw new RangeError(`row ${t} is outside 0..${tokens.length - 1}`);
   let a = t;
-  while (a > 0 && t - a < radius && tokens[a] !== BOS) a--;
+  while (a > 0 && t - a < radius && tokens[a] !== bos) a--;
   let b = t + 1;
-  while (b < tokens.length && b - t <= radius && tokens[b] !== BOS) b++;
+  while (b < tokens.length && b - t <= radius && tokens[b] !== bos) b++;
   return [a, b];
 }
 

@@ -8,14 +8,15 @@
 import type { DatasetSource } from '../data/types';
 import { parseNpyI32 } from '../lm/behaviour';
 import { type LlamaModel, parseLlamaCheckpoint } from '../lm/checkpoint';
+import { llama2cVocab, parseDatasetTokenizer, tokenizerVocab } from '../lm/dataset-tokenizer';
 import { lmForwardCpu } from '../lm/forward-cpu';
 import { parseHook } from '../lm/hooks';
 import { BUILTIN_MODEL, datasetProvenance, type LmProvenance } from '../lm/provenance';
 import { type InferenceSae, inferenceSaeFromParams } from '../lm/sae-splice';
-import { BOS, decodePiece, EOS, encode, parseTokenizer, type Tokenizer } from '../lm/tokenizer';
+import { BOS, decodePiece, encode, parseTokenizer, type Tokenizer } from '../lm/tokenizer';
 import type { CheckpointStore } from '../train/checkpoint';
 import { DEFAULT_CONFIG, engineShape } from '../train/config';
-import { contextRange, type FeatureContext, latentOnRows } from './context';
+import { CONTEXT_RADIUS, contextRange, type FeatureContext, latentOnRows } from './context';
 import { decoderNeighbours, type LogitEffects, logitEffects, type Neighbour } from './decoder';
 import { BANDS, encodeSparse, type FeatureStats, PER_BAND, type RowReader, TOP_N } from './pass';
 
@@ -27,6 +28,8 @@ export interface SessionDeps {
   fetchBytes(path: string): Promise<Uint8Array>;
   /** An Int32Array of token ids stored in the dataset store under a key. */
   readTokens(key: string): Promise<Int32Array | undefined>;
+  /** The bytes of a tokenizer file attached to a dataset, stored under a key (src/lm/dataset-names.ts). */
+  readTokenizer?(key: string): Promise<Uint8Array | undefined>;
 }
 
 /** One latent's dashboard data beyond the stored pass. Plain data. */
@@ -63,12 +66,18 @@ export class FeatureSession {
     readonly tokenizer: Tokenizer | null,
     readonly model: LlamaModel | null,
     readonly provenance: LmProvenance | null,
+    /** Text of each token id, from the built-in tokenizer or the one attached to the dataset; [] when none. */
+    private readonly vocabText: string[],
+    /** Id that starts a document in the token ids (contexts are cut there); −1 for none. */
+    readonly bosId: number = BOS,
   ) {}
 
   /**
    * Open run `runId`: its checkpoint's parameters and its dataset (or `datasetId`, any dataset of the same
-   * d_model), with token ids, tokenizer and model when the dataset's provenance names the built-in model.
-   * @throws Error naming the run or dataset when the checkpoint or dataset is missing or d_model differs.
+   * d_model), with token ids, tokenizer and model when the dataset's provenance names the built-in model; otherwise
+   * with the token ids and tokenizer attached to the dataset (src/lm/dataset-names.ts), when it has them.
+   * @throws Error naming the run or dataset when the checkpoint or dataset is missing or d_model differs, or naming
+   *   the tokenizer file when the stored one is missing or does not parse.
    */
   static async open(runId: string, deps: SessionDeps, datasetId?: string): Promise<FeatureSession> {
     const cp = await deps.checkpoints.load(runId);
@@ -111,7 +120,24 @@ export class FeatureSession {
         );
       }
     }
-    return new FeatureSession(runId, id, sae, source, tokens, tokenizer, model, prov);
+    let vocabText = tokenizer ? llama2cVocab(tokenizer) : [];
+    let bosId = BOS;
+    if (!tokenizer && man.tokenizer) {
+      const t = man.tokenizer;
+      const bytes = await deps.readTokenizer?.(t.key);
+      if (!bytes)
+        throw new Error(`the tokenizer ${t.name} of dataset "${man.name}" is missing from the store`);
+      const parsed = parseDatasetTokenizer(bytes, t.name);
+      vocabText = tokenizerVocab(parsed);
+      bosId = parsed.bosId;
+      if (!tokens && man.tokenIds) {
+        tokens = (await deps.readTokens(man.tokenIds.key)) ?? null;
+        if (tokens && tokens.length !== man.nTokens) {
+          throw new Error(`dataset "${man.name}" has ${man.nTokens} rows but ${tokens.length} token ids`);
+        }
+      }
+    }
+    return new FeatureSession(runId, id, sae, source, tokens, tokenizer, model, prov, vocabText, bosId);
   }
 
   /** Rows [start, start + count) of the dataset, raw activations [count, D]. */
@@ -143,13 +169,7 @@ export class FeatureSession {
 
   /** Text of each token id (empty when there is no tokenizer). */
   vocab(): string[] {
-    const tok = this.tokenizer;
-    if (!tok) return [];
-    // BOS and EOS are "\n<s>\n" and "\n</s>\n" in llama2.c's vocabulary: shown as <s> and </s>.
-    return tok.pieces.map((_, id) => {
-      const p = new TextDecoder().decode(decodePiece(tok, -1, id));
-      return id === BOS || id === EOS ? p.trim() : p;
-    });
+    return this.vocabText;
   }
 
   /** Token id at the centre of each top context [S, TOP_N] (−1 padding or without token ids). */
@@ -169,7 +189,7 @@ export class FeatureSession {
     for (let j = 0; j < rows.length; j++) {
       const t = rows[j];
       if (t < 0) continue;
-      const [a, b] = this.tokens ? contextRange(this.tokens, t) : [t, t + 1];
+      const [a, b] = this.tokens ? contextRange(this.tokens, t, CONTEXT_RADIUS, this.bosId) : [t, t + 1];
       const acts = latentOnRows(this.sae, await this.readRows(a, b - a), latent);
       const ids = this.tokens ? Array.from(this.tokens.subarray(a, b)) : [];
       out.push({ row: t, value: values[j], start: a, ids, acts });

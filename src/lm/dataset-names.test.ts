@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { emptyManifest } from '../data/fixtures';
 import { DatasetStore, memoryKv } from '../data/store';
 import type { DatasetManifest } from '../data/types';
 import { exportSaeLens } from '../export/saelens';
@@ -11,21 +12,7 @@ import { BUILTIN_MODEL } from './provenance';
 const loadModel = async () =>
   new Uint8Array(await readFile(resolve(import.meta.dirname, '../../public/lm/stories260K.bin')));
 
-function manifest(id: string, nTokens: number): DatasetManifest {
-  return {
-    id,
-    name: `set ${id}`,
-    dModel: 4,
-    nTokens,
-    shardRows: nTokens,
-    shardCount: 0,
-    sources: [{ name: 'x.npy', bytes: nTokens * 16, dtype: '<f4', shape: [nTokens, 4] }],
-    createdAt: 0,
-    mean: [0, 0, 0, 0],
-    meanSquaredNorm: 1,
-    shardKeys: [],
-  };
-}
+const manifest = (id: string, nTokens: number) => emptyManifest(id, nTokens);
 
 async function storeWith(
   m: DatasetManifest,
@@ -163,7 +150,9 @@ describe('naming a dataset’s model and hook', () => {
     expect(messages[1]).toMatch(/n\.npy: 2 token ids, but the dataset "set c" has 4 rows/);
     expect(messages[2]).toMatch(/b\.npy: the first token must be BOS/);
     expect(messages[3]).toMatch(/v\.npy: token id 9999 at row 2 is outside the vocabulary/);
-    expect(messages[4]).toMatch(/only with the built-in model/);
+    expect(messages[4]).toMatch(
+      /o\.npy: token ids of a model other than the built-in stories260K need its tokenizer/,
+    );
     expect(await store.get('c')).toEqual(before.manifest);
     expect(await keys()).toEqual(before.keys);
     await expect(setDatasetNames(store, 'zz', { modelName: 'm', hookName: 'h' }, loadModel)).rejects.toThrow(

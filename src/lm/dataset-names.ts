@@ -8,6 +8,10 @@
  * as one value under `shard/<id>/names-<time>/tokens` and listed by the provenance, so orphan cleanup keeps them and
  * deleting the dataset removes them. The manifest is rewritten in one write, after the token ids are stored; on any
  * error the store is left as it was.
+ *
+ * For a model other than the built-in one, the user may attach the dataset's tokenizer (a llama2.c tokenizer.bin or
+ * a Hugging Face tokenizer.json, src/lm/dataset-tokenizer.ts) and its token ids: both are stored under the dataset's
+ * keys (`tokenizer`, `tokenIds` in the manifest), so the feature dashboard decodes contexts with that tokenizer.
  */
 import type { DatasetStore } from '../data/store';
 import type { DatasetManifest } from '../data/types';
@@ -29,6 +33,8 @@ export interface DatasetNames {
   tokenIds?: { name: string; ids: Int32Array };
   /** Context length the activations were harvested with (documents were cut at it). Default 512. */
   ctx?: number;
+  /** Optional tokenizer file (llama2.c tokenizer.bin or Hugging Face tokenizer.json) replacing the stored one. */
+  tokenizer?: { name: string; bytes: Uint8Array };
 }
 
 /** Longest name accepted (characters). */
@@ -57,8 +63,9 @@ function checkName(what: string, value: string): string {
  * Record the model and hook names of dataset `id` (and, optionally, its token ids), in one manifest write.
  * @param loadBuiltinModel reads the built-in checkpoint's bytes (to check the hook against its layer count)
  * @throws Error naming the problem (unknown dataset, a name too long or with control characters, a hook the built-in
- *   model does not have, token ids whose count differs from the dataset's rows, token ids without the built-in
- *   model's name, ids outside its vocabulary or a first row that is not BOS); nothing is changed then.
+ *   model does not have, token ids whose count differs from the dataset's rows, ids outside the vocabulary, a first
+ *   row that is not BOS (built-in model), token ids of another model without a tokenizer, a tokenizer file that does
+ *   not parse — the message names the file); nothing is changed then.
  */
 export async function setDatasetNames(
   store: DatasetStore,
@@ -75,7 +82,23 @@ export async function setDatasetNames(
   if (modelName) metadata.model_name = modelName;
   if (hookName) metadata.hook_name = hookName;
   let lm: LmProvenance | undefined = m.lm;
-  let tokensKey: string | null = null;
+  /** Values to write just before the manifest: [key, value]. */
+  const pending: [string, unknown][] = [];
+  const stamp = Date.now();
+  let tokenizer = m.tokenizer;
+  if (names.tokenizer) {
+    // Loaded on demand: the tokenizer library stays out of the main bundle until a tokenizer is attached.
+    const { parseDatasetTokenizer } = await import('./dataset-tokenizer');
+    const t = parseDatasetTokenizer(names.tokenizer.bytes, names.tokenizer.name);
+    tokenizer = {
+      kind: t.kind,
+      name: names.tokenizer.name,
+      vocabSize: t.vocabSize,
+      key: `shard/${m.id}/names-${stamp}/tokenizer`,
+    };
+    pending.push([tokenizer.key, { bytes: names.tokenizer.bytes }]);
+  }
+  let tokenIds = m.tokenIds;
   const builtin = modelName === BUILTIN_MODEL.name;
   if (builtin && hookName) {
     const model = parseLlamaCheckpoint(await loadBuiltinModel(), BUILTIN_MODEL.checkpoint);
@@ -92,8 +115,8 @@ export async function setDatasetNames(
       const bad = ids.findIndex((t) => t < 0 || t >= vocab);
       if (bad >= 0)
         throw new Error(`${name}: token id ${ids[bad]} at row ${bad} is outside the vocabulary (${vocab})`);
-      tokensKey = `shard/${m.id}/names-${Date.now()}/tokens`;
-      await store.putValue(tokensKey, { tokens: ids });
+      const tokensKey = `shard/${m.id}/names-${stamp}/tokens`;
+      pending.push([tokensKey, { tokens: ids }]);
       lm = {
         model: BUILTIN_MODEL.name,
         modelSha256: BUILTIN_MODEL.sha256,
@@ -105,24 +128,52 @@ export async function setDatasetNames(
       };
     } else if (lm) lm = { ...lm, hook: hookName };
   } else if (names.tokenIds) {
-    throw new Error(
-      `token ids enable patched CE only with the built-in model: name the model "${BUILTIN_MODEL.name}" and one of its hooks`,
-    );
+    const { ids, name } = names.tokenIds;
+    if (!tokenizer)
+      throw new Error(
+        `${name}: token ids of a model other than the built-in ${BUILTIN_MODEL.name} need its tokenizer: attach a tokenizer.bin or tokenizer.json too`,
+      );
+    if (ids.length !== m.nTokens)
+      throw new Error(`${name}: ${ids.length} token ids, but the dataset "${m.name}" has ${m.nTokens} rows`);
+    const bad = ids.findIndex((t) => t < 0 || t >= tokenizer.vocabSize);
+    if (bad >= 0)
+      throw new Error(
+        `${name}: token id ${ids[bad]} at row ${bad} is outside the vocabulary of ${tokenizer.name} (${tokenizer.vocabSize})`,
+      );
+    tokenIds = { name, key: `shard/${m.id}/names-${stamp}/token-ids` };
+    pending.push([tokenIds.key, { tokens: ids }]);
+    lm = undefined;
   } else lm = undefined;
+  if (tokenizer && tokenIds && !names.tokenIds && names.tokenizer) {
+    // A new tokenizer must still cover the stored ids: read them back and check.
+    const stored = await store.getValue<{ tokens: Int32Array }>(tokenIds.key);
+    const bad = stored ? stored.tokens.findIndex((t) => t < 0 || t >= tokenizer.vocabSize) : -1;
+    if (stored && bad >= 0)
+      throw new Error(
+        `${tokenizer.name}: its vocabulary (${tokenizer.vocabSize}) does not cover token id ${stored.tokens[bad]} of ${tokenIds.name}`,
+      );
+  }
   const next: DatasetManifest = { ...m, metadata };
   if (lm) next.lm = lm;
   else delete next.lm;
+  if (tokenizer) next.tokenizer = tokenizer;
+  if (tokenIds) next.tokenIds = tokenIds;
   try {
+    for (const [key, value] of pending) await store.putValue(key, value);
     await store.commit(next);
   } catch (e) {
-    if (tokensKey) await store.deleteKeys([tokensKey]).catch(() => {});
+    await store.deleteKeys(pending.map(([key]) => key)).catch(() => {});
     throw e;
   }
-  // The previous token ids, when they were replaced, are no longer listed: free them now.
-  const old = m.lm?.tokens;
-  const now = next.lm?.tokens;
-  if (old?.kind === 'key' && !(now?.kind === 'key' && now.key === old.key)) {
-    await store.deleteKeys([old.key]).catch(() => {});
-  }
+  // Token ids or a tokenizer that were replaced are no longer listed: free them now.
+  const owned = (d: DatasetManifest) =>
+    [
+      d.lm?.tokens.kind === 'key' ? d.lm.tokens.key : '',
+      d.tokenizer?.key ?? '',
+      d.tokenIds?.key ?? '',
+    ].filter(Boolean);
+  const kept = new Set(owned(next));
+  const freed = owned(m).filter((k) => !kept.has(k));
+  if (freed.length) await store.deleteKeys(freed).catch(() => {});
   return next;
 }

@@ -1,7 +1,8 @@
 /**
  * The "Model & hook" cell of a dataset row: shows the model and hook names the SAELens export will write, and an
- * inline form to set them (and, for the built-in model, attach token ids so that runs get patched CE). The logic and
- * its checks live in src/lm/dataset-names.ts; this component only renders and reports errors.
+ * inline form to set them (and, for the built-in model, attach token ids so that runs get patched CE; for another
+ * model, attach its tokenizer and token ids so that the feature dashboard shows readable contexts). The logic and its
+ * checks live in src/lm/dataset-names.ts; this component only renders and reports errors.
  */
 import { type FormEvent, useState } from 'react';
 import { datasetStore } from '../data/store';
@@ -23,7 +24,12 @@ export function DatasetNames({
   onSaved: (text: string) => void;
 }) {
   const names = datasetNames(d);
-  const [editing, setEditing] = useState<{ model: string; hook: string; file: File | null } | null>(null);
+  const [editing, setEditing] = useState<{
+    model: string;
+    hook: string;
+    file: File | null;
+    tokenizer: File | null;
+  } | null>(null);
   const [saving, setSaving] = useState(false);
   const patched = datasetProvenance(d) !== undefined;
   if (!editing) {
@@ -38,13 +44,20 @@ export function DatasetNames({
           <span className="muted" title="The SAELens export writes placeholders until you name them.">
             unknown model and hook
           </span>
+        )}
+        {d.tokenizer && (
+          <span className="badge" data-testid="dataset-tokenizer" title={`${d.tokenizer.vocabSize} tokens`}>
+            tokenizer {d.tokenizer.name}
+          </span>
         )}{' '}
         {!d.builtin && (
           <button
             type="button"
             data-testid="edit-hook"
             aria-label={`Model and hook of ${d.name}`}
-            onClick={() => setEditing({ model: names.modelName, hook: names.hookName, file: null })}
+            onClick={() =>
+              setEditing({ model: names.modelName, hook: names.hookName, file: null, tokenizer: null })
+            }
           >
             Model &amp; hook…
           </button>
@@ -62,15 +75,18 @@ export function DatasetNames({
             ids: parseNpyI32(new Uint8Array(await editing.file.arrayBuffer()), editing.file.name),
           }
         : undefined;
+      const tokenizer = editing.tokenizer
+        ? { name: editing.tokenizer.name, bytes: new Uint8Array(await editing.tokenizer.arrayBuffer()) }
+        : undefined;
       const next = await setDatasetNames(
         datasetStore(),
         d.id,
-        { modelName: editing.model, hookName: editing.hook, tokenIds },
+        { modelName: editing.model, hookName: editing.hook, tokenIds, tokenizer },
         () => fetchAppBytes(BUILTIN_MODEL.checkpoint),
       );
       setEditing(null);
       onSaved(
-        `“${next.name}”: model and hook saved${next.lm ? '; runs on it get patched CE through the built-in model' : ''}.`,
+        `“${next.name}”: model and hook saved${next.lm ? '; runs on it get patched CE through the built-in model' : ''}${next.tokenizer && !next.lm ? `; the feature dashboard decodes its contexts with ${next.tokenizer.name}` : ''}.`,
       );
     } catch (err) {
       onError(`“${d.name}”: ${errorText(err)}`);
@@ -103,13 +119,21 @@ export function DatasetNames({
         />
       </label>
       <label
-        title={`int32 .npy [n_tokens], documents starting at BOS; with ${BUILTIN_MODEL.name} enables patched CE`}
+        title={`int32 .npy [n_tokens], documents starting at BOS; with ${BUILTIN_MODEL.name} enables patched CE; with another model it needs its tokenizer`}
       >
         Token ids (optional){' '}
         <input
           type="file"
           accept=".npy"
           onChange={(e) => setEditing({ ...editing, file: e.currentTarget.files?.[0] ?? null })}
+        />
+      </label>
+      <label title="llama2.c tokenizer.bin or Hugging Face tokenizer.json: the feature dashboard decodes contexts with it">
+        Tokenizer (optional){' '}
+        <input
+          type="file"
+          accept=".bin,.json"
+          onChange={(e) => setEditing({ ...editing, tokenizer: e.currentTarget.files?.[0] ?? null })}
         />
       </label>
       <button type="submit" disabled={saving}>

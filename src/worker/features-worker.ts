@@ -41,6 +41,10 @@ function open(runId: string): Promise<FeatureSession> {
       datasetStore()
         .getValue<HarvestTokens>(key)
         .then((v) => v?.tokens),
+    readTokenizer: (key) =>
+      datasetStore()
+        .getValue<{ bytes: Uint8Array }>(key)
+        .then((v) => v?.bytes),
   });
   session.catch(() => {
     session = null;
