@@ -37,8 +37,8 @@ function source() {
 }
 
 /** The deterministic part of a run's events: every metric but the timings. */
-function history(events: TrainEvent[]) {
-  return events.flatMap((e) => {
+function history(events: TrainEvent[]): Record<string, unknown>[] {
+  return events.flatMap((e): Record<string, unknown>[] => {
     if (e.type === 'metrics') {
       const { wallMs: _w, tokensPerSec: _t, ...rest } = e.point;
       return [{ kind: 'train', ...rest }];
