@@ -43,7 +43,8 @@ export class ShareLinkError extends Error {
 /** Text a link may carry in a name: no markup characters, no control characters, 1–200 characters. */
 const SAFE_TEXT = /^[^<>"'`\\\p{Cc}]{1,200}$/u;
 
-const DatasetRefSchema = v.variant('kind', [
+/** Schema of a {@link DatasetRef} in a link (also used by sweep links, src/sweep/share.ts). */
+export const DatasetRefSchema = v.variant('kind', [
   v.strictObject({
     kind: v.literal('demo'),
     id: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,100}$/, 'demo id has characters a demo id never has')),
@@ -69,13 +70,15 @@ const PayloadSchema = v.strictObject({
   d: DatasetRefSchema,
 });
 
-function base64url(bytes: Uint8Array): string {
+/** base64url (RFC 4648 §5) without padding. */
+export function base64url(bytes: Uint8Array): string {
   let s = '';
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-function fromBase64url(s: string): Uint8Array {
+/** Decode base64url. @throws ShareLinkError when `s` is not base64url. */
+export function fromBase64url(s: string): Uint8Array {
   if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1)
     throw new ShareLinkError('The link is damaged: its data is not valid base64url.');
   const b = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
@@ -85,7 +88,7 @@ function fromBase64url(s: string): Uint8Array {
 }
 
 /** Inflate with a size cap (a small link must not expand into megabytes). */
-function inflateCapped(data: Uint8Array, cap: number): Uint8Array {
+export function inflateCapped(data: Uint8Array, cap: number): Uint8Array {
   const parts: Uint8Array[] = [];
   let total = 0;
   let overflow = false;
