@@ -74,6 +74,8 @@ export class SweepRunner {
     wallMs: 0,
   };
   private streams: SharedBatchStream[] = [];
+  /** The current group's stream. */
+  private stream: SharedBatchStream | null = null;
 
   constructor(spec: SweepSpec, source: DatasetSource, deps: SweepDeps) {
     if (source.manifest.id !== spec.datasetId) {
@@ -116,12 +118,15 @@ export class SweepRunner {
   /** Pause every run of the current group after its step; resolves once their pause checkpoints are saved. */
   async pause(): Promise<void> {
     this.pauseRequested = true;
+    // A run waiting for a slower one (lockstep) must reach its own pause.
+    this.stream?.setLockstep(false);
     await Promise.all(this.trainers.map((t) => t.pause()));
   }
 
   /** Continue a paused sweep. */
   resume(): void {
     this.pauseRequested = false;
+    this.stream?.setLockstep(true);
     for (const t of this.trainers) t.resume();
     this.wake?.();
   }
@@ -129,6 +134,7 @@ export class SweepRunner {
   /** End every run of the current group after its step (each then evaluates and records its summary); no later group starts. */
   stop(): void {
     this.stopRequested = true;
+    this.stream?.setLockstep(false);
     for (const t of this.trainers) t.stop();
     this.wake?.();
   }
@@ -225,7 +231,12 @@ export class SweepRunner {
           : await Trainer.start(config, this.source, deps, runId);
         trainers.push({ member, trainer });
       }
-      if (stream) this.streams.push(stream);
+      if (stream) {
+        const st: SharedBatchStream = stream;
+        this.streams.push(st);
+        this.stream = st;
+        if (this.pauseRequested || this.stopRequested) st.setLockstep(false);
+      }
       this.trainers = trainers.map((t) => t.trainer);
       if (this.pauseRequested) for (const t of this.trainers) void t.pause();
       if (this.stopRequested) for (const t of this.trainers) t.stop();
@@ -239,6 +250,7 @@ export class SweepRunner {
     } finally {
       for (const { trainer } of trainers) trainer.dispose();
       this.trainers = [];
+      this.stream = null;
     }
   }
 }

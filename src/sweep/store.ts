@@ -55,3 +55,9 @@ export async function deleteSweep(id: string): Promise<void> {
 export function isUnfinished(r: SweepRecord): boolean {
   return r.status === 'running' || r.status === 'paused';
 }
+
+/** True for the run id of a sweep member (`<sweep id>-<index>`, sweep ids start with "sweep-"): such runs are
+ * resumed with their sweep, not one by one. */
+export function isSweepRunId(runId: string): boolean {
+  return runId.startsWith('sweep-');
+}

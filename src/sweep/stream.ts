@@ -14,6 +14,13 @@ import { Batcher, type BatcherOptions, type BatchStream } from '../train/batcher
 /** Most batches kept for views that lag behind (runs of one group step in lockstep, so a few suffice). */
 export const MAX_CACHED_BATCHES = 64;
 
+/**
+ * Lockstep: a view may ask for batch i only once every open view has asked for batch i − MAX_LEAD, so runs of
+ * different speeds (a TopK step is cheaper than a BatchTopK one) stay together and each batch is read once. Off
+ * while the sweep is paused ({@link SharedBatchStream.setLockstep}), so a pause never waits on a paused run.
+ */
+export const MAX_LEAD = 4;
+
 /** What the stream did: the read share of the sweep's per-stage breakdown. */
 export interface StreamStats {
   /** Batches cut from the dataset (each once when the views keep pace). */
@@ -36,6 +43,8 @@ export class SharedBatchStream {
   private readonly views = new Set<{ cursor: number }>();
   /** Requests not served yet, per batch index (their batch must not be dropped before they are served). */
   private readonly inFlight = new Map<number, number>();
+  private lockstep = true;
+  private waiters: (() => void)[] = [];
   /** Serialises reads: the Batcher is stateful. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
@@ -65,6 +74,29 @@ export class SharedBatchStream {
       o.normalize === options.normalize &&
       o.windowBytes === options.windowBytes
     );
+  }
+
+  /** Turn lockstep on (default) or off (while paused: views then run free; a lagging one may re-read). */
+  setLockstep(on: boolean): void {
+    this.lockstep = on;
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private minCursor(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const v of this.views) min = Math.min(min, v.cursor);
+    return min;
+  }
+
+  /** Resolves once batch `i` is within MAX_LEAD of the slowest open view (at once when lockstep is off). */
+  private async admit(i: number): Promise<void> {
+    while (this.lockstep && i >= this.minCursor() + MAX_LEAD) {
+      await new Promise<void>((res) => this.waiters.push(res));
+    }
   }
 
   private serial<T>(f: () => Promise<T>): Promise<T> {
@@ -150,15 +182,19 @@ export class SharedBatchStream {
           );
         }
         cursor.cursor = batchIndex;
+        stream.wakeWaiters();
       },
-      next() {
+      async next() {
         const i = cursor.cursor++;
+        stream.wakeWaiters();
+        await stream.admit(i);
         return stream.batch(i);
       },
       heldOut: (maxRows: number) => stream.heldOut(maxRows),
       close: () => {
         this.views.delete(cursor);
         this.evict();
+        this.wakeWaiters();
       },
     };
   }

@@ -16,6 +16,7 @@ import { RunSummary } from './RunSummary';
 import { RunsPanel } from './RunsPanel';
 import { SharePanel } from './SharePanel';
 import { StatusLine } from './StatusLine';
+import { SweepPanel } from './SweepPanel';
 import { saeLabHook } from './test-hook';
 
 /**
@@ -62,6 +63,9 @@ export function App() {
         </div>
       </div>
       <RunsPanel />
+      <ErrorBoundary name="sweeps">
+        <SweepPanel />
+      </ErrorBoundary>
       <div className="datasets-section">
         <ErrorBoundary name="library">
           <DatasetLibrary />
