@@ -5,6 +5,8 @@
  */
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
+import { DEMO } from '../data/demo';
+import { ensureDemoDataset } from '../data/import-client';
 import { ShareLinkError } from '../runs/share';
 import { ARCHITECTURES, type Architecture } from '../sae/archs';
 import { parseNumberList, SPARSITY_AXES, type SparsityAxis, type SweepGrid } from '../sweep/grid';
@@ -185,6 +187,16 @@ export const useSweep = create<SweepState & SweepActions>()((set, get) => {
       group: 0,
     });
 
+  /** The built-in demo is imported into IndexedDB on first use (as the run form's Train does). */
+  const ensureDemo = async (datasetId: string) => {
+    const lab = useLab.getState();
+    if (datasetId !== DEMO.id || lab.datasets.find((d) => d.id === DEMO.id)?.createdAt !== 0) return;
+    useLab.setState({ demoStatus: 'preparing' });
+    await ensureDemoDataset();
+    useLab.setState({ demoStatus: 'ready' });
+    await lab.refreshDatasets();
+  };
+
   const guard = async (what: string, f: () => Promise<void>) => {
     try {
       await f();
@@ -263,6 +275,7 @@ export const useSweep = create<SweepState & SweepActions>()((set, get) => {
       guard('Sweep plan', async () => {
         set({ planning: true, error: null, plan: null });
         const { grid, base, datasetId } = get().gridAndBase();
+        await ensureDemo(datasetId);
         const plan = await labWorker().planSweep(base, grid, datasetId);
         set({ plan, planning: false });
       }),
@@ -270,6 +283,7 @@ export const useSweep = create<SweepState & SweepActions>()((set, get) => {
     start: () =>
       guard('Sweep start', async () => {
         const { grid, base, datasetId } = get().gridAndBase();
+        await ensureDemo(datasetId);
         const record = await labWorker().startSweep(base, grid, datasetId, Comlink.proxy(onEvent));
         begin(record);
         set({ record });

@@ -5,6 +5,7 @@
  * `memberDeps`), so every SAE of a sweep is an ordinary run there; its final patched-CE point (when the dataset's
  * model is known) fills the library's CE-loss score.
  */
+import { holdForRun } from '../data/dataset-lock';
 import { datasetStore, openDataset } from '../data/store';
 import type { BehaviourPoint } from '../lm/behaviour';
 import { datasetRefOf } from '../runs/dataset-ref';
@@ -186,10 +187,21 @@ export function sweepApi(host: SweepHost): SweepApi {
       onEvent({ type: 'sweep-status', status, record: { ...record } });
     };
     await setStatus('running');
+    // The dataset stays locked while the sweep lives (src/data/dataset-lock.ts), as for a single run.
+    let release: () => void = () => {};
+    await holdForRun(
+      record.datasetId,
+      record.datasetName,
+      record.id,
+      new Promise<void>((res) => {
+        release = res;
+      }),
+    );
     const done = runner
       .run()
       .then(() => setStatus(runner.status === 'stopped' ? 'stopped' : 'done'))
-      .catch((e) => setStatus('error', errorText(e)));
+      .catch((e) => setStatus('error', errorText(e)))
+      .finally(() => release());
     active = { runner, record, done };
     return { ...record };
   };

@@ -374,7 +374,12 @@ export function SweepPanel() {
                 const r = rows[i];
                 const step = p?.step ?? (r?.status === 'done' ? m.config.steps : 0);
                 return (
-                  <tr key={m.runId}>
+                  <tr
+                    key={m.runId}
+                    data-testid="sweep-progress-row"
+                    data-step={step}
+                    data-status={p?.status ?? r?.status ?? 'waiting'}
+                  >
                     <td style={{ color: color(i) }}>SAE {i + 1}</td>
                     <td>{r ? rowLabel(r) : m.runId}</td>
                     <td>
