@@ -78,7 +78,7 @@ export function base64url(bytes: Uint8Array): string {
 }
 
 /** Decode base64url. @throws ShareLinkError when `s` is not base64url. */
-export function fromBase64url(s: string): Uint8Array {
+function fromBase64url(s: string): Uint8Array {
   if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1)
     throw new ShareLinkError('The link is damaged: its data is not valid base64url.');
   const b = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
@@ -88,7 +88,7 @@ export function fromBase64url(s: string): Uint8Array {
 }
 
 /** Inflate with a size cap (a small link must not expand into megabytes). */
-export function inflateCapped(data: Uint8Array, cap: number): Uint8Array {
+function inflateCapped(data: Uint8Array, cap: number): Uint8Array {
   const parts: Uint8Array[] = [];
   let total = 0;
   let overflow = false;
@@ -135,18 +135,18 @@ export function isShareFragment(hash: string): boolean {
 }
 
 /**
- * Decode and validate a fragment (with or without '#').
- * @throws ShareLinkError naming the problem: too long, damaged base64 / compression, a future format, a JSON
- *   that fails the schema (the field and the rule), or a config failing the cross-field rules.
+ * The JSON of a link fragment `<prefix>=<format>.<data>` (with or without '#'): length cap, format number, base64url,
+ * capped inflate and JSON parse — shared by run links and sweep links (src/sweep/share.ts).
+ * @throws ShareLinkError naming the problem (too long, damaged, truncated, a future or unknown format, not JSON)
  */
-export function decodeShareFragment(hash: string): SharedRun {
+export function decodeLinkJson(hash: string, prefix: 'run' | 'sweep'): unknown {
   const frag = hash.replace(/^#/, '');
   if (frag.length > MAX_LINK_CHARS)
     throw new ShareLinkError(
-      `The link is ${frag.length} characters long; run links are at most ${MAX_LINK_CHARS}. It was not opened.`,
+      `The link is ${frag.length} characters long; ${prefix} links are at most ${MAX_LINK_CHARS}. It was not opened.`,
     );
-  const m = /^run=(\d{1,6})\.(.*)$/s.exec(frag);
-  if (!m) throw new ShareLinkError('The link is damaged: it does not start with run=<format>.<data>.');
+  const m = new RegExp(`^${prefix}=(\\d{1,6})\\.(.*)$`, 's').exec(frag);
+  if (!m) throw new ShareLinkError(`The link is damaged: it does not start with ${prefix}=<format>.<data>.`);
   const format = Number(m[1]);
   if (format > SHARE_FORMAT)
     throw new ShareLinkError(
@@ -155,12 +155,20 @@ export function decodeShareFragment(hash: string): SharedRun {
   if (format !== SHARE_FORMAT) throw new ShareLinkError(`Unknown link format ${format}.`);
   if (m[2].length === 0) throw new ShareLinkError('The link is truncated: it carries no data.');
   const bytes = inflateCapped(fromBase64url(m[2]), MAX_JSON_BYTES);
-  let json: unknown;
   try {
-    json = JSON.parse(strFromU8(bytes));
+    return JSON.parse(strFromU8(bytes));
   } catch {
     throw new ShareLinkError('The link is damaged or truncated: its data is not valid JSON.');
   }
+}
+
+/**
+ * Decode and validate a fragment (with or without '#').
+ * @throws ShareLinkError naming the problem: too long, damaged base64 / compression, a future format, a JSON
+ *   that fails the schema (the field and the rule), or a config failing the cross-field rules.
+ */
+export function decodeShareFragment(hash: string): SharedRun {
+  const json = decodeLinkJson(hash, 'run');
   const parsed = v.safeParse(PayloadSchema, json);
   if (!parsed.success) {
     const issue = parsed.issues[0];

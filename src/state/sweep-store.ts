@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import { DEMO } from '../data/demo';
 import { ensureDemoDataset } from '../data/import-client';
+import { datasetStore } from '../data/store';
 import { ShareLinkError } from '../runs/share';
 import { ARCHITECTURES, type Architecture } from '../sae/archs';
 import { parseNumberList, SPARSITY_AXES, type SparsityAxis, type SweepGrid } from '../sweep/grid';
@@ -190,7 +191,7 @@ export const useSweep = create<SweepState & SweepActions>()((set, get) => {
   /** The built-in demo is imported into IndexedDB on first use (as the run form's Train does). */
   const ensureDemo = async (datasetId: string) => {
     const lab = useLab.getState();
-    if (datasetId !== DEMO.id || lab.datasets.find((d) => d.id === DEMO.id)?.createdAt !== 0) return;
+    if (datasetId !== DEMO.id || (await datasetStore().get(DEMO.id))) return;
     useLab.setState({ demoStatus: 'preparing' });
     await ensureDemoDataset();
     useLab.setState({ demoStatus: 'ready' });

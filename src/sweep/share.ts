@@ -6,19 +6,10 @@
  * valibot schema (the config's own field schema, the grid's axes from the registry) and expands the grid, which
  * validates every run's config. Every failure is a ShareLinkError naming the problem.
  */
-import { deflateSync, strFromU8, strToU8 } from 'fflate';
+import { deflateSync, strToU8 } from 'fflate';
 import * as v from 'valibot';
 import type { DatasetRef } from '../runs/dataset-ref';
-import {
-  base64url,
-  DatasetRefSchema,
-  fromBase64url,
-  inflateCapped,
-  MAX_JSON_BYTES,
-  MAX_LINK_CHARS,
-  SHARE_FORMAT,
-  ShareLinkError,
-} from '../runs/share';
+import { base64url, DatasetRefSchema, decodeLinkJson, SHARE_FORMAT, ShareLinkError } from '../runs/share';
 import { APP_VERSION } from '../runs/version';
 import { ARCHITECTURES } from '../sae/archs';
 import { LIMITS, type TrainConfig, TrainConfigSchema, validateConfig } from '../train/config';
@@ -93,27 +84,7 @@ export function isSweepFragment(hash: string): boolean {
  *   path and rule), or a run of the grid failing the config's rules.
  */
 export function decodeSweepFragment(hash: string): SharedSweep {
-  const frag = hash.replace(/^#/, '');
-  if (frag.length > MAX_LINK_CHARS)
-    throw new ShareLinkError(
-      `The link is ${frag.length} characters long; sweep links are at most ${MAX_LINK_CHARS}. It was not opened.`,
-    );
-  const m = /^sweep=(\d{1,6})\.(.*)$/s.exec(frag);
-  if (!m) throw new ShareLinkError('The link is damaged: it does not start with sweep=<format>.<data>.');
-  const format = Number(m[1]);
-  if (format > SHARE_FORMAT)
-    throw new ShareLinkError(
-      `The link was made by a newer SAE Lab (link format ${format}; this version, ${APP_VERSION}, reads format ${SHARE_FORMAT}). Update the app to open it.`,
-    );
-  if (format !== SHARE_FORMAT) throw new ShareLinkError(`Unknown link format ${format}.`);
-  if (m[2].length === 0) throw new ShareLinkError('The link is truncated: it carries no data.');
-  let json: unknown;
-  try {
-    json = JSON.parse(strFromU8(inflateCapped(fromBase64url(m[2]), MAX_JSON_BYTES)));
-  } catch (e) {
-    if (e instanceof ShareLinkError) throw e;
-    throw new ShareLinkError('The link is damaged or truncated: its data is not valid JSON.');
-  }
+  const json = decodeLinkJson(hash, 'sweep');
   const parsed = v.safeParse(PayloadSchema, json);
   if (!parsed.success) {
     const issue = parsed.issues[0];
