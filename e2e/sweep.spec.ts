@@ -51,7 +51,7 @@ test('a 2 × 2 sweep from the form: plan, results table, Pareto frontier, four r
   await frontier.first().click();
   await expect(page.getByTestId('status')).toHaveAttribute('data-status', 'done');
   // Sorting by FVU puts the smallest first.
-  await page.getByRole('button', { name: 'FVU', exact: true }).click();
+  await page.getByTestId('sweep-results-table').getByRole('button', { name: 'FVU', exact: true }).click();
   const fvus = await rows.evaluateAll((els) =>
     els.map((e) => Number(e.querySelectorAll('td')[6].textContent)),
   );

@@ -79,12 +79,14 @@ function Multiple({ metric, title }: { metric: 'fvu' | 'l0' | 'deadFraction'; ti
 /** A Pareto plot: every run as a point, the frontier as a line; clicking near a point opens its run. */
 function Pareto({ rows, y, title }: { rows: SweepRow[]; y: 'fvu' | 'ceLossScore'; title: string }) {
   const lowerIsBetter = y === 'fvu';
-  const pts = rows
-    .filter((r) => r.l0 !== null && r[y] !== null && (r.l0 as number) > 0)
-    .map((r) => ({ x: r.l0 as number, y: r[y] as number, runId: r.runId }))
-    .sort((a, b) => a.x - b.x);
-  const frontier = paretoFrontier(pts, lowerIsBetter);
-  const onFrontier = new Set(frontier.map((p) => p.runId));
+  const { pts, frontier, onFrontier } = useMemo(() => {
+    const pts = rows
+      .filter((r) => r.l0 !== null && r[y] !== null && (r.l0 as number) > 0)
+      .map((r) => ({ x: r.l0 as number, y: r[y] as number, runId: r.runId }))
+      .sort((a, b) => a.x - b.x);
+    const frontier = paretoFrontier(pts, lowerIsBetter);
+    return { pts, frontier, onFrontier: new Set(frontier.map((p) => p.runId)) };
+  }, [rows, y, lowerIsBetter]);
   const data = useMemo(
     (): uPlot.AlignedData => [
       pts.map((p) => p.x),
@@ -246,8 +248,18 @@ export function SweepPanel() {
     }),
   );
   const done = s.record && !busy;
+  // Opens by itself when a sweep runs, finishes or waits to be resumed; the user may close it.
+  const [open, setOpen] = useState(false);
+  useEffect(() => {
+    if (busy || s.interrupted || s.record) setOpen(true);
+  }, [busy, s.interrupted, s.record]);
   return (
-    <details className="sweeps-section" data-testid="sweep-panel" open={busy || !!s.interrupted || undefined}>
+    <details
+      className="sweeps-section"
+      data-testid="sweep-panel"
+      open={open}
+      onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}
+    >
       <summary>
         <h2>Sweeps</h2> train a grid of SAEs on one batch stream
       </summary>
