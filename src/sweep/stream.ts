@@ -110,8 +110,7 @@ export class SharedBatchStream {
     this.stats.batchesServed++;
     const have = this.cache.get(i);
     if (have) return Promise.resolve(have);
-    this.inFlight.set(i, (this.inFlight.get(i) ?? 0) + 1);
-    const served = this.serial(async () => {
+    return this.serial(async () => {
       const again = this.cache.get(i);
       if (again) return again;
       const t0 = this.now();
@@ -123,11 +122,13 @@ export class SharedBatchStream {
       this.evict();
       return x;
     });
-    return served.finally(() => {
-      const n = (this.inFlight.get(i) ?? 1) - 1;
-      if (n > 0) this.inFlight.set(i, n);
-      else this.inFlight.delete(i);
-    });
+  }
+
+  /** Mark batch `i` as asked for and not served yet (it must not be dropped meanwhile), or unmark it. */
+  private hold(i: number, delta: 1 | -1): void {
+    const n = (this.inFlight.get(i) ?? 0) + delta;
+    if (n > 0) this.inFlight.set(i, n);
+    else this.inFlight.delete(i);
   }
 
   /** Drop batches every open view has passed, and the oldest beyond the cap. */
@@ -186,9 +187,15 @@ export class SharedBatchStream {
       },
       async next() {
         const i = cursor.cursor++;
+        // Held from the request on: a view waiting for the others (lockstep) has moved its cursor past i already.
+        stream.hold(i, 1);
         stream.wakeWaiters();
-        await stream.admit(i);
-        return stream.batch(i);
+        try {
+          await stream.admit(i);
+          return await stream.batch(i);
+        } finally {
+          stream.hold(i, -1);
+        }
       },
       heldOut: (maxRows: number) => stream.heldOut(maxRows),
       close: () => {
