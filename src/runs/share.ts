@@ -168,8 +168,20 @@ export function decodeLinkJson(hash: string, prefix: 'run' | 'sweep'): unknown {
  *   that fails the schema (the field and the rule), or a config failing the cross-field rules.
  */
 export function decodeShareFragment(hash: string): SharedRun {
-  const json = decodeLinkJson(hash, 'run');
-  const parsed = v.safeParse(PayloadSchema, json);
+  const { out, config } = checkLinkPayload(PayloadSchema, decodeLinkJson(hash, 'run'));
+  return { config, dataset: out.d as DatasetRef, appVersion: out.app };
+}
+
+/**
+ * Check a link's decoded JSON against its valibot `schema` (whose `c` is a partial TrainConfig), then the config's
+ * cross-field rules — shared by run links and sweep links (src/sweep/share.ts).
+ * @throws ShareLinkError naming the first invalid value (its path and rule) or the config's invalid fields
+ */
+export function checkLinkPayload<S extends v.GenericSchema<unknown, { c: unknown }>>(
+  schema: S,
+  json: unknown,
+): { out: v.InferOutput<S>; config: TrainConfig } {
+  const parsed = v.safeParse(schema, json);
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const path = v.getDotPath(issue) ?? '(top level)';
@@ -183,5 +195,5 @@ export function decodeShareFragment(hash: string): SharedRun {
         .map(([k, msg]) => `${k}: ${msg}`)
         .join('; ')}.`,
     );
-  return { config: checked.config, dataset: out.d as DatasetRef, appVersion: out.app };
+  return { out, config: checked.config };
 }

@@ -9,7 +9,14 @@
 import { deflateSync, strToU8 } from 'fflate';
 import * as v from 'valibot';
 import type { DatasetRef } from '../runs/dataset-ref';
-import { base64url, DatasetRefSchema, decodeLinkJson, SHARE_FORMAT, ShareLinkError } from '../runs/share';
+import {
+  base64url,
+  checkLinkPayload,
+  DatasetRefSchema,
+  decodeLinkJson,
+  SHARE_FORMAT,
+  ShareLinkError,
+} from '../runs/share';
 import { APP_VERSION } from '../runs/version';
 import { ARCHITECTURES } from '../sae/archs';
 import { LIMITS, type TrainConfig, TrainConfigSchema, validateConfig } from '../train/config';
@@ -85,26 +92,12 @@ export function isSweepFragment(hash: string): boolean {
  */
 export function decodeSweepFragment(hash: string): SharedSweep {
   const json = decodeLinkJson(hash, 'sweep');
-  const parsed = v.safeParse(PayloadSchema, json);
-  if (!parsed.success) {
-    const issue = parsed.issues[0];
-    throw new ShareLinkError(
-      `The link holds an invalid value at "${v.getDotPath(issue) ?? '(top level)'}": ${issue.message}.`,
-    );
-  }
-  const out = parsed.output;
-  const checked = validateConfig(out.c);
-  if (!checked.ok)
-    throw new ShareLinkError(
-      `The link's config is invalid: ${Object.entries(checked.errors)
-        .map(([k, msg]) => `${k}: ${msg}`)
-        .join('; ')}.`,
-    );
+  const { out, config } = checkLinkPayload(PayloadSchema, json);
   const grid = out.g as SweepGrid;
   try {
-    expandGrid(checked.config, grid);
+    expandGrid(config, grid);
   } catch (e) {
     throw new ShareLinkError((e as Error).message);
   }
-  return { base: checked.config, grid, dataset: out.d as DatasetRef, appVersion: out.app };
+  return { base: config, grid, dataset: out.d as DatasetRef, appVersion: out.app };
 }
