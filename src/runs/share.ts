@@ -43,7 +43,8 @@ export class ShareLinkError extends Error {
 /** Text a link may carry in a name: no markup characters, no control characters, 1–200 characters. */
 const SAFE_TEXT = /^[^<>"'`\\\p{Cc}]{1,200}$/u;
 
-const DatasetRefSchema = v.variant('kind', [
+/** Schema of a {@link DatasetRef} in a link (also used by sweep links, src/sweep/share.ts). */
+export const DatasetRefSchema = v.variant('kind', [
   v.strictObject({
     kind: v.literal('demo'),
     id: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,100}$/, 'demo id has characters a demo id never has')),
@@ -69,12 +70,14 @@ const PayloadSchema = v.strictObject({
   d: DatasetRefSchema,
 });
 
-function base64url(bytes: Uint8Array): string {
+/** base64url (RFC 4648 §5) without padding. */
+export function base64url(bytes: Uint8Array): string {
   let s = '';
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+/** Decode base64url. @throws ShareLinkError when `s` is not base64url. */
 function fromBase64url(s: string): Uint8Array {
   if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1)
     throw new ShareLinkError('The link is damaged: its data is not valid base64url.');
@@ -132,18 +135,18 @@ export function isShareFragment(hash: string): boolean {
 }
 
 /**
- * Decode and validate a fragment (with or without '#').
- * @throws ShareLinkError naming the problem: too long, damaged base64 / compression, a future format, a JSON
- *   that fails the schema (the field and the rule), or a config failing the cross-field rules.
+ * The JSON of a link fragment `<prefix>=<format>.<data>` (with or without '#'): length cap, format number, base64url,
+ * capped inflate and JSON parse — shared by run links and sweep links (src/sweep/share.ts).
+ * @throws ShareLinkError naming the problem (too long, damaged, truncated, a future or unknown format, not JSON)
  */
-export function decodeShareFragment(hash: string): SharedRun {
+export function decodeLinkJson(hash: string, prefix: 'run' | 'sweep'): unknown {
   const frag = hash.replace(/^#/, '');
   if (frag.length > MAX_LINK_CHARS)
     throw new ShareLinkError(
-      `The link is ${frag.length} characters long; run links are at most ${MAX_LINK_CHARS}. It was not opened.`,
+      `The link is ${frag.length} characters long; ${prefix} links are at most ${MAX_LINK_CHARS}. It was not opened.`,
     );
-  const m = /^run=(\d{1,6})\.(.*)$/s.exec(frag);
-  if (!m) throw new ShareLinkError('The link is damaged: it does not start with run=<format>.<data>.');
+  const m = new RegExp(`^${prefix}=(\\d{1,6})\\.(.*)$`, 's').exec(frag);
+  if (!m) throw new ShareLinkError(`The link is damaged: it does not start with ${prefix}=<format>.<data>.`);
   const format = Number(m[1]);
   if (format > SHARE_FORMAT)
     throw new ShareLinkError(
@@ -152,13 +155,33 @@ export function decodeShareFragment(hash: string): SharedRun {
   if (format !== SHARE_FORMAT) throw new ShareLinkError(`Unknown link format ${format}.`);
   if (m[2].length === 0) throw new ShareLinkError('The link is truncated: it carries no data.');
   const bytes = inflateCapped(fromBase64url(m[2]), MAX_JSON_BYTES);
-  let json: unknown;
   try {
-    json = JSON.parse(strFromU8(bytes));
+    return JSON.parse(strFromU8(bytes));
   } catch {
     throw new ShareLinkError('The link is damaged or truncated: its data is not valid JSON.');
   }
-  const parsed = v.safeParse(PayloadSchema, json);
+}
+
+/**
+ * Decode and validate a fragment (with or without '#').
+ * @throws ShareLinkError naming the problem: too long, damaged base64 / compression, a future format, a JSON
+ *   that fails the schema (the field and the rule), or a config failing the cross-field rules.
+ */
+export function decodeShareFragment(hash: string): SharedRun {
+  const { out, config } = checkLinkPayload(PayloadSchema, decodeLinkJson(hash, 'run'));
+  return { config, dataset: out.d as DatasetRef, appVersion: out.app };
+}
+
+/**
+ * Check a link's decoded JSON against its valibot `schema` (whose `c` is a partial TrainConfig), then the config's
+ * cross-field rules — shared by run links and sweep links (src/sweep/share.ts).
+ * @throws ShareLinkError naming the first invalid value (its path and rule) or the config's invalid fields
+ */
+export function checkLinkPayload<S extends v.GenericSchema<unknown, { c: unknown }>>(
+  schema: S,
+  json: unknown,
+): { out: v.InferOutput<S>; config: TrainConfig } {
+  const parsed = v.safeParse(schema, json);
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const path = v.getDotPath(issue) ?? '(top level)';
@@ -172,5 +195,5 @@ export function decodeShareFragment(hash: string): SharedRun {
         .map(([k, msg]) => `${k}: ${msg}`)
         .join('; ')}.`,
     );
-  return { config: checked.config, dataset: out.d as DatasetRef, appVersion: out.app };
+  return { out, config: checked.config };
 }

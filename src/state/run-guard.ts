@@ -8,7 +8,9 @@
  *   - a BroadcastChannel on which each tab says when it trains, so a second tab that starts training is told it
  *     shares the GPU.
  */
+
 import { liveRunIds } from '../data/dataset-lock';
+import { isSweepRunId } from '../sweep/store';
 import type { CheckpointMeta } from '../train/checkpoint';
 
 /** Channel of run announcements between tabs. */
@@ -137,6 +139,8 @@ export async function findInterrupted(
   const c = checkpoints
     .filter((m) => (m.status === 'running' || m.status === 'paused') && m.runId !== exceptRunId)
     .filter((m) => !live.has(m.runId))
+    // A sweep's runs are resumed with their sweep (src/sweep/store.ts), not one by one.
+    .filter((m) => !isSweepRunId(m.runId))
     .sort((a, b) => b.savedAt - a.savedAt)[0];
   if (!c) return null;
   return { meta: c, lastStep: Math.max(c.step, lastProgress(c.runId) ?? c.step) };

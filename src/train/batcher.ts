@@ -42,6 +42,15 @@ export interface BatcherOptions {
   windowBytes?: number;
 }
 
+/**
+ * What the trainer takes from a batch source: a {@link Batcher}, or a view of a stream several runs share
+ * (src/sweep/stream.ts), which must hand out exactly the Batcher's batches for the same options.
+ */
+export type BatchStream = Pick<
+  Batcher,
+  'next' | 'seek' | 'heldOut' | 'scale' | 'trainRows' | 'heldOutRows' | 'batchSize' | 'batchIndex'
+>;
+
 /** One shard's training rows. */
 interface Chunk {
   shard: number;

@@ -23,7 +23,7 @@ import { initSaeParams } from '../sae/init';
 import { type EvalMetrics, evalMetrics, stepMetrics } from '../sae/metrics';
 import type { Architecture, SaeEngine, SaeParams, SaeShape, StepStats } from '../sae/types';
 import { errorText } from '../util/error-text';
-import { Batcher } from './batcher';
+import { Batcher, type BatcherOptions, type BatchStream } from './batcher';
 import type { Checkpoint, CheckpointMeta, CheckpointStatus, CheckpointStore } from './checkpoint';
 import { type CollapseWarning, collapseCapabilities, collapseChecks, mergeWarnings } from './collapse';
 import {
@@ -174,6 +174,11 @@ export interface TrainerDeps {
   readbackIntervalMs?: number;
   /** Batcher window size in bytes (tests use small windows). */
   windowBytes?: number;
+  /**
+   * Where the batches come from. Default: a new {@link Batcher} with these options. A sweep (src/sweep/) passes a
+   * view of one stream shared by its runs, which must give the same batches the Batcher would.
+   */
+  batches?: (options: BatcherOptions) => BatchStream;
   /** Storage usage and quota for quota reports. Default navigator.storage.estimate(). */
   estimate?: () => Promise<{ usageBytes: number | null; quotaBytes: number | null }>;
 }
@@ -195,7 +200,7 @@ export function newRunId(): string {
 export class Trainer {
   readonly info: RunInfo;
   private readonly engine: SaeEngine;
-  private readonly batcher: Batcher;
+  private readonly batcher: BatchStream;
   private readonly deps: TrainerDeps;
   private readonly now: () => number;
   private readonly readbackIntervalMs: number;
@@ -224,7 +229,7 @@ export class Trainer {
   private constructor(
     info: RunInfo,
     engine: SaeEngine,
-    batcher: Batcher,
+    batcher: BatchStream,
     deps: TrainerDeps,
     step: number,
     wallMs: number,
@@ -312,15 +317,16 @@ export class Trainer {
     return t;
   }
 
-  private static makeBatcher(c: TrainConfig, source: DatasetSource, deps: TrainerDeps): Batcher {
-    return new Batcher({
+  private static makeBatcher(c: TrainConfig, source: DatasetSource, deps: TrainerDeps): BatchStream {
+    const options: BatcherOptions = {
       source,
       batchSize: c.batchSize,
       heldOutFraction: c.heldOutFraction,
       seed: c.seed,
       normalize: c.normalize,
       windowBytes: deps.windowBytes,
-    });
+    };
+    return deps.batches ? deps.batches(options) : new Batcher(options);
   }
 
   private static makeInfo(
@@ -328,7 +334,7 @@ export class Trainer {
     c: TrainConfig,
     source: DatasetSource,
     shape: SaeShape,
-    batcher: Batcher,
+    batcher: BatchStream,
     startStep: number,
     deps: TrainerDeps,
   ): RunInfo {

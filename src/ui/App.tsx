@@ -18,6 +18,7 @@ import { RunSummary } from './RunSummary';
 import { RunsPanel } from './RunsPanel';
 import { SharePanel } from './SharePanel';
 import { StatusLine } from './StatusLine';
+import { SweepPanel } from './SweepPanel';
 import { saeLabHook } from './test-hook';
 
 /**
@@ -67,6 +68,9 @@ export function App() {
       <RunsPanel />
       <ErrorBoundary name="features">
         <FeaturePanel />
+      </ErrorBoundary>
+      <ErrorBoundary name="sweeps">
+        <SweepPanel />
       </ErrorBoundary>
       <div className="datasets-section">
         <ErrorBoundary name="library">

@@ -9,6 +9,7 @@ import type { SelfCheckResult } from '../gpu/selfcheck';
 import type { BehaviourPoint } from '../lm/behaviour';
 import type { RunMeta } from '../runs/library';
 import type { FeatureRecovery } from '../sae/metrics';
+import type { SweepApi } from '../sweep/worker-sweep';
 import type { CheckpointMeta } from '../train/checkpoint';
 import type { TrainConfig } from '../train/config';
 import type { RunInfo, RunSummary, TrainEvent } from '../train/trainer';
@@ -55,7 +56,8 @@ export interface RunRecovery extends FeatureRecovery {
   probabilities: number[];
 }
 
-export interface LabApi {
+/** The lab worker's API; the sweep methods (planSweep, startSweep, …) are those of src/sweep/worker-sweep.ts. */
+export interface LabApi extends SweepApi {
   /** Create the worker's GPUDevice if needed and describe the adapter; never throws. */
   gpuStatus(): Promise<GpuStatus>;
   /**

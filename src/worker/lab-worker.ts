@@ -32,6 +32,7 @@ import { initSaeParams } from '../sae/init';
 import { featureRecovery } from '../sae/metrics';
 import type { SaeEngine, SaeParams, SaeShape } from '../sae/types';
 import { evaluateImportedInLab, importedExportNames, importSaeInLab } from '../saes/lab';
+import { limitsFor, type SweepApi, sweepApi, sweepBusy } from '../sweep/worker-sweep';
 import { IdbCheckpointStore } from '../train/checkpoint';
 import { DEFAULT_CONFIG, engineShape, resolveDSae, type TrainConfig } from '../train/config';
 import { stepHyper } from '../train/schedule';
@@ -81,9 +82,14 @@ function decideEngine(override: EngineOverride): Promise<EngineChoice> {
 /** The current (or last finished) run of this worker. */
 let active: { trainer: Trainer; listener: LabEventListener; done: Promise<unknown> } | null = null;
 
-function isBusy(): boolean {
+function runBusy(): boolean {
   const s = active?.trainer.currentStatus;
   return s === 'running' || s === 'paused';
+}
+
+/** A single run or a sweep (src/sweep/) is active. */
+function isBusy(): boolean {
+  return runBusy() || sweepBusy();
 }
 
 /** Test hook state: a fault to inject into the next run's engine (see {@link LabApi.injectFaultForTest}). */
@@ -220,7 +226,7 @@ self.addEventListener('error', (e: ErrorEvent) => {
   });
 });
 
-const api: LabApi = {
+const api: Omit<LabApi, keyof SweepApi> = {
   async gpuStatus(): Promise<GpuStatus> {
     try {
       return { ok: true, adapter: (await gpu()).adapter };
@@ -404,4 +410,19 @@ const api: LabApi = {
   },
 };
 
-Comlink.expose(api);
+// Sweeps (src/sweep/worker-sweep.ts): each member is a run with this worker's deps (engine, checkpoints, recorder).
+const labApi: LabApi = Object.assign(
+  api,
+  sweepApi({
+    busy: runBusy,
+    memberDeps: deps,
+    checkpoints,
+    limits: async () => {
+      const c = await (engineChoice ?? decideEngine('auto'));
+      return limitsFor(c.engine, c.engine === 'gpu' ? (await gpu()).adapter.limits : undefined);
+    },
+    probeStepMs: (c, dModel) => api.probeStepMs(c, dModel),
+  }),
+);
+
+Comlink.expose(labApi);
