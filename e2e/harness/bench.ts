@@ -17,6 +17,7 @@ import { cpuStepSuite } from './cpu-bench';
 import { featuresBench } from './features-bench';
 import { importBench } from './import-bench';
 import { lmBench } from './lm-bench';
+import { sweepBench } from './sweep-bench';
 
 /** Which suite to run, and its options. */
 export interface BenchSpec {
@@ -228,6 +229,11 @@ export const suites: Record<string, Suite> = {
       budgetMs: 60_000,
       probe: options.probe as { rows: number; dModel: number; dSae: number } | undefined,
     }),
+  /**
+   * N = 4 SAEs at the demo shape on the GPU engine as one sweep group (one upload and one submission per step) ÷
+   * the sum of 4 single runs, with the read / upload / step / eval breakdown (e2e/harness/sweep-bench.ts).
+   */
+  sweep: (gpu, _reps, options) => sweepBench(gpu, options),
   /** The engine the lab's start-up choice (src/cpu/engine-choice.ts) picks on this adapter, and why. */
   engine: async (gpu) => chooseEngine({ adapter: gpu.adapter }, 'auto', 0),
 };
