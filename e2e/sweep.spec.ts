@@ -2,9 +2,11 @@
  * Sweeps in the built app (issue 16) on the demo with tiny shapes (d_sae 64, batch 64) on the engine the lab picks
  * on this adapter: a 2 × 2 sweep (TopK, BatchTopK × k 4, 16) started from the sweep form gives the plan (size,
  * memory, ETA), the results table, the Pareto plot with its frontier (a frontier point opens its run) and four runs
- * in the library; a sweep interrupted by a reload is offered for resume and finishes from its checkpoints.
+ * in the library; a sweep interrupted by a reload is offered for resume and finishes from its checkpoints. On the GPU
+ * engine, a group stepped on one shared upload per batch in one submission equals separate runs bit for bit.
  */
 import { expect, type Page, test } from '@playwright/test';
+import { openHarness, runCheck } from './harness-client';
 import { openLab } from './lab-client';
 
 async function configure(page: Page, fields: Record<string, string>): Promise<void> {
@@ -91,4 +93,14 @@ test('a sweep interrupted by a reload resumes from its checkpoints', async ({ pa
   await expect(page.getByTestId('run-row')).toHaveCount(2, { timeout: 30_000 });
   for (const row of await page.getByTestId('run-row').all())
     await expect(row).toHaveAttribute('data-status', 'done');
+});
+
+test('GPU sweep group: one upload and one submission per step, each SAE equal to its separate run bit for bit', async ({
+  page,
+}) => {
+  await openHarness(page);
+  const r = await runCheck(page, 'worker', 'sweep-gpu', { rows: 37, dModel: 29, steps: 6 });
+  expect(r.context).toBe('worker');
+  expect(r.reports.length).toBeGreaterThan(20);
+  for (const rep of r.reports) expect(rep.ok, rep.summary).toBe(true);
 });

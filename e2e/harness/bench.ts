@@ -17,6 +17,7 @@ import { cpuStepSuite } from './cpu-bench';
 import { featuresBench } from './features-bench';
 import { importBench } from './import-bench';
 import { lmBench } from './lm-bench';
+import { sweepBench } from './sweep-bench';
 
 /** Which suite to run, and its options. */
 export interface BenchSpec {
@@ -276,7 +277,15 @@ const archDemoSuite: Suite = async (gpu, _reps, options) => {
 };
 
 /** Suites run only when named (too slow for the default `npm run bench`). */
-export const onDemandSuites: Record<string, Suite> = { 'arch-demo': archDemoSuite };
+export const onDemandSuites: Record<string, Suite> = {
+  'arch-demo': archDemoSuite,
+  /**
+   * N = 4 SAEs at the demo shape on the GPU engine as one sweep group (one upload and one submission per step) ÷
+   * the sum of 4 single runs, with the read / upload / step / eval breakdown (e2e/harness/sweep-bench.ts; ~12 min
+   * at 30 steps on SwiftShader, so on demand: `node scripts/bench.mjs sweep`).
+   */
+  sweep: (gpu, _reps, options) => sweepBench(gpu, options),
+};
 
 /** Run one suite. @throws Error for an unknown suite. */
 export async function runBench(gpu: Gpu, spec: BenchSpec): Promise<unknown> {

@@ -272,6 +272,12 @@ export class GpuSaeEngine implements SaeEngine {
   /** Validate, upload the batch and write this step's uniforms; advances t. */
   private prepareStep(x: Float32Array, hyper: StepHyper): void {
     assertBatch('GpuSaeEngine.step', this.shape, x);
+    this.prepareUniforms(hyper);
+    this.gpu.write(this.bufs.x, x);
+  }
+
+  /** Validate the hyper-parameters and write this step's uniforms; advances t. */
+  private prepareUniforms(hyper: StepHyper): void {
     assertHyper('GpuSaeEngine.step', hyper);
     const c = adamCoefficients(hyper, this.t + 1);
     this.t += 1;
@@ -281,7 +287,6 @@ export class GpuSaeEngine implements SaeEngine {
     this.path.prepare(hyper, this.t, lambda);
     this.auxk?.setWindow(hyper.auxkDeadWindowSteps ?? hyper.deadWindowSteps);
     this.archStats?.setLambda(lambda);
-    this.gpu.write(this.bufs.x, x);
   }
 
   /**
@@ -354,6 +359,107 @@ export class GpuSaeEngine implements SaeEngine {
     const err = await scope;
     if (err) throw new GpuError(`GpuSaeEngine.step: ${err.message}`);
     return decodeStats(await gpu.readU32(this.statsOut, STATS_WORDS), this.shape.batchSize);
+  }
+
+  /**
+   * Shared-input stepping (src/sweep/gpu-group.ts feeds one uploaded batch to several engines in one submission).
+   * Step part 1: validate `hyper` and write this step's uniforms (advances t); no upload. Then encode the step with
+   * {@link encodeSharedStep}: phase 'all' when {@link needsPlan} is false, else 'a', submit, await
+   * {@link planSharedStep}, then 'b' in a later submission. The result is the same step as {@link step} on the
+   * same batch, bit for bit (the batch reaches this engine's x buffer by a device-side copy instead of writeBuffer).
+   * @throws RangeError on a bad hyper-parameter; GpuError when the engine is unusable.
+   */
+  prepareSharedStep(hyper: StepHyper): void {
+    this.assertUsable('GpuSaeEngine.prepareSharedStep');
+    this.prepareUniforms(hyper);
+  }
+
+  /** True when this engine's step path reads back between its two passes (BatchTopK), so a step is two phases. */
+  get needsPlan(): boolean {
+    return this.path.plan !== undefined;
+  }
+
+  /**
+   * Record one phase of a shared-input step into `enc`: phase 'a' and 'all' first copy `input` (f32 [B, D] from
+   * byte `offset`, the caller's uploaded batch, which needs COPY_SRC) into this engine's x, then one compute pass
+   * of the phase's stages. The caller submits `enc` and owns the validation error scope.
+   */
+  encodeSharedStep(enc: GPUCommandEncoder, input: GPUBuffer, phase: 'a' | 'b' | 'all', offset = 0): void {
+    const path = this.path;
+    if (phase !== 'b') enc.copyBufferToBuffer(input, offset, this.bufs.x, 0, this.bufs.x.size);
+    const stages =
+      phase === 'a'
+        ? path.stagesA()
+        : phase === 'b'
+          ? [...path.stagesB(), ...this.stagesC()]
+          : [...path.stagesA(), ...path.stagesB(), ...this.stagesC()];
+    const pass = enc.beginComputePass({ label: this.gpu.label(`sae:shared-step-${phase}:pass`) });
+    try {
+      for (const [, record] of stages) record(pass);
+    } finally {
+      pass.end();
+    }
+  }
+
+  /** The step path's readback between phases 'a' and 'b' (after phase 'a' was submitted); no-op without one. */
+  async planSharedStep(): Promise<void> {
+    await this.path.plan?.();
+  }
+
+  /** Read the last step's sums (the stats {@link step} returns). @throws GpuError when the engine is unusable. */
+  async readStepStats(): Promise<StepStats> {
+    this.assertUsable('GpuSaeEngine.readStepStats');
+    return decodeStats(await this.gpu.readU32(this.statsOut, STATS_WORDS), this.shape.batchSize);
+  }
+
+  /**
+   * Shared-input evaluation of `rows` rows in chunks of batchSize rows: the caller uploads the rows once (f32
+   * [rows, D], COPY_SRC), calls `encodeChunk(enc, input, c)` for chunks c = 0, 1, … in order, submitting each
+   * chunk's encoder before encoding the next (the chunk index is a uniform written by queue.writeBuffer), then
+   * `finish(x)` with the same rows on the CPU (for sst). Gives the same EvalStats as {@link evaluate}.
+   * @throws RangeError on a bad rows count (finish: on a bad x); GpuError on a device error.
+   */
+  openSharedEval(rows: number): {
+    encodeChunk: (enc: GPUCommandEncoder, input: GPUBuffer, c: number) => void;
+    finish: (x: Float32Array) => Promise<EvalStats>;
+  } {
+    this.assertUsable('GpuSaeEngine.openSharedEval');
+    const gpu = this.gpu;
+    const { dModel: D, dSae: S, batchSize: B } = this.shape;
+    if (!Number.isInteger(rows) || rows < 1)
+      throw new RangeError(`GpuSaeEngine.openSharedEval: bad rows ${rows}`);
+    const chunks = Math.ceil(rows / B);
+    const fireTotal = gpu.storage('sae:shared-eval:fire_total', S * 4);
+    const chunkSums = gpu.storage('sae:shared-eval:chunk_sums', chunks * EVAL_CHUNK_WORDS * 4);
+    const encodeChunk = (enc: GPUCommandEncoder, input: GPUBuffer, c: number): void => {
+      const n = Math.min(B, rows - c * B);
+      const set = this.forwardSet(n);
+      enc.copyBufferToBuffer(input, c * B * D * 4, this.bufs.x, 0, n * D * 4);
+      set.reduce.setChunk(c);
+      const pass = enc.beginComputePass({ label: gpu.label('sae:shared-eval:pass') });
+      try {
+        for (const [, record] of set.forward.stages) record(pass);
+        set.reduce.encode(pass, {
+          rowStats: this.bufs.rowStats,
+          counts: set.forward.counts,
+          fireTotal,
+          chunkSums,
+        });
+      } finally {
+        pass.end();
+      }
+    };
+    const finish = async (x: Float32Array): Promise<EvalStats> => {
+      try {
+        assertEvalRows('GpuSaeEngine.openSharedEval', this.shape, x, rows);
+        return await this.reduceEval(x, rows, chunks, fireTotal, chunkSums);
+      } finally {
+        fireTotal.destroy();
+        chunkSums.destroy();
+        this.dropTailForwardSets();
+      }
+    };
+    return { encodeChunk, finish };
   }
 
   /**
@@ -446,36 +552,51 @@ export class GpuSaeEngine implements SaeEngine {
       }
       const err = await gpu.device.popErrorScope();
       if (err) throw new GpuError(`GpuSaeEngine.evaluate: ${err.message}`);
-      const sums = await gpu.readF32(chunkSums, chunks * EVAL_CHUNK_WORDS);
-      const fireCounts = await gpu.readU32(fireTotal, S);
-      let sse = 0;
-      let cosSum = 0;
-      let relErrSum = 0;
-      for (let c = 0; c < chunks; c++) {
-        sse += sums[c * EVAL_CHUNK_WORDS];
-        cosSum += sums[c * EVAL_CHUNK_WORDS + 1];
-        relErrSum += sums[c * EVAL_CHUNK_WORDS + 2];
-      }
-      let l0Sum = 0;
-      for (const n of fireCounts) l0Sum += n;
-      return {
-        nTokens: rows,
-        sse,
-        sst: sumSquaredDeviation(x, rows, D),
-        cosSum,
-        relErrSum,
-        l0Sum,
-        fireCounts,
-      };
+      return await this.reduceEval(x, rows, chunks, fireTotal, chunkSums);
     } finally {
       fireTotal.destroy();
       chunkSums.destroy();
-      // Keep the full-batch forward set; a tail set is rarely reused.
-      for (const [n, set] of this.forwardSets) {
-        if (n !== B) {
-          set.res.destroy();
-          this.forwardSets.delete(n);
-        }
+      this.dropTailForwardSets();
+    }
+  }
+
+  /** Read the per-chunk sums and fire totals of an evaluation and combine them in float64 (sst on the CPU). */
+  private async reduceEval(
+    x: Float32Array,
+    rows: number,
+    chunks: number,
+    fireTotal: GPUBuffer,
+    chunkSums: GPUBuffer,
+  ): Promise<EvalStats> {
+    const sums = await this.gpu.readF32(chunkSums, chunks * EVAL_CHUNK_WORDS);
+    const fireCounts = await this.gpu.readU32(fireTotal, this.shape.dSae);
+    let sse = 0;
+    let cosSum = 0;
+    let relErrSum = 0;
+    for (let c = 0; c < chunks; c++) {
+      sse += sums[c * EVAL_CHUNK_WORDS];
+      cosSum += sums[c * EVAL_CHUNK_WORDS + 1];
+      relErrSum += sums[c * EVAL_CHUNK_WORDS + 2];
+    }
+    let l0Sum = 0;
+    for (const n of fireCounts) l0Sum += n;
+    return {
+      nTokens: rows,
+      sse,
+      sst: sumSquaredDeviation(x, rows, this.shape.dModel),
+      cosSum,
+      relErrSum,
+      l0Sum,
+      fireCounts,
+    };
+  }
+
+  /** Keep the full-batch forward set; a tail set is rarely reused. */
+  private dropTailForwardSets(): void {
+    for (const [n, set] of this.forwardSets) {
+      if (n !== this.shape.batchSize) {
+        set.res.destroy();
+        this.forwardSets.delete(n);
       }
     }
   }

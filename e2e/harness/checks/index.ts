@@ -16,6 +16,7 @@ import { lmGoldenCheck, lmKernelsCheck, lmOddCheck, lmPatchedCheck, lmPatchedDem
 import { matmulCheck } from './matmul';
 import { matryoshkaCheck } from './matryoshka';
 import { saeEvalCheck, saeStateCheck, saeStepCheck, saeTrackCheck, saeTrainCheck } from './sae-step';
+import { sweepGpuCheck } from './sweep-gpu';
 import { trainRunCheck } from './train-run';
 import type { Check } from './types';
 
@@ -41,6 +42,7 @@ export const checks: Record<string, Check> = {
   auxk: auxkCheck,
   matryoshka: matryoshkaCheck,
   'train-run': trainRunCheck,
+  'sweep-gpu': sweepGpuCheck,
   'feature-stats': featureStatsCheck,
   'feature-scatter': featureScatterCheck,
   'feature-pass': featurePassCheck,
