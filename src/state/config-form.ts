@@ -2,7 +2,14 @@
  * The config form's model: every {@link TrainConfig} field as the text the user typed, the conversion to a
  * candidate config, and its validation (src/train/config.ts) into one message per field.
  */
-import { ARCH_SPECS, ARCHITECTURES, type ArchConfigField, archField, archsWithField } from '../sae/archs';
+import {
+  ARCH_FIELDS,
+  ARCH_SPECS,
+  ARCHITECTURES,
+  type ArchConfigField,
+  archField,
+  archsWithField,
+} from '../sae/archs';
 import type { Architecture } from '../sae/types';
 import {
   type ConfigErrors,
@@ -69,8 +76,8 @@ function archFieldSpec(field: ArchConfigField): FieldSpec {
 
 const pickerHelp = ARCH_SPECS.map((s) => s.pickerHelp);
 
-/** Every field of the form, in order. */
-export const FIELD_SPECS: readonly FieldSpec[] = [
+/** The fields the form lists in a chosen order (the registry's other fields follow them). */
+const ORDERED_FIELD_SPECS: readonly FieldSpec[] = [
   {
     field: 'architecture',
     label: 'architecture',
@@ -217,7 +224,6 @@ export const FIELD_SPECS: readonly FieldSpec[] = [
   archFieldSpec('thresholdInit'),
   archFieldSpec('thresholdLrScale'),
   archFieldSpec('thresholdEmaRate'),
-  archFieldSpec('matryoshkaWidths'),
   archFieldSpec('kAux'),
   archFieldSpec('auxkAlpha'),
   archFieldSpec('auxkDeadWindowTokens'),
@@ -229,6 +235,17 @@ export const FIELD_SPECS: readonly FieldSpec[] = [
     advanced: true,
     step: 'any',
   },
+];
+
+/**
+ * Every field of the form, in order: {@link ORDERED_FIELD_SPECS}, then any architecture config field of the
+ * registry not listed there (so a new architecture's fields appear without editing this file).
+ */
+export const FIELD_SPECS: readonly FieldSpec[] = [
+  ...ORDERED_FIELD_SPECS,
+  ...ARCH_FIELDS.filter((f) => !ORDERED_FIELD_SPECS.some((s) => s.field === f.field)).map((f) =>
+    archFieldSpec(f.field),
+  ),
 ];
 
 /** Form text of a config. */
