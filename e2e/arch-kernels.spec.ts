@@ -49,7 +49,7 @@ test.describe('architecture kernels in the worker match their CPU twins', () => 
 
   test('matryoshka: nested-prefix residuals, ∂z, ∂W_dec, ∂b_dec at odd shapes', async ({ page }) => {
     for (const s of SHAPES) await expectCheck(page, 'matryoshka', s);
-    await expectCheck(page, 'matryoshka', { ...SHAPES[0], groups: '0.2,0.3,0.5', seed: 5 });
+    await expectCheck(page, 'matryoshka', { ...SHAPES[0], widths: '0.2,0.5,1', seed: 5 });
   });
 
   test('auxk: dead-latent TopK, residual decode, scale, gradients added; off when nothing is dead', async ({

@@ -56,7 +56,9 @@ test.describe('GpuSaeEngine steps of every architecture equal CpuSaeEngine steps
     });
   });
 
-  test('Matryoshka BatchTopK: 3 steps (nested-prefix loss, running θ), and with AuxK', async ({ page }) => {
+  test('Matryoshka BatchTopK: 3 steps (nested-prefix loss, running θ), and with AuxK and user-set widths', async ({
+    page,
+  }) => {
     await expectCheck(page, 'sae-step', {
       ...MEDIUM,
       architecture: 'matryoshka',
@@ -69,6 +71,7 @@ test.describe('GpuSaeEngine steps of every architecture equal CpuSaeEngine steps
       architecture: 'matryoshka',
       auxk: true,
       kAux: 9,
+      matryoshkaWidths: '0.3,0.7,1',
       steps: 3,
       window: 1,
       seed: 42,

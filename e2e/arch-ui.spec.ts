@@ -154,14 +154,26 @@ test('Matryoshka BatchTopK from the picker: L0 = k in training, summary, export 
     batchSize: '128',
     steps: '20',
     lr: '0.003',
+    matryoshkaWidths: '0.25, 0.5, 1',
   });
   await expect(page.getByTestId('cfg-thresholdEmaRate')).toBeVisible();
+  // The prefix widths (a list field): a decreasing list is refused next to the field, a good one clears it.
+  const widths = page.getByTestId('cfg-matryoshkaWidths');
+  await widths.fill('0.5, 0.25, 1');
+  await expect(page.getByTestId('cfg-error-matryoshkaWidths')).toContainText('strictly increasing');
+  await widths.fill('0.25, 0.5, 1');
+  await expect(page.locator('[data-testid^="cfg-error-"]')).toHaveCount(0);
   await trainWithLiveCurves(page, 20, ['l0', 'loss']);
   const l0 = await series(page, 'l0');
   for (const v of l0) expect(v).toBeCloseTo(4, 1);
   await expect(page.getByTestId('summary-architecture')).toContainText('Matryoshka');
   const out = await exportRun(page);
   expect(out.cfg).toMatchObject({ architecture: 'jumprelu', d_in: 64, d_sae: 64 });
-  expect(out.cfg.sae_lab).toMatchObject({ architecture: 'matryoshka', k: 4 });
+  expect(out.cfg.sae_lab).toMatchObject({
+    architecture: 'matryoshka',
+    k: 4,
+    matryoshka_widths: [16, 32, 64],
+  });
+  expect(out.cfg.sae_lab.config).toMatchObject({ matryoshkaWidths: [0.25, 0.5, 1] });
   expect(out.header.threshold).toMatchObject({ dtype: 'F32', shape: [64] });
 });

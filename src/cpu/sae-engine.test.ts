@@ -86,6 +86,16 @@ const cases: { name: string; shape: SaeShape }[] = [
       arch: { architecture: 'matryoshka', auxk: true, kAux: 5 },
     },
   },
+  {
+    name: 'Matryoshka BatchTopK, user-set prefix widths 0.2, 0.45, 0.7, 1',
+    shape: {
+      dModel: 9,
+      dSae: 31,
+      k: 3,
+      batchSize: 13,
+      arch: { architecture: 'matryoshka', matryoshkaWidths: [0.2, 0.45, 0.7, 1] },
+    },
+  },
 ];
 
 describe('WasmCpuSaeEngine matches the oracle bit for bit over 50 steps', () => {

@@ -132,6 +132,7 @@ export function exportSaeLens(params: SaeParams, shape: SaeShape, info: ExportIn
       architecture: arch.architecture,
       ...(lens.labK ? { k } : {}),
       auxk: arch.auxk,
+      ...(lens.labExtra?.(arch, S) ?? {}),
       run_id: info.runId,
       steps: info.steps,
       training_tokens: info.tokens,

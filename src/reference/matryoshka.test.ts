@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MATRYOSHKA_GROUPS, matryoshkaPrefixEnds } from '../sae/archs/matryoshka';
+import { MATRYOSHKA_WIDTHS, matryoshkaPrefixEnds } from '../sae/archs/matryoshka';
 import { Rng } from '../util/rng';
 import {
   matryoshkaGradBdecCpu,
@@ -34,18 +34,19 @@ function lossF64(
 }
 
 describe('Matryoshka prefixes', () => {
-  it('default groups d_sae/16, /16, /8, /4, /2 give prefix widths d_sae/16, /8, /4, /2, d_sae', () => {
-    expect([...matryoshkaPrefixEnds(1024, MATRYOSHKA_GROUPS)]).toEqual([64, 128, 256, 512, 1024]);
+  it('default widths 1/16, 1/8, 1/4, 1/2, 1 give prefix ends d_sae/16, /8, /4, /2, d_sae', () => {
+    expect([...matryoshkaPrefixEnds(1024, MATRYOSHKA_WIDTHS)]).toEqual([64, 128, 256, 512, 1024]);
     // Odd d_sae: rounded, strictly increasing, last = d_sae; empty groups merge at a tiny d_sae.
-    expect([...matryoshkaPrefixEnds(203, MATRYOSHKA_GROUPS)]).toEqual([13, 25, 51, 102, 203]);
-    expect([...matryoshkaPrefixEnds(5, MATRYOSHKA_GROUPS)]).toEqual([1, 3, 5]);
+    expect([...matryoshkaPrefixEnds(203, MATRYOSHKA_WIDTHS)]).toEqual([13, 25, 51, 102, 203]);
+    expect([...matryoshkaPrefixEnds(5, MATRYOSHKA_WIDTHS)]).toEqual([1, 3, 5]);
     expect([...matryoshkaGroupOf(Uint32Array.from([2, 5]), 5)]).toEqual([0, 0, 1, 1, 1]);
   });
 
-  it('rejects bad group lists with a message naming the problem', () => {
-    expect(() => matryoshkaPrefixEnds(64, [0.5, 0.4])).toThrow(/sum to/);
-    expect(() => matryoshkaPrefixEnds(64, [])).toThrow(/groups/);
-    expect(() => matryoshkaPrefixEnds(64, [1.5, -0.5])).toThrow(/> 0/);
+  it('rejects bad width lists with a message naming the problem', () => {
+    expect(() => matryoshkaPrefixEnds(64, [0.5, 0.4])).toThrow(/strictly increasing/);
+    expect(() => matryoshkaPrefixEnds(64, [0.25, 0.5])).toThrow(/last must be 1/);
+    expect(() => matryoshkaPrefixEnds(64, [])).toThrow(/1 to 8 values/);
+    expect(() => matryoshkaPrefixEnds(64, [-0.5, 1])).toThrow(/\(0, 1\]/);
     expect(() =>
       matryoshkaResidualCpu(
         new Float32Array(4),

@@ -9,7 +9,7 @@
  * Shape legend: B = batchSize, D = d_model, S = d_sae, k.
  */
 import { archSpec, type StepPathSpec } from '../sae/archs';
-import { matryoshkaPrefixEnds } from '../sae/archs/matryoshka';
+import { matryoshkaEndsOf } from '../sae/archs/matryoshka';
 import type { SaeArch, SaeParams, SaeShape } from '../sae/types';
 import {
   type ActivationBackwardResult,
@@ -303,7 +303,7 @@ const matryoshkaPath: CpuStepPath = {
   train(x, params, shape, arch, _lambda, given) {
     const { dModel: D, dSae: S, batchSize: B } = shape;
     const step = archSpec(arch.architecture).step;
-    const ends = matryoshkaPrefixEnds(S, step.groups ?? [1]);
+    const ends = matryoshkaEndsOf(arch, S);
     const mShape = { rows: B, dModel: D, dSae: S };
     const pre = given ?? encoderCpu(x, params.wEnc, params.bEnc, params.bDec, mShape);
     const { z, minKeptKey } = batchTopkCpu(pre, B, S, shape.k);

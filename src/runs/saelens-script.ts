@@ -7,85 +7,11 @@
  * test checks every keyword the script writes against it.
  */
 import { archSpec } from '../sae/archs';
-import { matryoshkaPrefixEnds } from '../sae/archs/matryoshka';
-import type { Architecture } from '../sae/types';
-import { deadWindowSteps, type TrainConfig } from '../train/config';
+import { py } from '../sae/archs/saelens-kw';
+import type { SaeLensKw as Kw } from '../sae/archs/spec';
+import { deadWindowSteps } from '../train/config';
 import { decaySteps } from '../train/schedule';
 import type { RunMeta } from './library';
-
-/** A keyword argument: name, Python expression, optional trailing comment. */
-type Kw = [string, string, string?];
-
-/** SAELens' training config class of each architecture and its architecture-specific keywords. */
-const SAELENS_TRAINING: Record<
-  Architecture,
-  { cls: string; kwargs: (c: TrainConfig, dSae: number) => Kw[] }
-> = {
-  topk: {
-    cls: 'TopKTrainingSAEConfig',
-    kwargs: (c) => [['k', py(c.k)], auxk(c)],
-  },
-  batchtopk: {
-    cls: 'BatchTopKTrainingSAEConfig',
-    kwargs: (c) => [
-      ['k', py(c.k), 'mean latents per token; k·B per batch'],
-      ['topk_threshold_lr', py(c.thresholdEmaRate), 'rate γ of the running threshold'],
-      auxk(c),
-    ],
-  },
-  jumprelu: {
-    cls: 'JumpReLUTrainingSAEConfig',
-    kwargs: (c) => [
-      ['jumprelu_init_threshold', py(c.thresholdInit)],
-      [
-        'jumprelu_bandwidth',
-        py(c.bandwidth),
-        'browser default 0.01 suits ~300-step runs; Gemma Scope uses 0.001 over ~1e5 steps',
-      ],
-      ['jumprelu_sparsity_loss_mode', '"step"', 'λ·L0 with a straight-through estimator (Gemma Scope)'],
-      ['l0_coefficient', py(c.l0Coefficient)],
-      ['l0_warm_up_steps', py(c.sparsityWarmupSteps)],
-    ],
-  },
-  relu: {
-    cls: 'StandardTrainingSAEConfig',
-    kwargs: (c) => [
-      ['l1_coefficient', py(c.l1Coefficient), 'λ of λ·Σ z_i·‖W_dec,i‖ (per-token units, as in SAELens)'],
-      ['lp_norm', '1.0'],
-      ['l1_warm_up_steps', py(c.sparsityWarmupSteps)],
-    ],
-  },
-  matryoshka: {
-    cls: 'MatryoshkaBatchTopKTrainingSAEConfig',
-    kwargs: (c, dSae) => [
-      ...SAELENS_TRAINING.batchtopk.kwargs(c, dSae),
-      [
-        'matryoshka_widths',
-        `[${matryoshkaPrefixEnds(dSae, archSpec(c.architecture).step.groups ?? [1]).join(', ')}]`,
-        'the nested prefixes of the browser run',
-      ],
-    ],
-  },
-};
-
-function auxk(c: TrainConfig): Kw {
-  return c.auxk
-    ? [
-        'aux_loss_coefficient',
-        py(c.auxkAlpha * 32),
-        `browser AuxK α = ${c.auxkAlpha} relative to FVU; check the scale of SAELens' AuxK term before a long run`,
-      ]
-    : ['aux_loss_coefficient', '0.0', 'AuxK was off in the browser run'];
-}
-
-/** A number or string as a Python literal. */
-function py(x: number | string | boolean | null): string {
-  if (x === null) return 'None';
-  if (typeof x === 'boolean') return x ? 'True' : 'False';
-  if (typeof x === 'string') return JSON.stringify(x);
-  if (Number.isInteger(x)) return String(x);
-  return String(x).includes('e') || String(x).includes('.') ? String(x) : `${x}.0`;
-}
 
 function call(cls: string, kws: Kw[], indent: string): string {
   const lines = kws.map(
@@ -110,7 +36,7 @@ export function saeLensScript(meta: RunMeta, datasetMetadata: Record<string, str
   const D = info.shape.dModel;
   const S = info.shape.dSae;
   const B = c.batchSize;
-  const arch = SAELENS_TRAINING[c.architecture];
+  const arch = archSpec(c.architecture).saeLens.training;
   const tokens = c.steps * B;
   const dn = decaySteps(c);
   const model = datasetMetadata.model_name ?? datasetMetadata.model ?? '';

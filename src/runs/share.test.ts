@@ -52,6 +52,10 @@ function longestConfig(architecture: TrainConfig['architecture']): TrainConfig {
     kAux: 255,
     auxkAlpha: 0.0312345678901234,
     auxkDeadWindowTokens: Number.MAX_SAFE_INTEGER - 1,
+    matryoshkaWidths: [
+      0.0123456789012345, 0.123456789012345, 0.234567890123456, 0.345678901234567, 0.456789012345678,
+      0.567890123456789, 0.678901234567891, 1,
+    ],
   };
 }
 

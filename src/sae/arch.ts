@@ -19,6 +19,7 @@ export const DEFAULT_ARCH: Readonly<SaeArch> = Object.freeze({
   auxk: ARCH_FIELD_DEFAULTS.auxk as boolean,
   kAux: ARCH_FIELD_DEFAULTS.kAux as number,
   auxkAlpha: ARCH_FIELD_DEFAULTS.auxkAlpha as number,
+  matryoshkaWidths: ARCH_FIELD_DEFAULTS.matryoshkaWidths as readonly number[],
 });
 
 /**

@@ -17,7 +17,10 @@
  *   JumpReLU (Rajamanoharan et al. 2024; Gemma Scope §3.2, seed 004): z = pre · H(pre − θ), θ = exp(log θ) learned
  *     per latent with a rectangle-kernel straight-through estimator of bandwidth ε; sparsity term λ·L0.
  *   ReLU + L1 (Bricken et al. 2023; seed 002_282dec4f4b7cc585.txt): z = ReLU(pre); sparsity term λ·Σ_i z_i·‖W_dec,i‖.
- *   AuxK (Gao et al. 2024 §A.2, seed 000): for TopK and BatchTopK, the top k_aux pre-activations among dead
+ *   Matryoshka BatchTopK (Bussmann et al. 2025): BatchTopK's latents; the loss sums the MSE of the reconstructions
+ *     x̂_m = b_dec + Σ_{s<e_m} z_s·W_dec[s] of nested prefixes e_1 < … < e_M = d_sae of the dictionary
+ *     (SaeArch.matryoshkaWidths; src/sae/archs/matryoshka.ts); exported like BatchTopK.
+ *   AuxK (Gao et al. 2024 §A.2, seed 000): for TopK, BatchTopK and Matryoshka, the top k_aux pre-activations among dead
  *     latents reconstruct the residual e = x − x̂ (decoded without b_dec); loss α·s·‖e − ê‖²/‖e − ē‖²,
  *     s = min(n_dead/k_aux, 1); 0 when nothing is dead.
  * Loss units. The engines minimise L = (1/(B·D)) Σ_t [‖x_t − x̂_t‖² + λ·P_t] + AuxK term, i.e. the per-token
@@ -52,12 +55,17 @@ export interface SaeArch {
    * moves log θ by about lr per step, so short runs need a larger factor for θ to leave its initial value.
    */
   thresholdLrScale: number;
-  /** AuxK loss on (TopK and BatchTopK only; ignored otherwise). Default false. */
+  /** AuxK loss on (architectures whose registry spec has `auxk`; ignored otherwise). Default false. */
   auxk: boolean;
   /** k_aux: dead latents used per token by AuxK. 0 = min(⌊d_model/2⌋, d_sae, 256). Default 0. */
   kAux: number;
   /** α: weight of the AuxK loss relative to FVU. Default 1/32 (Gao et al. 2024 §A.2). */
   auxkAlpha: number;
+  /**
+   * Matryoshka: the nested prefix widths as fractions of d_sae, strictly increasing, the last 1, 1 to 8 of them
+   * (src/sae/archs/matryoshka.ts matryoshkaPrefixEnds turns them into latent counts). Default 1/16, 1/8, 1/4, 1/2, 1.
+   */
+  matryoshkaWidths: readonly number[];
 }
 
 /** Sizes of an SAE and its training batch. All positive integers. */

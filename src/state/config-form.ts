@@ -2,7 +2,14 @@
  * The config form's model: every {@link TrainConfig} field as the text the user typed, the conversion to a
  * candidate config, and its validation (src/train/config.ts) into one message per field.
  */
-import { ARCH_SPECS, ARCHITECTURES, type ArchConfigField, archField, archsWithField } from '../sae/archs';
+import {
+  ARCH_FIELDS,
+  ARCH_SPECS,
+  ARCHITECTURES,
+  type ArchConfigField,
+  archField,
+  archsWithField,
+} from '../sae/archs';
 import type { Architecture } from '../sae/types';
 import {
   type ConfigErrors,
@@ -16,7 +23,10 @@ import {
 /** Form fields, in display order. */
 export type FormField = keyof TrainConfig;
 
-/** The form's text per field ('' in dSae = use the expansion factor; normalize is 'true'/'false'). */
+/**
+ * The form's text per field ('' in dSae = use the expansion factor; checkboxes are 'true'/'false'; list fields are
+ * numbers separated by commas).
+ */
 export type FormValues = Record<FormField, string>;
 
 /** How each field is edited and labelled. `advanced` fields sit in a collapsed section. */
@@ -25,7 +35,8 @@ export interface FieldSpec {
   label: string;
   /** One sentence under the input. */
   help: string;
-  kind: 'number' | 'select' | 'checkbox';
+  /** 'list': a list of numbers typed comma-separated into one text input (a number array in the config). */
+  kind: 'number' | 'select' | 'checkbox' | 'list';
   options?: readonly string[];
   advanced: boolean;
   /** Step attribute of number inputs. */
@@ -65,8 +76,8 @@ function archFieldSpec(field: ArchConfigField): FieldSpec {
 
 const pickerHelp = ARCH_SPECS.map((s) => s.pickerHelp);
 
-/** Every field of the form, in order. */
-export const FIELD_SPECS: readonly FieldSpec[] = [
+/** The fields the form lists in a chosen order (the registry's other fields follow them). */
+const ORDERED_FIELD_SPECS: readonly FieldSpec[] = [
   {
     field: 'architecture',
     label: 'architecture',
@@ -226,12 +237,23 @@ export const FIELD_SPECS: readonly FieldSpec[] = [
   },
 ];
 
+/**
+ * Every field of the form, in order: {@link ORDERED_FIELD_SPECS}, then any architecture config field of the
+ * registry not listed there (so a new architecture's fields appear without editing this file).
+ */
+export const FIELD_SPECS: readonly FieldSpec[] = [
+  ...ORDERED_FIELD_SPECS,
+  ...ARCH_FIELDS.filter((f) => !ORDERED_FIELD_SPECS.some((s) => s.field === f.field)).map((f) =>
+    archFieldSpec(f.field),
+  ),
+];
+
 /** Form text of a config. */
 export function configToForm(c: TrainConfig): FormValues {
   const out = {} as FormValues;
   for (const { field } of FIELD_SPECS) {
     const v = c[field];
-    out[field] = v === null ? '' : String(v);
+    out[field] = v === null ? '' : Array.isArray(v) ? v.join(', ') : String(v);
   }
   return out;
 }
@@ -246,6 +268,18 @@ function num(s: string): number {
   return s.trim() === '' ? Number.NaN : Number(s);
 }
 
+/**
+ * Text of a list field → numbers: split at commas (blank entries dropped); an entry that is not a number becomes
+ * NaN, which validation then reports naming the field.
+ */
+export function parseListField(s: string): number[] {
+  return s
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')
+    .map(num);
+}
+
 /** The candidate config a form describes (not yet validated). */
 export function formToCandidate(f: FormValues): Record<keyof TrainConfig, unknown> {
   const out: Record<string, unknown> = {};
@@ -254,6 +288,7 @@ export function formToCandidate(f: FormValues): Record<keyof TrainConfig, unknow
     if (field === 'dSae') out[field] = s.trim() === '' ? null : num(s);
     else if (kind === 'checkbox') out[field] = s === 'true';
     else if (kind === 'select') out[field] = s;
+    else if (kind === 'list') out[field] = parseListField(s);
     else out[field] = num(s);
   }
   return out as Record<keyof TrainConfig, unknown>;

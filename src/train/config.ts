@@ -1,6 +1,6 @@
 /**
- * Training configuration of an SAE run (TopK, BatchTopK, JumpReLU or ReLU + L1, optionally with AuxK): every field,
- * its default and its validation.
+ * Training configuration of an SAE run (any architecture of the registry, src/sae/archs/; optionally with AuxK):
+ * every field, its default and its validation.
  *
  * Defaults follow SAELens / Gemma Scope practice where it applies (Adam β2 = 0.999, ε = 1e-8, activations
  * scaled so the mean squared norm is d_model — Gemma Scope §3.2, seed 004_5e13fcf757174fc0.txt). The learning rate
@@ -33,8 +33,8 @@ export type LrDecay = 'cosine' | 'linear' | 'none';
 /** Everything that defines a training run. Plain data (structured-cloneable, JSON-safe). */
 export interface TrainConfig {
   /**
-   * SAE architecture (src/sae/types.ts): 'topk' (Gao et al. 2024), 'batchtopk' (Bussmann et al. 2024), 'jumprelu'
-   * (Rajamanoharan et al. 2024, Gemma Scope) or 'relu' (ReLU + L1, Bricken et al. 2023). Default 'topk'.
+   * SAE architecture: an id of the registry (src/sae/archs/index.ts ARCH_SPECS; the math of each is at the top of
+   * src/sae/types.ts). Default: the registry's first (TopK).
    */
   architecture: Architecture;
   /** d_sae: number of latents. null = expansionFactor × d_model. Default null. */
@@ -137,6 +137,11 @@ export interface TrainConfig {
    * tokens; converted to steps, rounded up, at least 1). Default 50,000 (about 100 steps of 512 tokens).
    */
   auxkDeadWindowTokens: number;
+  /**
+   * Matryoshka: nested prefix widths as fractions of d_sae, strictly increasing, the last 1, 1 to 8 of them (the
+   * form takes them comma-separated). Default 1/16, 1/8, 1/4, 1/2, 1 (src/sae/archs/matryoshka.ts).
+   */
+  matryoshkaWidths: readonly number[];
 }
 
 /** The defaults of every field (see the field docs of {@link TrainConfig}). */
@@ -303,6 +308,7 @@ export function archOf(c: TrainConfig): SaeArch {
     auxk: c.auxk,
     kAux: c.kAux,
     auxkAlpha: c.auxkAlpha,
+    matryoshkaWidths: c.matryoshkaWidths,
   };
 }
 

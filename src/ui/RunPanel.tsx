@@ -38,12 +38,12 @@ function Field({ spec }: { spec: FieldSpec }) {
   return (
     <div className={`field${spec.kind === 'checkbox' ? ' checkbox' : ''}`}>
       <label htmlFor={id}>{spec.label}</label>
-      {spec.kind === 'number' && (
+      {(spec.kind === 'number' || spec.kind === 'list') && (
         // Text, not type="number": letters must reach validation as an error, not arrive as '' (a silent fallback).
         <input
           {...common}
           type="text"
-          inputMode={spec.step === '1' ? 'numeric' : 'decimal'}
+          inputMode={spec.kind === 'list' ? 'text' : spec.step === '1' ? 'numeric' : 'decimal'}
           autoComplete="off"
           step={spec.step}
           value={value}

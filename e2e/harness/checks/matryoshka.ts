@@ -1,8 +1,8 @@
 /**
  * GPU-vs-CPU check of shaders/matryoshka.wgsl (src/gpu/kernels/matryoshka.ts) against its CPU twin
  * (src/reference/matryoshka.ts) on seeded dense-path data: z is BatchTopK's selection of the encoder's
- * pre-activations, ∂b_enc a random vector. params.groups = a comma-separated list of group fractions (default the
- * registry's MATRYOSHKA_GROUPS). Tolerances: x̂ and G within 1e-5·max + rtol 1e-4 (the GPU may fuse multiply-adds);
+ * pre-activations, ∂b_enc a random vector. params.widths = a comma-separated list of prefix widths as fractions of
+ * d_sae (default the registry's MATRYOSHKA_WIDTHS). Tolerances: x̂ and G within 1e-5·max + rtol 1e-4 (the GPU may fuse multiply-adds);
  * ∂z, ∂W_dec, ∂b_dec within 1e-4·max + rtol 1e-3 (sums over D or R of those); ∂z exactly zero where z is.
  */
 import { matryoshkaGpu } from '../../../src/gpu/kernels/matryoshka';
@@ -16,7 +16,7 @@ import {
   matryoshkaGradZCpu,
   matryoshkaResidualCpu,
 } from '../../../src/reference/matryoshka';
-import { MATRYOSHKA_GROUPS, matryoshkaPrefixEnds } from '../../../src/sae/archs/matryoshka';
+import { MATRYOSHKA_WIDTHS, matryoshkaPrefixEnds } from '../../../src/sae/archs/matryoshka';
 import { initSaeParams } from '../../../src/sae/init';
 import { Rng } from '../../../src/util/rng';
 import { type Check, num } from './types';
@@ -28,8 +28,8 @@ export const matryoshkaCheck: Check = async (gpu, p) => {
   const S = num(p, 'dSae');
   const k = num(p, 'k');
   const seed = num(p, 'seed', 1);
-  const groups = typeof p.groups === 'string' ? p.groups.split(',').map(Number) : MATRYOSHKA_GROUPS;
-  const ends = matryoshkaPrefixEnds(S, groups);
+  const widths = typeof p.widths === 'string' ? p.widths.split(',').map(Number) : MATRYOSHKA_WIDTHS;
+  const ends = matryoshkaPrefixEnds(S, widths);
   const rng = new Rng(seed);
   const x = activations(rng, R, D);
   const params = initSaeParams({ dModel: D, dSae: S, k, batchSize: R }, seed);
@@ -62,7 +62,7 @@ export const matryoshkaCheck: Check = async (gpu, p) => {
     conditionReport(`${t} ∂z is 0 where z is 0`, zeroOk, 'masked latents get no gradient'),
     conditionReport(
       `${t} has ${ends.length} prefixes`,
-      ends.length === Math.min(groups.length, S),
+      ends.length === Math.min(widths.length, S),
       `${ends.length}`,
     ),
   ];

@@ -24,7 +24,7 @@ import { activations, compareExact, conditionReport, scaledTol } from './util';
 /**
  * The engine shape of a check: rows, dModel, dSae, k, and the architecture from params.architecture ('topk' by
  * default), params.auxk, params.kAux, params.bandwidth, params.thresholdInit, params.thresholdLrScale,
- * params.thresholdEmaRate (each optional).
+ * params.thresholdEmaRate, params.matryoshkaWidths (comma-separated fractions of d_sae) (each optional).
  */
 function shapeOf(p: CheckParams): SaeShape {
   const shape: SaeShape = {
@@ -40,6 +40,8 @@ function shapeOf(p: CheckParams): SaeShape {
   for (const key of ['kAux', 'bandwidth', 'thresholdInit', 'thresholdLrScale', 'thresholdEmaRate'] as const) {
     if (p[key] !== undefined) arch[key] = num(p, key);
   }
+  const widths = p['matryoshkaWidths'];
+  if (typeof widths === 'string') arch.matryoshkaWidths = widths.split(',').map(Number);
   shape.arch = arch;
   return shape;
 }

@@ -10,7 +10,7 @@
  *
  * Shape legend: B = batchSize, D = d_model, S = d_sae, M = prefixes.
  */
-import { matryoshkaPrefixEnds } from '../../sae/archs/matryoshka';
+import { matryoshkaEndsOf } from '../../sae/archs/matryoshka';
 import { lossGradScale } from '../../sae/formulas';
 import { createMatmul } from '../kernels/matmul';
 import { createMatryoshka } from '../kernels/matryoshka';
@@ -34,7 +34,7 @@ export function matryoshkaPath(ctx: GpuStepContext): GpuStepPath {
   const d = createDenseBuffers(res, B, D, S);
   const fwd = createDenseForward(ctx, res, B, scale, 'sae');
   const sel = createBatchTopKSelection(ctx, fwd.encoder, d.z);
-  const ends = matryoshkaPrefixEnds(S, ctx.spec.groups ?? [1]);
+  const ends = matryoshkaEndsOf(ctx.arch, S);
   const mk = res.own(createMatryoshka(gpu, { rows: B, dModel: D, dSae: S }, ends, scale, 'sae:matryoshka'));
   const mmGradWenc = res.own(createMatmul(gpu, { M: D, N: S, K: B, transA: true }, 'sae:mm-grad-w-enc'));
   return {

@@ -5,6 +5,7 @@
  */
 import * as v from 'valibot';
 import { realSchema, TOPK_LIKE_FIELDS } from './fields';
+import { auxkKw, py } from './saelens-kw';
 import type { ArchSpec } from './spec';
 
 export const batchtopk = {
@@ -51,6 +52,14 @@ export const batchtopk = {
     cfgK: false,
     labK: true,
     extraTensors: ['threshold'],
+    training: {
+      cls: 'BatchTopKTrainingSAEConfig',
+      kwargs: (c) => [
+        ['k', py(c.k), 'mean latents per token; k·B per batch'],
+        ['topk_threshold_lr', py(c.thresholdEmaRate), 'rate γ of the running threshold'],
+        auxkKw(c),
+      ],
+    },
   },
   imports: {
     saeLens: [{ architecture: 'batchtopk', threshold: 'scalar', tensor: 'topk_threshold' }],

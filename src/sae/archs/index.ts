@@ -6,12 +6,13 @@ import { batchtopk } from './batchtopk';
 import { jumprelu } from './jumprelu';
 import { matryoshka } from './matryoshka';
 import { relu } from './relu';
-import type { ArchConfigField, ArchFieldSpec, ArchSpec } from './spec';
+import type { ArchConfigField, ArchFieldSpec, ArchFieldValue, ArchSpec } from './spec';
 import { topk } from './topk';
 
 export type {
   ArchConfigField,
   ArchFieldSpec,
+  ArchFieldValue,
   ArchSpec,
   CollapseCapabilities,
   ImportSpec,
@@ -62,4 +63,4 @@ export function archsWithField(field: ArchConfigField): Architecture[] {
 /** The default of every architecture config field (the registry is the only place they are written). */
 export const ARCH_FIELD_DEFAULTS = Object.freeze(
   Object.fromEntries(ARCH_FIELDS.map((f) => [f.field, f.default])),
-) as Readonly<Record<ArchConfigField, number | boolean>>;
+) as Readonly<Record<ArchConfigField, ArchFieldValue>>;

@@ -5,6 +5,7 @@
  */
 import * as v from 'valibot';
 import { realSchema, SPARSITY_WARMUP_FIELD } from './fields';
+import { py } from './saelens-kw';
 import type { ArchSpec } from './spec';
 
 export const jumprelu = {
@@ -94,6 +95,20 @@ export const jumprelu = {
     cfgK: false,
     labK: false,
     extraTensors: ['threshold'],
+    training: {
+      cls: 'JumpReLUTrainingSAEConfig',
+      kwargs: (c) => [
+        ['jumprelu_init_threshold', py(c.thresholdInit)],
+        [
+          'jumprelu_bandwidth',
+          py(c.bandwidth),
+          'browser default 0.01 suits ~300-step runs; Gemma Scope uses 0.001 over ~1e5 steps',
+        ],
+        ['jumprelu_sparsity_loss_mode', '"step"', 'λ·L0 with a straight-through estimator (Gemma Scope)'],
+        ['l0_coefficient', py(c.l0Coefficient)],
+        ['l0_warm_up_steps', py(c.sparsityWarmupSteps)],
+      ],
+    },
   },
   imports: {
     saeLens: [{ architecture: 'jumprelu', threshold: 'per-latent', tensor: 'threshold' }],

@@ -4,6 +4,7 @@
  */
 import * as v from 'valibot';
 import { realSchema, SPARSITY_WARMUP_FIELD } from './fields';
+import { py } from './saelens-kw';
 import type { ArchSpec } from './spec';
 
 export const relu = {
@@ -35,7 +36,21 @@ export const relu = {
     sparsityTitle: 'Sparsity loss (λ·Σ z·‖W_dec‖)',
   },
   summary: { l0Label: () => 'L0' },
-  saeLens: { architecture: 'standard', activationFn: 'relu', cfgK: false, labK: false, extraTensors: [] },
+  saeLens: {
+    architecture: 'standard',
+    activationFn: 'relu',
+    cfgK: false,
+    labK: false,
+    extraTensors: [],
+    training: {
+      cls: 'StandardTrainingSAEConfig',
+      kwargs: (c) => [
+        ['l1_coefficient', py(c.l1Coefficient), 'λ of λ·Σ z_i·‖W_dec,i‖ (per-token units, as in SAELens)'],
+        ['lp_norm', '1.0'],
+        ['l1_warm_up_steps', py(c.sparsityWarmupSteps)],
+      ],
+    },
+  },
   imports: { saeLens: [{ architecture: 'standard', threshold: 'none' }], sparsify: false, gemmaScope: false },
   collapse: { fixedK: false, hasThreshold: false },
 } as const satisfies ArchSpec<'relu'>;

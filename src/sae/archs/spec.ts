@@ -5,6 +5,8 @@
  * architecture names. The math of each architecture is at the top of src/sae/types.ts.
  */
 import type * as v from 'valibot';
+import type { TrainConfig } from '../../train/config';
+import type { SaeArch } from '../types';
 
 /**
  * Fields of TrainConfig (src/train/config.ts) that belong to one or more architectures. Their defaults, ranges,
@@ -22,21 +24,28 @@ export type ArchConfigField =
   | 'auxk'
   | 'kAux'
   | 'auxkAlpha'
-  | 'auxkDeadWindowTokens';
+  | 'auxkDeadWindowTokens'
+  | 'matryoshkaWidths';
+
+/** The value of an architecture config field: a number, a switch, or a list of numbers (kind 'list'). */
+export type ArchFieldValue = number | boolean | readonly number[];
 
 /** One architecture config field: its default, its validation and how the form shows it. */
 export interface ArchFieldSpec {
   field: ArchConfigField;
   /** The default value (the only place it is written). */
-  default: number | boolean;
+  default: ArchFieldValue;
   /** valibot schema of the field (range and the message naming the field). */
-  schema: v.GenericSchema<unknown, number | boolean>;
+  schema: v.GenericSchema<unknown, ArchFieldValue>;
   /** Form label. */
   label: string;
   /** One sentence under the input. */
   help: string;
-  /** Input kind. */
-  kind: 'number' | 'checkbox';
+  /**
+   * Input kind: 'number', 'checkbox', or 'list' (numbers separated by commas in one text input, stored as a
+   * number array; the form parses it, the schema validates it).
+   */
+  kind: 'number' | 'checkbox' | 'list';
   /** In the collapsed "Advanced" section. */
   advanced: boolean;
   /** Step attribute of number inputs. */
@@ -51,7 +60,7 @@ export interface ArchFieldSpec {
  *    a token keeps more than 256 latents);
  *  - path 'dense': dense latents [B, d_sae], matmul decoder and gradients;
  *  - path 'matryoshka': batch-level top-(k·B) selection, the loss summed over the reconstructions of nested
- *    prefixes of the dictionary ({@link StepPathSpec.groups}).
+ *    prefixes of the dictionary (their widths: the config field `matryoshkaWidths`, SaeArch.matryoshkaWidths).
  */
 export interface StepPathSpec {
   path: 'sparse-topk' | 'sparse-batchtopk' | 'dense' | 'matryoshka';
@@ -63,11 +72,6 @@ export interface StepPathSpec {
   sparsity: 'none' | 'relu' | 'jumprelu';
   /** Threshold θ [d_sae]: none, 'learned' (log θ by Adam, starts at thresholdInit) or 'running' (BatchTopK's EMA). */
   threshold: 'none' | 'learned' | 'running';
-  /**
-   * Nested-prefix groups (path 'matryoshka'): the fraction of d_sae in each group, in dictionary order, summing to
-   * 1; prefix m is groups 0…m. Absent for the other paths.
-   */
-  groups?: readonly number[];
 }
 
 /**
@@ -93,7 +97,24 @@ export interface SaeLensSpec {
   labK: boolean;
   /** Tensors beyond W_enc, W_dec, b_enc, b_dec in sae_weights.safetensors, each [d_sae] f32. */
   extraTensors: readonly 'threshold'[];
+  /**
+   * Architecture-specific keys of cfg.json's `sae_lab` block (e.g. Matryoshka's `matryoshka_widths`), from the
+   * resolved architecture and d_sae; absent = none.
+   */
+  labExtra?(arch: SaeArch, dSae: number): Record<string, unknown>;
+  /**
+   * The SAELens v6 training config class of the architecture (src/runs/saelens-script.ts) and its
+   * architecture-specific keyword arguments: [name, Python expression, optional comment] (helpers in
+   * src/sae/archs/saelens-kw.ts).
+   */
+  training: {
+    cls: string;
+    kwargs(c: TrainConfig, dSae: number): SaeLensKw[];
+  };
 }
+
+/** One keyword argument of a SAELens Python call: name, Python expression, optional trailing comment. */
+export type SaeLensKw = [string, string, string?];
 
 /**
  * How SAEs trained elsewhere map onto an architecture (src/saes/readers.ts): which formats and architecture strings

@@ -3,6 +3,7 @@
  * trained on the sparse per-row TopK path, optionally with the AuxK loss. Exported as SAELens `topk` with k.
  */
 import { TOPK_LIKE_FIELDS } from './fields';
+import { auxkKw, py } from './saelens-kw';
 import type { ArchSpec } from './spec';
 
 export const topk = {
@@ -19,7 +20,14 @@ export const topk = {
     sparsityTitle: null,
   },
   summary: { l0Label: (k: number) => `L0 (k = ${k})` },
-  saeLens: { architecture: 'topk', activationFn: 'topk', cfgK: true, labK: false, extraTensors: [] },
+  saeLens: {
+    architecture: 'topk',
+    activationFn: 'topk',
+    cfgK: true,
+    labK: false,
+    extraTensors: [],
+    training: { cls: 'TopKTrainingSAEConfig', kwargs: (c) => [['k', py(c.k)], auxkKw(c)] },
+  },
   imports: { saeLens: [{ architecture: 'topk', threshold: 'none' }], sparsify: true, gemmaScope: false },
   collapse: { fixedK: true, hasThreshold: false },
 } as const satisfies ArchSpec<'topk'>;
