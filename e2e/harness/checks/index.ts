@@ -1,6 +1,6 @@
 /** Registry of every GPU-vs-CPU check the browser tests can run, by name. Add one line per kernel. */
 import { auxkCheck, batchtopkCheck, jumpreluCheck, reluL1Check } from './arch';
-import { featurePassCheck, featureScatterCheck, featureStatsCheck } from './features';
+import { featurePassCheck, featureScatterCheck, featureStatsCheck, featureUnscatterCheck } from './features';
 import {
   adamCheck,
   backwardCheck,
@@ -43,6 +43,7 @@ export const checks: Record<string, Check> = {
   'train-run': trainRunCheck,
   'feature-stats': featureStatsCheck,
   'feature-scatter': featureScatterCheck,
+  'feature-unscatter': featureUnscatterCheck,
   'feature-pass': featurePassCheck,
   'lm-kernels': lmKernelsCheck,
   'lm-odd': lmOddCheck,
