@@ -125,6 +125,7 @@ export async function featurePassGpu(
           const n = Math.min(B, T - r0);
           const slot = slots[i - g0];
           if (encodeAgain) gpu.write(slot.x, await rows.read(r0, n));
+          check();
           slot.blk.set(n, r0);
           group.push({ n, i, slot });
         }
