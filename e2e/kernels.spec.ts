@@ -95,6 +95,7 @@ test.describe('feature pass kernels in the worker match their CPU twin', () => {
     });
     await expectCheck(page, 'feature-stats', { dSae: 7, rows: 5, blocks: 2, seed: 3, density: 1 });
     await expectCheck(page, 'feature-scatter', { rows: 37, dSae: 203, k: 5, seed: 4 });
+    await expectCheck(page, 'feature-unscatter', { rows: 37, dSae: 203, k: 5, seed: 7 });
   });
 
   test('the whole GPU feature pass equals the CPU pass on an SAE with exact float32 sums', async ({
@@ -105,5 +106,8 @@ test.describe('feature pass kernels in the worker match their CPU twin', () => {
     await expectCheck(page, 'feature-pass', { ...base, arch: 'topk', k: 4 });
     await expectCheck(page, 'feature-pass', { ...base, arch: 'relu', blockRows: 301 });
     await expectCheck(page, 'feature-pass', { ...base, arch: 'threshold', rows: 97 });
+    // Several submits of 2 blocks each, with pass 2 encoding again (no cache) or reading the kept latents.
+    await expectCheck(page, 'feature-pass', { ...base, arch: 'topk', k: 4, submitRows: 128, cacheBytes: 0 });
+    await expectCheck(page, 'feature-pass', { ...base, arch: 'relu', submitRows: 128 });
   });
 });

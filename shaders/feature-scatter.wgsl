@@ -3,7 +3,9 @@
 // the kept pre-activations). CPU twin: scatterTopkCpu in src/features/pass.ts.
 //
 // Shapes: R = rows, S = d_sae, k. Entry points: feature_clear (one invocation per element of z), feature_scatter
-// (one per (r, j)); recorded in that order in one compute pass. Override constant: WG.
+// (one per (r, j)); recorded in that order in one compute pass. The feature pass keeps z zero between blocks
+// instead: feature_scatter, the stats kernel, then feature_unscatter (one per (r, j): z[r, indices[r, j]] = 0),
+// so a block costs R·k writes instead of R·S. Override constant: WG.
 
 override WG: u32 = 64u;
 
@@ -32,4 +34,12 @@ fn feature_scatter(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (i >= params.rows * params.k) { return; }
   let r = i / params.k;
   z[r * params.d_sae + indices[i]] = max(0.0, values[i]);
+}
+
+@compute @workgroup_size(WG)
+fn feature_unscatter(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x + gid.y * params.stride;
+  if (i >= params.rows * params.k) { return; }
+  let r = i / params.k;
+  z[r * params.d_sae + indices[i]] = 0.0;
 }

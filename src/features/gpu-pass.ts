@@ -5,6 +5,10 @@
  * the whole pass; only the maxima are read back between the passes (for the bin scales) and everything at the end.
  * Pass 2 (shaders/feature-bands.wgsl) reuses the block's latents kept on the GPU when they fit in
  * {@link GPU_CACHE_BYTES} (TopK: the sparse (index, value) pairs; dense activations: z), else it encodes again.
+ * Work is grouped: up to {@link SUBMIT_ROWS} rows of blocks are recorded into one command encoder (one submit and
+ * one wait), each block with its own input buffer and stats uniforms. For TopK the dense z is scattered sparsely
+ * (R·k writes) and unscattered after the stats kernel, so it stays zero between blocks instead of being cleared
+ * (R·S writes).
  *
  * The encoder's float sums may round differently from the CPU's, so a latent whose value ties another within
  * rounding can rank differently from featurePassCpu; the kernels themselves equal their CPU twin exactly
@@ -21,8 +25,20 @@ import { type FeatureStats, PassCancelled, type PassOptions, type RowReader } fr
 /** GPU memory the pass may keep between its passes. */
 export const GPU_CACHE_BYTES = 256 * 2 ** 20;
 
+/** Rows recorded into one submit (whole blocks, at least one): fewer submits and waits, progress still moves. */
+export const SUBMIT_ROWS = 8192;
+
+/** How the GPU pass groups its work (results do not depend on it; tests vary it to cover every path). */
+export interface GpuPassTuning {
+  /** Rows per submit, rounded up to whole blocks (default {@link SUBMIT_ROWS}). */
+  submitRows?: number;
+  /** Bytes of latents kept between the passes (default {@link GPU_CACHE_BYTES}; 0: pass 2 encodes again). */
+  cacheBytes?: number;
+}
+
 /**
  * Run the feature pass of `sae` over `rows` on `gpu` (options as featurePassCpu; blockRows default 1024).
+ * Several blocks share one command encoder and submit (`tuning.submitRows`).
  * @throws GpuError from the kernels (sizes beyond the device's limits); PassCancelled when cancelled.
  */
 export async function featurePassGpu(
@@ -30,6 +46,7 @@ export async function featurePassGpu(
   sae: InferenceSae,
   rows: RowReader,
   o: PassOptions = {},
+  tuning: GpuPassTuning = {},
 ): Promise<FeatureStats> {
   const T = Math.min(rows.nTokens, o.maxTokens ?? rows.nTokens);
   const B = Math.min(o.blockRows ?? 1024, Math.max(T, 1));
@@ -46,14 +63,22 @@ export async function featurePassGpu(
   const bEnc = buf('b_enc', sae.bEnc);
   const bDec = buf('b_dec', sae.bDec);
   const threshold = act.kind === 'threshold' ? buf('threshold', act.threshold) : null;
-  const x = buf('x', B * D * 4);
   const pre = buf('pre', B * S * 4);
   const stats = createFeatureStats(gpu, { dSae: S, maxRows: B, seed: o.seed ?? 0 });
   owned.push(stats);
   const perBlock = k > 0 ? B * k * 8 : B * S * 4;
   const nBlocks = Math.ceil(T / B);
-  const keep = nBlocks * perBlock <= GPU_CACHE_BYTES;
+  const keep = nBlocks * perBlock <= (tuning.cacheBytes ?? GPU_CACHE_BYTES);
+  // Blocks recorded into one command encoder (one submit, one wait): each slot of a group has its own x and
+  // stats uniforms, since queue writes all land before the submit runs.
+  const G = Math.max(1, Math.min(nBlocks, Math.ceil((tuning.submitRows ?? SUBMIT_ROWS) / B)));
+  const slots = Array.from({ length: G }, (_, j) => {
+    const blk = stats.block(`slot${j}`);
+    owned.push(blk);
+    return { x: buf(`x${j}`, B * D * 4), blk };
+  });
   // Per block: (indices, values) for TopK or z for the dense activations, kept for pass 2 when `keep`.
+  // TopK's dense z is shared and stays zero between blocks (scatter → stats → unscatter).
   const latents: { indices: GPUBuffer; values: GPUBuffer; z: GPUBuffer }[] = [];
   const zShared = buf('z', B * S * 4);
   const latentBufs = (i: number) => {
@@ -90,25 +115,37 @@ export async function featurePassGpu(
   };
   try {
     for (let pass = 1 as 1 | 2; pass <= 2; pass++) {
-      for (let i = 0, r0 = 0; r0 < T; i++, r0 += B) {
+      const encodeAgain = pass === 1 || !keep;
+      for (let g0 = 0; g0 < nBlocks; g0 += G) {
         check();
-        const n = Math.min(B, T - r0);
-        const q = kernelsFor(n);
-        const l = latentBufs(i);
-        const encodeAgain = pass === 1 || !keep;
-        if (encodeAgain) gpu.write(x, await rows.read(r0, n));
-        stats.setBlock(n, r0);
+        // Host side of the group first: uploads and uniforms, then one recording of all its blocks.
+        const group: { n: number; i: number; slot: (typeof slots)[number] }[] = [];
+        for (let i = g0; i < Math.min(nBlocks, g0 + G); i++) {
+          const r0 = i * B;
+          const n = Math.min(B, T - r0);
+          const slot = slots[i - g0];
+          if (encodeAgain) gpu.write(slot.x, await rows.read(r0, n));
+          check();
+          slot.blk.set(n, r0);
+          group.push({ n, i, slot });
+        }
         await gpu.run(L, (p) => {
-          if (encodeAgain) {
-            q.enc.encode(p, { x, wEnc, bEnc, bDec, pre });
-            if (q.topk) q.topk.encode(p, { pre, indices: l.indices, values: l.values });
-            else q.actK?.encodeForward(p, { pre, threshold, z: l.z });
+          for (const { n, i, slot } of group) {
+            const q = kernelsFor(n);
+            const l = latentBufs(i);
+            if (encodeAgain) {
+              q.enc.encode(p, { x: slot.x, wEnc, bEnc, bDec, pre });
+              if (q.topk) q.topk.encode(p, { pre, indices: l.indices, values: l.values });
+              else q.actK?.encodeForward(p, { pre, threshold, z: l.z });
+            }
+            q.scatter?.encodeSparse(p, l);
+            if (pass === 1) stats.encodeTopBlock(p, l.z, slot.blk);
+            else stats.encodeBandsBlock(p, l.z, slot.blk);
+            q.scatter?.encodeUnscatter(p, l);
           }
-          if (q.scatter) q.scatter.encode(p, { indices: l.indices, values: l.values, z: l.z });
-          if (pass === 1) stats.encodeTop(p, l.z);
-          else stats.encodeBands(p, l.z);
         });
-        o.progress?.({ pass, rows: r0 + n, total: T });
+        const last = group[group.length - 1];
+        o.progress?.({ pass, rows: last.i * B + last.n, total: T });
       }
       if (pass === 1) stats.setScales(await gpu.readF32(stats.buffers.maxAct, S));
     }

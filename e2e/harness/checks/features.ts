@@ -13,6 +13,7 @@ import {
   scatterTopkCpu,
 } from '../../../src/features/pass';
 import {
+  createFeatureScatter,
   createFeatureStats,
   featureScatterGpu,
   featureStatsGpu,
@@ -74,12 +75,9 @@ export const featureStatsCheck: Check = async (gpu, p) => {
   return compareStats(t, got, want);
 };
 
-/** feature-scatter: TopK (indices, values) → dense z, exact, at rows × d_sae with k per row (negative values → 0). */
-export const featureScatterCheck: Check = async (gpu, p) => {
-  const R = num(p, 'rows');
-  const S = num(p, 'dSae');
-  const k = num(p, 'k');
-  const rng = new Rng(num(p, 'seed', 1));
+/** Seeded TopK-like pairs: per row k distinct latent indices u32 [R, k] and normal values f32 [R, k]. */
+function seededPairs(R: number, S: number, k: number, seed: number) {
+  const rng = new Rng(seed);
   const indices = new Uint32Array(R * k);
   for (let r = 0; r < R; r++) {
     const picked = new Set<number>();
@@ -88,9 +86,48 @@ export const featureScatterCheck: Check = async (gpu, p) => {
       indices[r * k + j] = s;
     });
   }
-  const values = rng.normalArray(R * k);
+  return { indices, values: rng.normalArray(R * k) };
+}
+
+/** feature-scatter: TopK (indices, values) → dense z, exact, at rows × d_sae with k per row (negative values → 0). */
+export const featureScatterCheck: Check = async (gpu, p) => {
+  const R = num(p, 'rows');
+  const S = num(p, 'dSae');
+  const k = num(p, 'k');
+  const { indices, values } = seededPairs(R, S, k, num(p, 'seed', 1));
   const got = await featureScatterGpu(gpu, indices, values, R, S);
   return [compareExact(`feature-scatter R=${R} S=${S} k=${k}`, got, scatterTopkCpu(indices, values, R, S))];
+};
+
+/**
+ * feature-unscatter: the feature pass's sparse scatter on a zero z (shaders/feature-scatter.wgsl feature_scatter
+ * alone) equals scatterTopkCpu exactly, and feature_unscatter with the same indices leaves z all zero again.
+ */
+export const featureUnscatterCheck: Check = async (gpu, p) => {
+  const R = num(p, 'rows');
+  const S = num(p, 'dSae');
+  const k = num(p, 'k');
+  const { indices, values } = seededPairs(R, S, k, num(p, 'seed', 1));
+  const kernel = createFeatureScatter(gpu, { rows: R, dSae: S, k }, 'feature-unscatter');
+  const b = {
+    indices: gpu.storage('feature-unscatter:indices', indices),
+    values: gpu.storage('feature-unscatter:values', values),
+    z: gpu.storage('feature-unscatter:z', R * S * 4),
+  };
+  try {
+    await gpu.run('feature-unscatter', (pass) => kernel.encodeSparse(pass, b));
+    const scattered = await gpu.readF32(b.z, R * S);
+    await gpu.run('feature-unscatter', (pass) => kernel.encodeUnscatter(pass, b));
+    const cleared = await gpu.readF32(b.z, R * S);
+    const t = `feature-unscatter R=${R} S=${S} k=${k}`;
+    return [
+      compareExact(`${t} scatter`, scattered, scatterTopkCpu(indices, values, R, S)),
+      compareExact(`${t} unscatter`, cleared, new Float32Array(R * S)),
+    ];
+  } finally {
+    kernel.destroy();
+    for (const buf of Object.values(b)) buf.destroy();
+  }
 };
 
 /**
@@ -124,8 +161,13 @@ export const featurePassCheck: Check = async (gpu, p) => {
   const x = q(T * D, 4);
   const reader = { nTokens: T, read: async (a: number, n: number) => x.slice(a * D, (a + n) * D) };
   const blockRows = num(p, 'blockRows', 64);
-  const got = await featurePassGpu(gpu, sae, reader, { seed: 5, blockRows });
+  // Optional grouping (rows per submit) and cache size (0: pass 2 encodes again); defaults as the app's.
+  const tuning = {
+    submitRows: p.submitRows === undefined ? undefined : num(p, 'submitRows'),
+    cacheBytes: p.cacheBytes === undefined ? undefined : num(p, 'cacheBytes'),
+  };
+  const got = await featurePassGpu(gpu, sae, reader, { seed: 5, blockRows }, tuning);
   const want = await featurePassCpu(sae, reader, { seed: 5, blockRows });
-  const t = `feature-pass ${arch} D=${D} S=${S} T=${T} block=${blockRows}`;
+  const t = `feature-pass ${arch} D=${D} S=${S} T=${T} block=${blockRows} submit=${tuning.submitRows ?? 'default'} cache=${tuning.cacheBytes ?? 'default'}`;
   return compareStats(t, got, want);
 };

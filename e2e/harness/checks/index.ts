@@ -1,6 +1,6 @@
 /** Registry of every GPU-vs-CPU check the browser tests can run, by name. Add one line per kernel. */
 import { auxkCheck, batchtopkCheck, jumpreluCheck, reluL1Check } from './arch';
-import { featurePassCheck, featureScatterCheck, featureStatsCheck } from './features';
+import { featurePassCheck, featureScatterCheck, featureStatsCheck, featureUnscatterCheck } from './features';
 import {
   adamCheck,
   backwardCheck,
@@ -45,6 +45,7 @@ export const checks: Record<string, Check> = {
   'sweep-gpu': sweepGpuCheck,
   'feature-stats': featureStatsCheck,
   'feature-scatter': featureScatterCheck,
+  'feature-unscatter': featureUnscatterCheck,
   'feature-pass': featurePassCheck,
   'lm-kernels': lmKernelsCheck,
   'lm-odd': lmOddCheck,

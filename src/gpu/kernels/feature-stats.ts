@@ -30,6 +30,14 @@ export interface FeatureStatsBuffers {
   bandScale: GPUBuffer;
 }
 
+/** A block's own parameters (rows, first dataset row), so several blocks can share one submit. */
+export interface FeatureStatsBlock {
+  readonly rows: number;
+  /** Write new (rows, row0) into this block's uniforms (before the submit that uses them). */
+  set(rows: number, row0: number): void;
+  destroy(): void;
+}
+
 /** The two kernels for d_sae latents and blocks of at most maxRows rows. */
 export interface FeatureStatsKernel {
   readonly buffers: FeatureStatsBuffers;
@@ -41,6 +49,12 @@ export interface FeatureStatsKernel {
   setScales(maxAct: Float32Array): void;
   /** Record pass 2 on z [rows, S]. */
   encodeBands(pass: GPUComputePassEncoder, z: GPUBuffer): void;
+  /** Uniforms of one block, for {@link encodeTopBlock} / {@link encodeBandsBlock} (caller destroys it). */
+  block(label: string): FeatureStatsBlock;
+  /** Record pass 1 on z [block.rows, S] with the block's own parameters. */
+  encodeTopBlock(pass: GPUComputePassEncoder, z: GPUBuffer, block: FeatureStatsBlock): void;
+  /** Record pass 2 on z [block.rows, S] with the block's own parameters. */
+  encodeBandsBlock(pass: GPUComputePassEncoder, z: GPUBuffer, block: FeatureStatsBlock): void;
   /** Read the state back as {@link FeatureStats} (padding as the CPU twin's: −∞ / NaN values, token −1). */
   read(nTokens: number): Promise<FeatureStats>;
   destroy(): void;
@@ -86,14 +100,60 @@ export function createFeatureStats(
     new Uint32Array([1, S, 0, seed >>> 0, stride, 0, 0, 0]),
   );
   let rows = 0;
+  const writeParams = (top: GPUBuffer, band: GPUBuffer, r: number, row0: number) => {
+    positiveInt(label, 'rows', r);
+    if (r > maxRows) throw new RangeError(`${label}: a block of ${r} rows exceeds ${maxRows}`);
+    gpu.write(top, new Uint32Array([r, S, row0, stride]));
+    gpu.write(band, new Uint32Array([r, S, row0, seed >>> 0, stride, 0, 0, 0]));
+  };
+  const blocks = new WeakMap<FeatureStatsBlock, { top: GPUBuffer; band: GPUBuffer }>();
+  const own = (blk: FeatureStatsBlock) => {
+    const u = blocks.get(blk);
+    if (!u) throw new RangeError(`${label}: a block of another kernel`);
+    return u;
+  };
   return {
     buffers: b,
     setBlock(r, row0) {
-      positiveInt(label, 'rows', r);
-      if (r > maxRows) throw new RangeError(`${label}: a block of ${r} rows exceeds ${maxRows}`);
+      writeParams(topParams, bandParams, r, row0);
       rows = r;
-      gpu.write(topParams, new Uint32Array([r, S, row0, stride]));
-      gpu.write(bandParams, new Uint32Array([r, S, row0, seed >>> 0, stride, 0, 0, 0]));
+    },
+    block(blockLabel) {
+      const u = {
+        top: gpu.uniform(`${label}:${blockLabel}:top_params`, new Uint32Array(4)),
+        band: gpu.uniform(`${label}:${blockLabel}:band_params`, new Uint32Array(8)),
+      };
+      let blockRows = 0;
+      const blk: FeatureStatsBlock = {
+        get rows() {
+          return blockRows;
+        },
+        set(r, row0) {
+          writeParams(u.top, u.band, r, row0);
+          blockRows = r;
+        },
+        destroy() {
+          u.top.destroy();
+          u.band.destroy();
+        },
+      };
+      blocks.set(blk, u);
+      return blk;
+    },
+    encodeTopBlock(pass, z, blk) {
+      needBuffer(label, 'z', z, blk.rows * S);
+      const u = own(blk);
+      gpu.dispatch(pass, top, [u.top, z, b.count, b.maxAct, b.topValues, b.topTokens], [gx, gy]);
+    },
+    encodeBandsBlock(pass, z, blk) {
+      needBuffer(label, 'z', z, blk.rows * S);
+      const u = own(blk);
+      gpu.dispatch(
+        pass,
+        bands,
+        [u.band, z, b.histScale, b.bandScale, b.hist, b.bandValues, b.bandTokens],
+        [gx, gy],
+      );
     },
     encodeTop(pass, z) {
       needBuffer(label, 'z', z, rows * S);
@@ -184,7 +244,12 @@ export interface FeatureScatterBuffers {
 
 /** TopK (indices, values) → dense z, of fixed shape (shaders/feature-scatter.wgsl). */
 export interface FeatureScatterKernel {
+  /** z = 0, then the pairs written (R·S + R·k writes). */
   encode(pass: GPUComputePassEncoder, b: FeatureScatterBuffers): void;
+  /** Only the pairs written (R·k writes): z must be zero elsewhere (a new buffer, or after {@link encodeUnscatter}). */
+  encodeSparse(pass: GPUComputePassEncoder, b: FeatureScatterBuffers): void;
+  /** z[r, indices[r, j]] = 0 (R·k writes): a zero z again after {@link encodeSparse} with the same indices. */
+  encodeUnscatter(pass: GPUComputePassEncoder, b: FeatureScatterBuffers): void;
   destroy(): void;
 }
 
@@ -201,17 +266,28 @@ export function createFeatureScatter(
   const bindings = ['uniform', ro, ro, 'storage'] as const;
   const clear = gpu.pipeline(featureScatterShader, 'feature_clear', bindings, { WG });
   const scatter = gpu.pipeline(featureScatterShader, 'feature_scatter', bindings, { WG });
+  const unscatter = gpu.pipeline(featureScatterShader, 'feature_unscatter', bindings, { WG });
   const [cx, cy] = grid1d(gpu, label, Math.ceil((R * S) / WG));
   const [sx, sy] = grid1d(gpu, label, Math.ceil((R * k) / WG));
   const clearParams = gpu.uniform(`${label}:clear_params`, new Uint32Array([R, S, k, cx * WG]));
   const scatterParams = gpu.uniform(`${label}:scatter_params`, new Uint32Array([R, S, k, sx * WG]));
+  const need = (b: FeatureScatterBuffers) => {
+    needBuffer(label, 'indices', b.indices, R * k);
+    needBuffer(label, 'values', b.values, R * k);
+    needBuffer(label, 'z', b.z, R * S);
+    return [scatterParams, b.indices, b.values, b.z];
+  };
   return {
     encode(pass, b) {
-      needBuffer(label, 'indices', b.indices, R * k);
-      needBuffer(label, 'values', b.values, R * k);
-      needBuffer(label, 'z', b.z, R * S);
+      need(b);
       gpu.dispatch(pass, clear, [clearParams, b.indices, b.values, b.z], [cx, cy]);
       gpu.dispatch(pass, scatter, [scatterParams, b.indices, b.values, b.z], [sx, sy]);
+    },
+    encodeSparse(pass, b) {
+      gpu.dispatch(pass, scatter, need(b), [sx, sy]);
+    },
+    encodeUnscatter(pass, b) {
+      gpu.dispatch(pass, unscatter, need(b), [sx, sy]);
     },
     destroy() {
       clearParams.destroy();
