@@ -8,6 +8,13 @@
 import { expect, type Page, test } from '@playwright/test';
 import { chart, exportZip, openLab, series, status } from './lab-client';
 
+/**
+ * These UI runs use the engine a user of this adapter gets (the fast CPU engine on SwiftShader): the UI is the same
+ * for every engine, and the GPU engine's steps for each architecture are tied to the CPU engine's by
+ * e2e/arch-step.spec.ts (3 steps and 50-step tracks). On the GPU engine these four runs cost about 4 minutes of CI.
+ */
+const ARCH_UI_ENGINE = 'cpu';
+
 /** Pick an architecture, open the advanced section, fill the fields; no field may show an error. */
 async function configure(page: Page, architecture: string, fields: Record<string, string>): Promise<void> {
   await page.getByTestId('cfg-architecture').selectOption(architecture);
@@ -50,7 +57,7 @@ test('JumpReLU from the picker: live sparsity loss and achieved L0, summary θ, 
   page,
 }) => {
   test.setTimeout(900_000);
-  await openLab(page);
+  await openLab(page, ARCH_UI_ENGINE);
   // Fields a JumpReLU run does not use are hidden; its own are shown.
   await page.getByTestId('cfg-architecture').selectOption('jumprelu');
   await expect(page.getByTestId('cfg-k')).toHaveCount(0);
@@ -89,7 +96,7 @@ test('BatchTopK + AuxK from the picker: live AuxK loss, L0 = k in training, expo
   page,
 }) => {
   test.setTimeout(900_000);
-  await openLab(page);
+  await openLab(page, ARCH_UI_ENGINE);
   await configure(page, 'batchtopk', {
     dSae: '256',
     k: '4',
@@ -116,7 +123,7 @@ test('ReLU + L1 from the picker: live sparsity loss and achieved L0, export as s
   page,
 }) => {
   test.setTimeout(900_000);
-  await openLab(page);
+  await openLab(page, ARCH_UI_ENGINE);
   await page.getByTestId('cfg-architecture').selectOption('relu');
   await expect(page.getByTestId('cfg-k')).toHaveCount(0);
   await expect(page.getByTestId('cfg-l1Coefficient')).toBeVisible();
@@ -147,7 +154,7 @@ test('Matryoshka BatchTopK from the picker: L0 = k in training, summary, export 
   page,
 }) => {
   test.setTimeout(900_000);
-  await openLab(page);
+  await openLab(page, ARCH_UI_ENGINE);
   await configure(page, 'matryoshka', {
     dSae: '64',
     k: '4',
