@@ -36,6 +36,11 @@ fn prefix_end(m: u32) -> u32 {
   return params.ends[m / 4u][m % 4u];
 }
 
+// Offset of row r of plane m of G (M, R, D).
+fn g_row(m: u32, r: u32) -> u32 {
+  return (m * params.rows + r) * params.d_model;
+}
+
 fn group_of(s: u32) -> u32 {
   var m = 0u;
   loop {
@@ -74,7 +79,7 @@ fn matryoshka_residual(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgr
   for (var j = 0u; j < M; j++) {
     let m = M - 1u - j;
     tail = tail + res[m];
-    out1[(m * R + r) * D + d] = tail * params.scale;
+    out1[g_row(m, r) + d] = tail * params.scale;
   }
 }
 
@@ -92,7 +97,7 @@ fn matryoshka_grad_z(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgrou
   }
   let r = i / S;
   let s = i % S;
-  let g0 = (group_of(s) * R + r) * D;
+  let g0 = g_row(group_of(s), r);
   var dot = 0.0;
   for (var d = 0u; d < D; d++) { dot = dot + in0[g0 + d] * in2[s * D + d]; }
   out0[i] = dot;
@@ -112,7 +117,7 @@ fn matryoshka_grad_w_dec(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_work
   var acc = 0.0;
   for (var r = 0u; r < R; r++) {
     let zv = in1[r * S + s];
-    if (zv != 0.0) { acc = acc + zv * in0[(m * R + r) * D + d]; }
+    if (zv != 0.0) { acc = acc + zv * in0[g_row(m, r) + d]; }
   }
   out0[i] = acc;
 }

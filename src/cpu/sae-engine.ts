@@ -278,10 +278,10 @@ export class WasmCpuSaeEngine implements SaeEngine {
     this.f32(this.g.wDec, S * D).fill(0);
     this.f32(this.g.bEnc, S).fill(0);
     const scale = lossGradScale(B, D);
-    k.sparseBackward(
+    k.sparseGrad(diffPtr, this.p.wDec, idxPtr, valPtr, gPrePtr, B, D, kk, scale);
+    k.sparseScatter(
       diffPtr,
       xcPtr,
-      this.p.wDec,
       idxPtr,
       valPtr,
       gPrePtr,
@@ -292,7 +292,9 @@ export class WasmCpuSaeEngine implements SaeEngine {
       B,
       D,
       kk,
-      scale,
+      0,
+      D,
+      1,
     );
     k.scale(this.g.wDec, scale, S * D);
     k.transpose(gWencTPtr, this.g.wEnc, S, D);

@@ -348,7 +348,7 @@ export function threadedKernels(k: CpuKernels, pool: ThreadPool): CpuKernels {
           skip(r0, r1, [idx + r0 * kk * 4, val + r0 * kk * 4, wDec, bDec, xHat + r0 * D * 4, r1 - r0, D, kk]),
         ),
       ),
-    sparseBackward: (diff, xc, wDec, idx, val, gPre, fire, accDec, gWencT, gBenc, R, D, kk, scale) => {
+    sparseGrad: (diff, wDec, idx, val, gPre, R, D, kk, scale) =>
       pool.run(
         'sparseGrad',
         rowsOf(R).map(([r0, r1]) =>
@@ -364,18 +364,34 @@ export function threadedKernels(k: CpuKernels, pool: ThreadPool): CpuKernels {
             scale,
           ]),
         ),
-      );
-      // One column range per thread (each range walks every pair, so more ranges would only repeat that walk);
-      // range 0 also counts fires and sums ∂b_enc (so it runs even when its column range is empty).
+      ),
+    // One column range per thread (each range walks every pair, so more ranges would only repeat that walk); range
+    // 0 also counts fires and sums ∂b_enc when asked (so it runs even when its column range is empty).
+    sparseScatter: (diff, xc, idx, val, gPre, fire, accDec, gWencT, gBenc, R, D, kk, d0, d1, counts) =>
       pool.run(
         'sparseScatter',
-        splitRange(D, pool.size).map(([d0, d1], t) =>
-          t === 0 || d1 > d0
-            ? [diff, xc, idx, val, gPre, fire, accDec, gWencT, gBenc, R, D, kk, d0, d1, t === 0 ? 1 : 0]
+        splitRange(d1 - d0, pool.size).map(([c0, c1], t) =>
+          (t === 0 && counts !== 0) || c1 > c0
+            ? [
+                diff,
+                xc,
+                idx,
+                val,
+                gPre,
+                fire,
+                accDec,
+                gWencT,
+                gBenc,
+                R,
+                D,
+                kk,
+                d0 + c0,
+                d0 + c1,
+                t === 0 ? counts : 0,
+              ]
             : [],
         ),
-      );
-    },
+      ),
     adam: (p, m, v, g, n, ...coef) =>
       pool.run(
         'adam',

@@ -37,24 +37,10 @@ export interface CpuKernels {
   sub(a: number, b: number, out: number, n: number): void;
   /** x ← x·a over n floats. */
   scale(x: number, a: number, n: number): void;
-  /** The sparse TopK backward over (row, slot) pairs; see the kernel's doc. */
-  sparseBackward(
-    diff: number,
-    xc: number,
-    wDec: number,
-    idx: number,
-    val: number,
-    gPre: number,
-    fire: number,
-    accDec: number,
-    gWencT: number,
-    gBenc: number,
-    R: number,
-    D: number,
-    k: number,
-    scale: number,
-  ): void;
-  /** Threaded sparse backward, phase 1: gPre only, as sparseBackward computes it (rows split across threads). */
+  /**
+   * The sparse TopK backward over (row, slot) pairs, phase 1: gPre only (see the kernel's doc). The threaded
+   * kernels split it across rows.
+   */
   sparseGrad(
     diff: number,
     wDec: number,
@@ -66,7 +52,10 @@ export interface CpuKernels {
     k: number,
     scale: number,
   ): void;
-  /** Threaded sparse backward, phase 2: the scatter into columns [d0, d1); counts ≠ 0 also fire and ∂b_enc. */
+  /**
+   * The sparse backward, phase 2 (after phase 1): the scatter into columns [d0, d1) of ∂W_dec's accumulator and
+   * ∂W_encᵀ; counts ≠ 0 also fire counts and ∂b_enc. The threaded kernels split [d0, d1) across threads.
+   */
   sparseScatter(
     diff: number,
     xc: number,

@@ -16,6 +16,7 @@
  * increasing s, skipping z = 0 (adding 0·w is exact for finite w); prefixes summed from the last down; rows in
  * increasing r. The GPU may contract a·b + c into an FMA, so the browser test compares with a tolerance.
  */
+import { batchTopkCompactCpu, batchTopkMaxRowCount } from './batchtopk';
 import { needLength } from './encoder';
 
 /** Sizes of a Matryoshka kernel call. */
@@ -41,6 +42,28 @@ function checkEnds(who: string, ends: Uint32Array, dSae: number): void {
 }
 
 /**
+ * A batch's latents as rows of (index, value) slots, the layout of batchTopkCompactCpu (src/reference/batchtopk.ts):
+ * row r holds its nonzero latents in increasing index in its first slots, value 0 in the unused ones. The dense
+ * functions below compact z into this layout; the fast CPU engine hands its BatchTopK rows in directly. Walking a
+ * row's slots is walking its latents in increasing s with z = 0 skipped: the same f32 order as the kernels.
+ */
+export interface MatryoshkaLatentRows {
+  /** u32 [R, cap] latent indices. */
+  indices: Uint32Array;
+  /** f32 [R, cap] latent values (0: unused slot). */
+  values: Float32Array;
+  /** Slots per row. */
+  cap: number;
+}
+
+/** z f32 [R, S] as {@link MatryoshkaLatentRows} with cap = the fullest row's count (at least 1). */
+export function matryoshkaLatentRows(z: Float32Array, shape: MatryoshkaShape): MatryoshkaLatentRows {
+  const { rows: R, dSae: S } = shape;
+  const cap = Math.max(1, batchTopkMaxRowCount(z, R, S));
+  return { ...batchTopkCompactCpu(z, R, S, cap), cap };
+}
+
+/**
  * The prefix reconstructions and the suffix-summed residual gradients G_j.
  * @param x f32 [R, D]; @param z f32 [R, S]; @param wDec f32 [S, D]; @param bDec f32 [D]
  * @param ends u32 [M] prefix ends (src/sae/archs/matryoshka.ts matryoshkaPrefixEnds); @param scale 2/(R·D)
@@ -55,29 +78,42 @@ export function matryoshkaResidualCpu(
   scale: number,
   shape: MatryoshkaShape,
 ): MatryoshkaResidual {
+  needLength('matryoshkaResidualCpu', 'z', z, shape.rows * shape.dSae);
+  return matryoshkaResidualRows(x, matryoshkaLatentRows(z, shape), wDec, bDec, ends, scale, shape);
+}
+
+/** {@link matryoshkaResidualCpu} on latent rows. @throws RangeError on short inputs or bad prefix ends. */
+export function matryoshkaResidualRows(
+  x: Float32Array,
+  lat: MatryoshkaLatentRows,
+  wDec: Float32Array,
+  bDec: Float32Array,
+  ends: Uint32Array,
+  scale: number,
+  shape: MatryoshkaShape,
+): MatryoshkaResidual {
   const { rows: R, dModel: D, dSae: S } = shape;
   const who = 'matryoshkaResidualCpu';
   needLength(who, 'x', x, R * D);
-  needLength(who, 'z', z, R * S);
+  needLatentRows(who, lat, R);
   needLength(who, 'W_dec', wDec, S * D);
   needLength(who, 'b_dec', bDec, D);
   checkEnds(who, ends, S);
   const f = Math.fround;
   const sc = f(scale);
   const M = ends.length;
+  const { indices, values, cap } = lat;
   const xHat = new Float32Array(R * D);
   const groupGrads = new Float32Array(M * R * D);
   const res = new Float32Array(M);
   for (let r = 0; r < R; r++) {
     for (let d = 0; d < D; d++) {
       let acc = 0;
-      let s = 0;
+      let j = r * cap;
       let xm = 0;
       for (let m = 0; m < M; m++) {
-        for (; s < ends[m]; s++) {
-          const zv = z[r * S + s];
-          if (zv !== 0) acc = f(acc + f(zv * wDec[s * D + d]));
-        }
+        for (; j < (r + 1) * cap && values[j] !== 0 && indices[j] < ends[m]; j++)
+          acc = f(acc + f(values[j] * wDec[indices[j] * D + d]));
         xm = f(acc + bDec[d]);
         res[m] = f(xm - x[r * D + d]);
       }
@@ -114,22 +150,41 @@ export function matryoshkaGradZCpu(
   ends: Uint32Array,
   shape: MatryoshkaShape,
 ): Float32Array {
-  const { rows: R, dModel: D, dSae: S } = shape;
-  checkEnds('matryoshkaGradZCpu', ends, S);
-  needLength('matryoshkaGradZCpu', 'G', groupGrads, ends.length * R * D);
-  const f = Math.fround;
-  const grp = matryoshkaGroupOf(ends, S);
+  const { rows: R, dSae: S } = shape;
+  needLength('matryoshkaGradZCpu', 'z', z, R * S);
+  const lat = matryoshkaLatentRows(z, shape);
+  const slots = matryoshkaGradZRows(groupGrads, lat, wDec, ends, shape);
   const gz = new Float32Array(R * S);
-  for (let r = 0; r < R; r++) {
-    for (let s = 0; s < S; s++) {
-      if (z[r * S + s] === 0) continue;
-      const g0 = (grp[s] * R + r) * D;
-      let dot = 0;
-      for (let d = 0; d < D; d++) dot = f(dot + f(groupGrads[g0 + d] * wDec[s * D + d]));
-      gz[r * S + s] = dot;
-    }
-  }
+  for (let r = 0; r < R; r++)
+    for (let j = r * lat.cap; j < (r + 1) * lat.cap && lat.values[j] !== 0; j++)
+      gz[r * S + lat.indices[j]] = slots[j];
   return gz;
+}
+
+/**
+ * {@link matryoshkaGradZCpu} on latent rows: ∂z of each used slot, f32 [R, cap] (0 in unused slots). The masked
+ * activation backward passes it on unchanged as ∂pre of the slot's latent.
+ */
+export function matryoshkaGradZRows(
+  groupGrads: Float32Array,
+  lat: MatryoshkaLatentRows,
+  wDec: Float32Array,
+  ends: Uint32Array,
+  shape: MatryoshkaShape,
+): Float32Array {
+  const D = shape.dModel;
+  const planes = slotPlanes('matryoshkaGradZCpu', groupGrads, lat, ends, shape);
+  const f = Math.fround;
+  const out = new Float32Array(planes.length);
+  for (let j = 0; j < planes.length; j++) {
+    const g0 = planes[j];
+    if (g0 < 0) continue;
+    const w0 = lat.indices[j] * D;
+    let dot = 0;
+    for (let d = 0; d < D; d++) dot = f(dot + f(groupGrads[g0 + d] * wDec[w0 + d]));
+    out[j] = dot;
+  }
+  return out;
 }
 
 /**
@@ -142,23 +197,61 @@ export function matryoshkaGradWdecCpu(
   ends: Uint32Array,
   shape: MatryoshkaShape,
 ): Float32Array {
-  const { rows: R, dModel: D, dSae: S } = shape;
-  checkEnds('matryoshkaGradWdecCpu', ends, S);
-  needLength('matryoshkaGradWdecCpu', 'G', groupGrads, ends.length * R * D);
+  needLength('matryoshkaGradWdecCpu', 'z', z, shape.rows * shape.dSae);
+  return matryoshkaGradWdecRows(groupGrads, matryoshkaLatentRows(z, shape), ends, shape);
+}
+
+/**
+ * {@link matryoshkaGradWdecCpu} on latent rows: each used slot adds z·G_grp(s)[r] to row s, rows in increasing r
+ * (so every element sums its rows in the same order as the kernel's loop over r).
+ */
+export function matryoshkaGradWdecRows(
+  groupGrads: Float32Array,
+  lat: MatryoshkaLatentRows,
+  ends: Uint32Array,
+  shape: MatryoshkaShape,
+): Float32Array {
+  const { dModel: D, dSae: S } = shape;
+  const planes = slotPlanes('matryoshkaGradWdecCpu', groupGrads, lat, ends, shape);
   const f = Math.fround;
-  const grp = matryoshkaGroupOf(ends, S);
-  const out = new Float32Array(S * D);
-  for (let s = 0; s < S; s++) {
-    for (let d = 0; d < D; d++) {
-      let acc = 0;
-      for (let r = 0; r < R; r++) {
-        const zv = z[r * S + s];
-        if (zv !== 0) acc = f(acc + f(zv * groupGrads[(grp[s] * R + r) * D + d]));
-      }
-      out[s * D + d] = acc;
-    }
+  const out = new Float32Array(S * D); // a Float32Array store rounds like f(acc + p)
+  // Slots in increasing j are rows in increasing r.
+  for (let j = 0; j < planes.length; j++) {
+    const g0 = planes[j];
+    if (g0 < 0) continue;
+    const zv = lat.values[j];
+    const w0 = lat.indices[j] * D;
+    for (let d = 0; d < D; d++) out[w0 + d] += f(zv * groupGrads[g0 + d]);
   }
   return out;
+}
+
+/**
+ * Checks of the gradient functions (prefix ends, G's and the latent rows' lengths), then where each slot reads G:
+ * i32 [R, cap], the offset of G_grp(s)[r] for a used slot of row r, −1 for an unused one.
+ */
+function slotPlanes(
+  who: string,
+  groupGrads: Float32Array,
+  lat: MatryoshkaLatentRows,
+  ends: Uint32Array,
+  shape: MatryoshkaShape,
+): Int32Array {
+  const { rows: R, dModel: D, dSae: S } = shape;
+  checkEnds(who, ends, S);
+  needLength(who, 'G', groupGrads, ends.length * R * D);
+  needLatentRows(who, lat, R);
+  const grp = matryoshkaGroupOf(ends, S);
+  const { indices, values, cap } = lat;
+  const out = new Int32Array(R * cap).fill(-1);
+  for (let r = 0; r < R; r++)
+    for (let j = r * cap; j < (r + 1) * cap && values[j] !== 0; j++) out[j] = (grp[indices[j]] * R + r) * D;
+  return out;
+}
+
+function needLatentRows(who: string, lat: MatryoshkaLatentRows, rows: number): void {
+  needLength(who, 'latent indices', lat.indices, rows * lat.cap);
+  needLength(who, 'latent values', lat.values, rows * lat.cap);
 }
 
 /**

@@ -25,9 +25,10 @@ import { encoderCpu } from './encoder';
 import { matmulCpu } from './matmul';
 import {
   matryoshkaGradBdecCpu,
-  matryoshkaGradWdecCpu,
+  matryoshkaGradWdecRows,
   matryoshkaGradZCpu,
-  matryoshkaResidualCpu,
+  matryoshkaLatentRows,
+  matryoshkaResidualRows,
 } from './matryoshka';
 import { topkCpu } from './topk';
 
@@ -308,10 +309,19 @@ const matryoshkaPath: CpuStepPath = {
     const pre = given ?? encoderCpu(x, params.wEnc, params.bEnc, params.bDec, mShape);
     const { z, minKeptKey } = batchTopkCpu(pre, B, S, shape.k);
     const scale = lossGradScale(B, D);
-    const { xHat, groupGrads } = matryoshkaResidualCpu(x, z, params.wDec, params.bDec, ends, scale, mShape);
+    const lat = matryoshkaLatentRows(z, mShape);
+    const { xHat, groupGrads } = matryoshkaResidualRows(
+      x,
+      lat,
+      params.wDec,
+      params.bDec,
+      ends,
+      scale,
+      mShape,
+    );
     const rows = denseRowsCpu(x, xHat, params.bDec, scale, B, D);
     const gz = matryoshkaGradZCpu(groupGrads, z, params.wDec, ends, mShape);
-    const gWdec = matryoshkaGradWdecCpu(groupGrads, z, ends, mShape);
+    const gWdec = matryoshkaGradWdecRows(groupGrads, lat, ends, mShape);
     const act = activationBackwardCpu(
       { pre, z, gz, threshold: params.threshold ?? null, wDec: params.wDec, gWdec },
       step.backward,

@@ -18,6 +18,7 @@ import { sparsityCoeff, type TrainConfig } from '../train/config';
 import type { SeriesSnapshot } from '../train/history';
 import type { RunInfo, RunStatus, RunSummary } from '../train/trainer';
 import type { DatasetRef } from './dataset-ref';
+import { APP_VERSION } from './version';
 
 /** IndexedDB names and the change channel. */
 export const RUNS_DB = 'sae-lab-runs';
@@ -210,4 +211,27 @@ export class RunLibrary {
 export function emptyHistory(): RunData['history'] {
   const empty = (): SeriesSnapshot => ({ fields: [], columns: [], stride: 1, offered: 0 });
   return { train: empty(), eval: empty() };
+}
+
+/** The fields of a {@link RunMeta} that {@link newRunMeta} fills. */
+type ResultFields = 'appVersion' | 'heldOutEv' | 'fvu' | 'l0' | 'deadFraction' | 'ceLossScore' | 'bytes';
+
+/**
+ * The meta of a run that has no results yet: this app's version, every end-of-run metric null, 0 bytes (put() sets
+ * the library bytes). The caller gives the rest; weightsBytes defaults to 0.
+ */
+export function newRunMeta(
+  fields: Omit<RunMeta, ResultFields | 'weightsBytes'> & Partial<Pick<RunMeta, 'weightsBytes'>>,
+): RunMeta {
+  return {
+    appVersion: APP_VERSION,
+    heldOutEv: null,
+    fvu: null,
+    l0: null,
+    deadFraction: null,
+    ceLossScore: null,
+    bytes: 0,
+    weightsBytes: 0,
+    ...fields,
+  };
 }

@@ -11,8 +11,7 @@ import { EVAL_FIELDS, SeriesTable, TRAIN_FIELDS } from '../train/history';
 import type { RunSummary, TrainEvent } from '../train/trainer';
 import { HISTORY_CAPACITY } from '../train/trainer';
 import type { DatasetRef } from './dataset-ref';
-import { approxBytes, defaultRunName, type RunLibrary, type RunMeta } from './library';
-import { APP_VERSION } from './version';
+import { approxBytes, defaultRunName, newRunMeta, type RunLibrary, type RunMeta } from './library';
 
 /** The part of the {@link RunLibrary} the recorder writes through. */
 export type RunSink = Pick<RunLibrary, 'meta' | 'get' | 'put'>;
@@ -89,7 +88,7 @@ export class RunRecorder {
       case 'started': {
         const i = e.run;
         if (i.startStep === 0 || !this.meta) {
-          this.meta = {
+          this.meta = newRunMeta({
             id: i.runId,
             name: defaultRunName(i.config, i.shape.dSae),
             createdAt: Date.now(),
@@ -98,17 +97,9 @@ export class RunRecorder {
             config: i.config,
             info: i,
             dataset: this.deps.dataset,
-            appVersion: APP_VERSION,
             steps: i.startStep,
             totalSteps: i.totalSteps,
-            heldOutEv: null,
-            fvu: null,
-            l0: null,
-            deadFraction: null,
-            ceLossScore: null,
-            bytes: 0,
-            weightsBytes: 0,
-          };
+          });
           if (i.startStep > 0) {
             // A resumed run keeps its creation time and name from the library.
             const id = i.runId;

@@ -12,8 +12,14 @@
 import { ImportError } from '../data/errors';
 import type { DatasetSource } from '../data/types';
 import { datasetRefOf } from '../runs/dataset-ref';
-import { approxBytes, emptyHistory, type ImportedRun, type RunLibrary, type RunMeta } from '../runs/library';
-import { APP_VERSION } from '../runs/version';
+import {
+  approxBytes,
+  emptyHistory,
+  type ImportedRun,
+  newRunMeta,
+  type RunLibrary,
+  type RunMeta,
+} from '../runs/library';
 import { archSpec } from '../sae/archs';
 import { evalMetrics } from '../sae/metrics';
 import type { SaeEngine, SaeParams, SaeShape, SaeState } from '../sae/types';
@@ -115,7 +121,7 @@ export async function storeImportedSae(sae: ImportedSae, deps: SaeStoreDeps): Pr
     hookName: sae.hookName,
     notes: sae.notes,
   };
-  const meta: RunMeta = {
+  const meta = newRunMeta({
     id,
     name: sae.name.slice(0, 200),
     createdAt: now,
@@ -124,18 +130,11 @@ export async function storeImportedSae(sae: ImportedSae, deps: SaeStoreDeps): Pr
     config,
     info,
     dataset: null,
-    appVersion: APP_VERSION,
     steps: 0,
     totalSteps: 0,
-    heldOutEv: null,
-    fvu: null,
-    l0: null,
-    deadFraction: null,
-    ceLossScore: null,
-    bytes: 0,
     weightsBytes: approxBytes(cp.data.state) + approxBytes(cp.meta),
     imported,
-  };
+  });
   await deps.checkpoints.save(cp);
   try {
     await deps.library.put(meta, { history: emptyHistory(), summary: null });

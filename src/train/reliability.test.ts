@@ -8,7 +8,7 @@ import { CpuSaeEngine } from '../reference/sae-engine';
 import { ARCH_SPECS } from '../sae/archs';
 import type { EvalStats, SaeEngine, SaeParams, SaeShape } from '../sae/types';
 import { Rng } from '../util/rng';
-import { MemoryCheckpointStore } from './checkpoint';
+import { type Checkpoint, MemoryCheckpointStore } from './checkpoint';
 import { collapseCapabilities, collapseChecks } from './collapse';
 import { DEFAULT_CONFIG, type TrainConfig } from './config';
 import { divergenceMessage } from './divergence';
@@ -192,12 +192,20 @@ describe('collapse', () => {
 });
 
 describe('storage quota', () => {
-  it('a checkpoint over quota pauses the run with bytes needed, used and allowed; Resume after freeing space finishes it', async () => {
+  /**
+   * Runs `config` to the end on a store whose saves throw QuotaExceededError while `refuses(checkpoint)` holds,
+   * until the first pause: then space is "freed" (saves succeed) and the run is resumed, as the user would.
+   */
+  async function runWithFullStore(
+    runId: string,
+    refuses: (cp: Checkpoint) => boolean,
+    extra: Partial<TrainerDeps> = {},
+  ) {
     const store = new MemoryCheckpointStore();
     let full = true;
     const save = store.save.bind(store);
     store.save = async (cp) => {
-      if (full) throw new DOMException('', 'QuotaExceededError');
+      if (full && refuses(cp)) throw new DOMException('', 'QuotaExceededError');
       return save(cp);
     };
     const events: TrainEvent[] = [];
@@ -205,7 +213,7 @@ describe('storage quota', () => {
       config,
       source(),
       deps(store, events, {
-        estimate: async () => ({ usageBytes: 4_900_000, quotaBytes: 5_000_000 }),
+        ...extra,
         onEvent: (e) => {
           events.push(e);
           if (e.type === 'status' && e.status === 'paused') {
@@ -214,9 +222,15 @@ describe('storage quota', () => {
           }
         },
       }),
-      'run-q',
+      runId,
     );
-    const summary = await t.run();
+    return { store, events, summary: await t.run() };
+  }
+
+  it('a checkpoint over quota pauses the run with bytes needed, used and allowed; Resume after freeing space finishes it', async () => {
+    const { store, events, summary } = await runWithFullStore('run-q', () => true, {
+      estimate: async () => ({ usageBytes: 4_900_000, quotaBytes: 5_000_000 }),
+    });
     const reports = events.flatMap((e) => (e.type === 'storage-full' ? [e.report] : []));
     expect(reports.length).toBeGreaterThanOrEqual(1);
     expect(reports[0]).toMatchObject({
@@ -233,30 +247,8 @@ describe('storage quota', () => {
   });
 
   it('the final checkpoint over quota pauses the finished run (its weights are not lost); Resume saves it as done', async () => {
-    const store = new MemoryCheckpointStore();
-    // The final ('done') save hits the quota until the user frees space (the pause below).
-    let refuse = true;
-    const save = store.save.bind(store);
-    store.save = async (cp) => {
-      if (refuse && cp.meta.status === 'done') throw new DOMException('', 'QuotaExceededError');
-      return save(cp);
-    };
-    const events: TrainEvent[] = [];
-    const t = await Trainer.start(
-      config,
-      source(),
-      deps(store, events, {
-        onEvent: (e) => {
-          events.push(e);
-          if (e.type === 'status' && e.status === 'paused') {
-            refuse = false;
-            t.resume();
-          }
-        },
-      }),
-      'run-f',
-    );
-    const summary = await t.run();
+    // The final ('done') save hits the quota until the user frees space (the pause).
+    const { store, events, summary } = await runWithFullStore('run-f', (cp) => cp.meta.status === 'done');
     const reports = events.flatMap((e) => (e.type === 'storage-full' ? [e.report] : []));
     expect(reports.map((r) => r.step)).toEqual([40]);
     const statuses = events.flatMap((e) => (e.type === 'status' ? [e.status] : []));

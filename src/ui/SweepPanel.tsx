@@ -286,32 +286,27 @@ export function SweepPanel() {
             </label>
           ))}
         </div>
-        <label>
-          d_sae values{' '}
-          <input
-            data-testid="sweep-dsae"
-            value={s.form.dSaes}
-            onChange={(e) => s.setField('dSaes', e.target.value)}
-          />
-        </label>
+        <ListField
+          label="d_sae values"
+          testId="sweep-dsae"
+          value={s.form.dSaes}
+          onChange={(v) => s.setField('dSaes', v)}
+        />
         {axes.map((a) => (
-          <label key={a}>
-            {AXIS_LABEL[a]} values{' '}
-            <input
-              data-testid={`sweep-axis-${a}`}
-              value={s.form.sparsity[a]}
-              onChange={(e) => s.setField(a, e.target.value)}
-            />
-          </label>
-        ))}
-        <label>
-          learning rates{' '}
-          <input
-            data-testid="sweep-lr"
-            value={s.form.lrs}
-            onChange={(e) => s.setField('lrs', e.target.value)}
+          <ListField
+            key={a}
+            label={`${AXIS_LABEL[a]} values`}
+            testId={`sweep-axis-${a}`}
+            value={s.form.sparsity[a]}
+            onChange={(v) => s.setField(a, v)}
           />
-        </label>
+        ))}
+        <ListField
+          label="learning rates"
+          testId="sweep-lr"
+          value={s.form.lrs}
+          onChange={(v) => s.setField('lrs', v)}
+        />
         <div className="row">
           <button
             type="button"
@@ -414,5 +409,24 @@ export function SweepPanel() {
       )}
       {done && <Results rows={rows} />}
     </details>
+  );
+}
+
+/** One labelled text input of a sweep axis (a comma-separated list of values). */
+function ListField({
+  label,
+  testId,
+  value,
+  onChange,
+}: {
+  label: string;
+  testId: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      {label} <input data-testid={testId} value={value} onChange={(e) => onChange(e.target.value)} />
+    </label>
   );
 }

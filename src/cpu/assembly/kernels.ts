@@ -400,37 +400,15 @@ export function scale(xPtr: usize, a: f32, n: i32): void {
 }
 
 /**
- * The sparse backward pass over the (row, slot) pairs p = r·k + j in increasing p (src/reference/backward.ts):
+ * The sparse backward pass over the (row, slot) pairs p = r·k + j in increasing p (src/reference/backward.ts), as two
+ * kernels, phase 1 {@link sparseGrad} then phase 2 {@link sparseScatter} (every element gets the same operations in
+ * the same order as one interleaved pass; the host runs both on one thread or splits each across threads):
  *   gPre[p] = v_p > 0 ? (Σ_d diff[r,d]·W_dec[s,d])·scale : 0       (the dot in increasing d, one f32 chain)
  *   accDec[s] += v_p·diff[r];  gWencT[s] += gPre[p]·xc[r];  gBenc[s] += gPre[p];  fire[s] += 1   (v_p > 0 only)
  * diff = x̂ − x and xc = x − b_dec f32 [R, D]; accDec, gWencT f32 [S, D], gBenc f32 [S], fire u32 [S] are added to
  * (the host zeroes them). The caller scales accDec by `scale` and transposes gWencT into ∂W_enc [D, S].
- */
-export function sparseBackward(
-  diffPtr: usize,
-  xcPtr: usize,
-  wDecPtr: usize,
-  idxPtr: usize,
-  valPtr: usize,
-  gPrePtr: usize,
-  firePtr: usize,
-  accDecPtr: usize,
-  gWencTPtr: usize,
-  gBencPtr: usize,
-  R: i32,
-  D: i32,
-  k: i32,
-  scl: f32,
-): void {
-  // Two passes over the pairs (each gPre first, then the scatter in increasing p): every element gets the same
-  // operations in the same order as one interleaved pass, and the threaded engine runs the same two kernels.
-  sparseGrad(diffPtr, wDecPtr, idxPtr, valPtr, gPrePtr, R, D, k, scl);
-  sparseScatter(diffPtr, xcPtr, idxPtr, valPtr, gPrePtr, firePtr, accDecPtr, gWencTPtr, gBencPtr, R, D, k, 0, D, 1);
-}
-
-/**
- * Threaded sparse backward, phase 1 (rows [0, R) of a thread's share): gPre[p] exactly as in {@link sparseBackward}
- * (the same f32 dot chain in increasing d), nothing else.
+ *
+ * Phase 1 (rows [0, R) of a thread's share): gPre[p] only.
  */
 export function sparseGrad(
   diffPtr: usize,
@@ -462,9 +440,9 @@ export function sparseGrad(
 }
 
 /**
- * Threaded sparse backward, phase 2: the scatter of {@link sparseBackward} restricted to columns [d0, d1) of accDec
- * and gWencT, over every pair in increasing p (so each element gets the same adds in the same order). counts ≠ 0:
- * also fire[s] += 1 and gBenc[s] += gPre[p] (one thread only).
+ * Sparse backward, phase 2 (see {@link sparseGrad}): the scatter restricted to columns [d0, d1) of accDec and gWencT,
+ * over every pair in increasing p (so each element gets the same adds in the same order). counts ≠ 0: also
+ * fire[s] += 1 and gBenc[s] += gPre[p] (one range only).
  */
 export function sparseScatter(
   diffPtr: usize,

@@ -31,6 +31,31 @@ export function needBuffer(kernel: string, what: string, buf: GPUBuffer, elems: 
 }
 
 /**
+ * {@link needBuffer} over a list of [what, buffer, f32/u32 elements] (a wrapper's bindings of one dispatch).
+ * @throws GpuError naming the kernel and the first buffer that is too small.
+ */
+export function needBuffers(kernel: string, items: readonly (readonly [string, GPUBuffer, number])[]): void {
+  for (const [what, buf, n] of items) needBuffer(kernel, what, buf, n);
+}
+
+/**
+ * Storage buffers of a one-shot test call, labelled `<label>:<name>`: a typed array is uploaded, a number is the
+ * size of a zeroed buffer in 4-byte elements. The caller destroys them (pass `Object.values(...)` to {@link oneShot}).
+ */
+export function storageSet<K extends string>(
+  gpu: Gpu,
+  label: string,
+  items: Record<K, Float32Array | Uint32Array | number>,
+): Record<K, GPUBuffer> {
+  const out = {} as Record<K, GPUBuffer>;
+  for (const name of Object.keys(items) as K[]) {
+    const v = items[name];
+    out[name] = gpu.storage(`${label}:${name}`, typeof v === 'number' ? v * 4 : v);
+  }
+  return out;
+}
+
+/**
  * A [x, y] grid of at least `workgroups` workgroups with x ≤ maxComputeWorkgroupsPerDimension.
  * @throws GpuError when even a square grid would not fit.
  */

@@ -13,7 +13,16 @@ import matryoshkaWgsl from '../../../shaders/matryoshka.wgsl?raw';
 import { MAX_MATRYOSHKA_GROUPS } from '../../sae/archs/matryoshka';
 import type { Gpu, ShaderSource } from '../device';
 import { GpuError } from '../device';
-import { f32Bits, fitsBinding, grid1d, needBuffer, oneShot, positiveInt, wgSize } from './common';
+import {
+  f32Bits,
+  fitsBinding,
+  grid1d,
+  needBuffers,
+  oneShot,
+  positiveInt,
+  storageSet,
+  wgSize,
+} from './common';
 
 export const matryoshkaShader: ShaderSource = { name: 'matryoshka', code: matryoshkaWgsl };
 
@@ -90,9 +99,7 @@ export function createMatryoshka(
   const spareIn = gpu.storage(`${label}:spare-in`, 16);
   const spareOut = gpu.storage(`${label}:spare-out`, 16);
   const grid = (n: number) => grid1d(gpu, label, Math.ceil(n / wg));
-  const need = (items: [string, GPUBuffer, number][]) => {
-    for (const [what, buf, n] of items) needBuffer(label, what, buf, n);
-  };
+  const need = (items: [string, GPUBuffer, number][]) => needBuffers(label, items);
   return {
     groupGrads,
     encodeResidual(pass, b) {
@@ -173,18 +180,13 @@ export async function matryoshkaGpu(
 ): Promise<MatryoshkaGpuResult> {
   const { rows: R, dModel: D, dSae: S } = shape;
   const kernel = createMatryoshka(gpu, shape, ends, scale);
-  const b = {
-    x: gpu.storage('matryoshka:x', inputs.x),
-    z: gpu.storage('matryoshka:z', inputs.z),
-    wDec: gpu.storage('matryoshka:w_dec', inputs.wDec),
-    bDec: gpu.storage('matryoshka:b_dec', inputs.bDec),
-    wEnc: gpu.storage('matryoshka:w_enc', inputs.wEnc),
-    gBenc: gpu.storage('matryoshka:g_b_enc', inputs.gBenc),
-    xHat: gpu.storage('matryoshka:x_hat', R * D * 4),
-    gradZ: gpu.storage('matryoshka:grad_z', R * S * 4),
-    gWdec: gpu.storage('matryoshka:g_w_dec', S * D * 4),
-    gBdec: gpu.storage('matryoshka:g_b_dec', D * 4),
-  };
+  const b = storageSet(gpu, 'matryoshka', {
+    ...inputs,
+    xHat: R * D,
+    gradZ: R * S,
+    gWdec: S * D,
+    gBdec: D,
+  });
   return oneShot(
     gpu,
     'matryoshka',
