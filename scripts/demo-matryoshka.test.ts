@@ -1,6 +1,6 @@
 /**
- * Matryoshka BatchTopK on the demo, on the fast CPU engine in Node (its step path runs through the oracle's
- * step-path object there; e2e/arch-step.spec.ts ties it to the GPU engine): 300 steps, d_sae 512, k 8, lr 3e-3 (the
+ * Matryoshka BatchTopK on the demo, on the fast CPU engine in Node (its wasm step path, src/cpu/matryoshka-step.ts;
+ * e2e/arch-step.spec.ts ties it to the GPU engine): 300 steps, d_sae 512, k 8, lr 3e-3 (the
  * BatchTopK row of scripts/demo-table.test.ts). Held-out EV ≥ BatchTopK's − 0.03 at the same k, held-out L0 within
  * ±25% of k, θ > 0; then the SAELens export (JumpReLU + threshold) is read back with the lab's safetensors reader.
  */

@@ -76,8 +76,8 @@ const cases: { name: string; shape: SaeShape }[] = [
   },
   { name: 'ReLU + L1', shape: { dModel: 15, dSae: 27, k: 1, batchSize: 14, arch: { architecture: 'relu' } } },
   {
-    // A step path the wasm engine does not accelerate: the oracle's step-path object runs on its memory.
-    name: 'Matryoshka BatchTopK + AuxK (through the oracle step path)',
+    // The wasm Matryoshka path (src/cpu/matryoshka-step.ts): BatchTopK's slots and the prefix backward.
+    name: 'Matryoshka BatchTopK + AuxK',
     shape: {
       dModel: 11,
       dSae: 37,
@@ -96,6 +96,10 @@ const cases: { name: string; shape: SaeShape }[] = [
       arch: { architecture: 'matryoshka', matryoshkaWidths: [0.2, 0.45, 0.7, 1] },
     },
   },
+  {
+    name: 'Matryoshka BatchTopK, > 256 kept per token',
+    shape: { dModel: 7, dSae: 300, k: 256, batchSize: 2, arch: { architecture: 'matryoshka' } },
+  },
 ];
 
 describe('WasmCpuSaeEngine matches the oracle bit for bit over 50 steps', () => {
@@ -110,6 +114,8 @@ describe('WasmCpuSaeEngine matches the oracle bit for bit over 50 steps', () => 
         const oracle = new CpuSaeEngine(shape, init);
         const fast = await WasmCpuSaeEngine.create(shape, init, { threads });
         expect(fast.threads).toBe(threads);
+        // Every registry step path runs on the wasm kernels (none through the oracle's step-path object).
+        expect(fast.path.selection).not.toBe('oracle');
         for (let i = 0; i < steps; i++) {
           const x = data.subarray(i * n, (i + 1) * n);
           const want = oracle.stepSync(x, hyper);

@@ -55,6 +55,7 @@ import {
   assertSaeShape,
   assertSaeState,
 } from '../sae/validate';
+import { matryoshkaWasmStep } from './matryoshka-step';
 import { WasmArena, type WasmArenaOptions } from './wasm';
 
 /** How the CPU engine trains one architecture (derived from its registry step spec, never from its name). */
@@ -62,9 +63,10 @@ export interface CpuStepPath {
   /**
    * Training selection: per-row TopK, batch-level TopK (BatchTopK), an elementwise activation, or 'oracle': a step
    * path this engine does not accelerate, run through the oracle's step-path object (src/reference/step-paths.ts)
-   * on views of the wasm memory (bit-identical to the oracle by construction).
+   * on views of the wasm memory (bit-identical to the oracle by construction); 'matryoshka': BatchTopK's selection
+   * with the nested-prefix backward (src/cpu/matryoshka-step.ts).
    */
-  selection: 'row-topk' | 'batch-topk' | 'activation' | 'oracle';
+  selection: 'row-topk' | 'batch-topk' | 'activation' | 'matryoshka' | 'oracle';
   /** Elementwise activation of evaluation (and of training when selection = 'activation'). */
   forward: ForwardMode;
   /** Activation backward mode of the dense path. */
@@ -82,6 +84,7 @@ const WASM_SELECTION: Partial<Record<StepPathSpec['path'], CpuStepPath['selectio
   'sparse-topk': 'row-topk',
   'sparse-batchtopk': 'batch-topk',
   dense: 'activation',
+  matryoshka: 'matryoshka',
 };
 
 /** The CPU engine's step path of a registry step spec (the same split as the oracle's). */
@@ -325,8 +328,19 @@ export class WasmCpuSaeEngine implements SaeEngine {
     let sparsityLoss = 0;
     let sparse = false;
     let batchZ: Float32Array | null = null;
+    let ownBdec = !!oracle;
     if (oracle) {
       ({ xHatPtr, fireCounts, rowStats, minKeptKey, gLogThreshold, sparsityLoss } = oracle);
+    } else if (path.selection === 'matryoshka') {
+      const ptrs = { x: xPtr, xc: xcPtr, pre: prePtr, params: this.p, grads: this.g };
+      ({ xHatPtr, fireCounts, rowStats, minKeptKey } = matryoshkaWasmStep(
+        this.a,
+        this.buf.bind(this),
+        this.shape,
+        arch,
+        ptrs,
+      ));
+      ownBdec = true;
     } else if (path.selection === 'row-topk') {
       const kk = this.shape.k;
       const idxPtr = this.buf('idx', B * kk);
@@ -355,12 +369,12 @@ export class WasmCpuSaeEngine implements SaeEngine {
         ({ xHatPtr, fireCounts, rowStats, gLogThreshold, sparsityLoss } = dense);
       }
     }
-    // ∂b_dec (both wasm paths; the oracle's path returns its own), with W_enc before the update.
+    // ∂b_dec (the TopK/BatchTopK/dense paths; the oracle's and Matryoshka's set their own), with W_enc before the update.
     const p = this.views(this.p);
     const grads: SaeGrads = this.views(this.g);
     const xv = this.f32(xPtr, B * D);
     const xHat = this.f32(xHatPtr!, B * D);
-    if (!oracle) grads.bDec.set(bdecGradCpu(xv, xHat, p.wEnc, grads.bEnc, { rows: B, dModel: D, dSae: S }));
+    if (!ownBdec) grads.bDec.set(bdecGradCpu(xv, xHat, p.wEnc, grads.bEnc, { rows: B, dModel: D, dSae: S }));
     let auxkLoss = 0;
     if (arch.auxk) {
       const aux = auxkCpu(

@@ -105,22 +105,29 @@ export function matryoshkaResidualRows(
   const { indices, values, cap } = lat;
   const xHat = new Float32Array(R * D);
   const groupGrads = new Float32Array(M * R * D);
-  const res = new Float32Array(M);
+  // Per row: acc[d] = Σ of the prefix's terms so far, res[m, d] = x̂_m − x. Each element sees the latents in
+  // increasing s; the loop over d is innermost so a slot reads its W_dec row once (a Float32Array store rounds).
+  const acc = new Float32Array(D);
+  const res = new Float32Array(M * D);
   for (let r = 0; r < R; r++) {
-    for (let d = 0; d < D; d++) {
-      let acc = 0;
-      let j = r * cap;
-      let xm = 0;
-      for (let m = 0; m < M; m++) {
-        for (; j < (r + 1) * cap && values[j] !== 0 && indices[j] < ends[m]; j++)
-          acc = f(acc + f(values[j] * wDec[indices[j] * D + d]));
-        xm = f(acc + bDec[d]);
-        res[m] = f(xm - x[r * D + d]);
+    acc.fill(0);
+    let j = r * cap;
+    for (let m = 0; m < M; m++) {
+      for (; j < (r + 1) * cap && values[j] !== 0 && indices[j] < ends[m]; j++) {
+        const v = values[j];
+        const w0 = indices[j] * D;
+        for (let d = 0; d < D; d++) acc[d] += f(v * wDec[w0 + d]);
       }
-      xHat[r * D + d] = xm;
+      for (let d = 0; d < D; d++) {
+        const xm = f(acc[d] + bDec[d]);
+        res[m * D + d] = f(xm - x[r * D + d]);
+        if (m === M - 1) xHat[r * D + d] = xm;
+      }
+    }
+    for (let d = 0; d < D; d++) {
       let tail = 0;
       for (let m = M - 1; m >= 0; m--) {
-        tail = f(tail + res[m]);
+        tail = f(tail + res[m * D + d]);
         groupGrads[(m * R + r) * D + d] = f(tail * sc);
       }
     }
