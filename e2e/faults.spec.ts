@@ -254,7 +254,7 @@ for (const [label, waitMs, interval] of [
   });
 }
 
-test('quota 5 MB during import: the import pauses with the storage banner; Cancel changes nothing; Resume after freeing space imports it', async ({
+test('quota 5 MB during import (from Train, then from a lesson): the import pauses with the storage banner, Load demo off; Cancel changes nothing; Resume after freeing space imports it', async ({
   page,
 }) => {
   test.setTimeout(180_000);
@@ -270,17 +270,26 @@ test('quota 5 MB during import: the import pauses with the storage banner; Cance
   await expect(banner).toContainText(/needs \d+(\.\d)? MB/);
   await expect(banner).toContainText(/Delete a dataset/);
   expect((await stored(page)).datasetKeys).toEqual([]);
+  // While an import waits in the banner, the library's Load demo is off and says why.
+  await expect(page.getByTestId('load-demo')).toBeDisabled();
+  await expect(page.getByTestId('load-demo')).toHaveAttribute('title', /paused over the storage quota/);
   // Cancel: the store exactly as before, and the run says why it did not start.
   await page.getByTestId('cancel-paused-import').click();
   await expect(banner).toHaveCount(0);
   await expect(page.getByTestId('run-error')).toContainText('import cancelled; nothing was stored');
   expect(await stored(page)).toEqual(before);
-  // Again; this time space is freed (the quota override lifted) while paused, and Resume imports and trains.
-  await page.getByTestId('train').click();
+  // Again, from a lesson this time: showing a demo step starts the demo import, which pauses the same way. Space is
+  // freed (the quota override lifted) while paused; Resume imports it, and the run then trains on it.
+  await page.evaluate(() => {
+    location.hash = 'lesson=intro';
+  });
   await expect(banner).toContainText('Import paused', { timeout: 120_000 });
+  await expect(page.getByTestId('load-demo')).toBeDisabled();
   await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(page.url()).origin });
   await page.getByTestId('resume-import').click();
   await expect(banner).toHaveCount(0);
+  await expect(page.getByTestId('load-demo')).toHaveText('Demo dataset loaded', { timeout: 120_000 });
+  await page.getByTestId('train').click();
   await expect(status(page)).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
   await expect(status(page)).toHaveAttribute('data-step', '20');
   const after = await stored(page);

@@ -421,7 +421,7 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
           set({ demoStatus: 'preparing' });
           try {
             // Over quota the import pauses (storage banner: Resume / Cancel) instead of failing.
-            await ensureDemoDataset(undefined, (m) => get().pauseImport(m));
+            await ensureDemoPausing();
             set({ demoStatus: 'ready' });
           } catch (e) {
             set({ demoStatus: 'error' });
@@ -512,3 +512,13 @@ export const useLab = create<LabState & LabActions>()((set, get) => {
     },
   };
 });
+
+/**
+ * The built-in demo dataset, imported on first use; over the storage quota the import pauses with the storage
+ * banner (Resume / Cancel, {@link LabActions.pauseImport}) instead of failing. Every app caller goes through here
+ * (Train, the lessons' prefetch, evaluating an imported SAE), so the one shared demo import pauses whichever of them
+ * started it. @throws as ensureDemoDataset (ImportCancelled after Cancel)
+ */
+export function ensureDemoPausing(): Promise<DatasetManifest> {
+  return ensureDemoDataset(undefined, (message) => useLab.getState().pauseImport(message));
+}

@@ -6,14 +6,14 @@
  */
 import { create } from 'zustand';
 import { DEMO } from '../data/demo';
-import { ensureDemoDataset } from '../data/import-client';
+
 import { datasetStore } from '../data/store';
 import { storeSyntheticDataset } from '../data/synthetic';
 import { findLesson, LESSONS, parseLessonHash } from '../lessons/lessons';
 import type { Lesson, LessonStep } from '../lessons/types';
 import { DEFAULT_CONFIG } from '../train/config';
 import { configToForm, type FormField } from './config-form';
-import { useLab } from './lab-store';
+import { ensureDemoPausing, useLab } from './lab-store';
 import { useRecovery } from './recovery-store';
 
 /** localStorage key of the lesson progress. */
@@ -120,11 +120,12 @@ async function selectData(step: LessonStep, onPrepare: (what: string | null) => 
 
 /**
  * Start storing a step's demo data as soon as the step is shown, so that Run step starts training at once
- * (the demo import is shared with the lab store's own through ensureDemoDataset). Failures surface on Run step.
+ * (the demo import is shared with the lab store's own through ensureDemoPausing: over the storage quota it pauses with
+ * the storage banner, as from Train). Other failures surface on Run step.
  */
 function prefetch(step: LessonStep): void {
   if (step.run.data.kind !== 'demo' || typeof Worker === 'undefined') return;
-  ensureDemoDataset()
+  ensureDemoPausing()
     .then(() => useLab.getState().refreshDatasets())
     .catch(() => {});
 }

@@ -268,6 +268,8 @@ export function DatasetLibrary() {
 
   const demo = datasets?.find((d) => d.id === DEMO.id);
   const importing = busy?.kind === 'importing' || busy?.kind === 'inspecting';
+  // An import paused over the quota (this library's, or the demo's from Train or a lesson) waits in the banner.
+  const importPaused = useLab((s) => !!s.storage?.importPaused) || busy?.kind === 'paused';
 
   return (
     <section
@@ -298,7 +300,12 @@ export function DatasetLibrary() {
           <button
             type="button"
             onClick={() => void runJob('the demo dataset', startDemoImport)}
-            disabled={importing || !!demo || datasets === null}
+            disabled={importing || importPaused || !!demo || datasets === null}
+            title={
+              importPaused && !demo
+                ? 'An import is paused over the storage quota: Resume or Cancel it in the storage banner first'
+                : undefined
+            }
             data-testid="load-demo"
           >
             {demo ? 'Demo dataset loaded' : 'Load demo dataset'}

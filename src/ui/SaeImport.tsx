@@ -5,9 +5,8 @@
  */
 import * as Comlink from 'comlink';
 import { type DragEvent, useState } from 'react';
-import { ensureDemoDataset } from '../data/import-client';
 import type { RunMeta } from '../runs/library';
-import { useLab } from '../state/lab-store';
+import { ensureDemoPausing, useLab } from '../state/lab-store';
 import { useRuns } from '../state/runs-store';
 import type { LabEvent } from '../worker/api';
 import { labWorker } from '../worker/client';
@@ -165,7 +164,7 @@ export function EvaluateImported({ run }: { run: RunMeta }) {
     setMessage(`Evaluating on ${m.name}…`);
     try {
       // The built-in demo is offered before it is stored (createdAt 0): store it first.
-      if (m.createdAt === 0) await ensureDemoDataset();
+      if (m.createdAt === 0) await ensureDemoPausing();
       const onEvent = (e: LabEvent) => {
         if (e.type === 'behaviour' && e.point.final) {
           setMessage((t) => `${t}; CE-loss score ${formatSig(e.point.metrics.ceLossScore.value)}`);
