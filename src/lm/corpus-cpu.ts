@@ -6,6 +6,7 @@
  * Sequences are token-id arrays that start with BOS (src/lm/text.ts); targets are positions 1..T−1, so BOS is never
  * a target.
  */
+import type { PatchedDocSums } from '../sae/metrics';
 import type { LlamaModel } from './checkpoint';
 import { lmForwardCpu, logSoftmaxCpu, tokenCeCpu, tokenKlCpu } from './forward-cpu';
 import { parseHook } from './hooks';
@@ -99,16 +100,10 @@ export function harvestCpu(
 /**
  * Per-document sums of one patched-CE evaluation. All in nats, summed over the document's targets (positions
  * 1..T−1): CE of the clean model, with the hook spliced, with the hook zero-ablated; KL(clean ‖ spliced) and
- * KL(clean ‖ zero-ablated) per predicting position.
+ * KL(clean ‖ zero-ablated) per predicting position. The type is src/sae/metrics.ts PatchedDocSums (patchedCeMetrics
+ * summarises a list of them).
  */
-export interface PatchedDoc {
-  tokens: number;
-  ceClean: number;
-  ceSae: number;
-  ceZero: number;
-  klSae: number;
-  klZero: number;
-}
+export type PatchedDoc = PatchedDocSums;
 
 /** A splice: the activations [T, D] at the hook → their replacement [T, D] (e.g. an SAE's reconstruction). */
 export type Splice = (x: Float32Array, tokens: number, dModel: number) => Float32Array;

@@ -26,6 +26,7 @@ import type { GpuStatus, LabEvent } from '../worker/api';
 import { labWorker, onLabWorkerFailure } from '../worker/client';
 import { useBehaviour } from './behaviour-store';
 import { configToForm, defaultForm, type FormField, type FormValues, validateForm } from './config-form';
+import { downloadFile as download } from './download';
 import { metricBuffers } from './metric-buffers';
 import {
   announceRun,
@@ -182,19 +183,6 @@ function demoStandIn(): DatasetManifest {
     meanSquaredNorm: 0,
     builtin: true,
   };
-}
-
-/** Save a blob under `name` through a temporary link. */
-function download(name: string, data: BlobPart, type: string): void {
-  const url = URL.createObjectURL(new Blob([data], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.rel = 'noopener';
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** The lab store. */

@@ -98,20 +98,14 @@ export const matryoshka = {
   ],
   sparsityCoefficient: null,
   auxk: true,
-  step: {
-    path: 'matryoshka',
-    forward: 'threshold',
-    backward: 'masked',
-    sparsity: 'none',
-    threshold: 'running',
-  },
+  // BatchTopK's selection, activation and running θ; only the loss (the step path) differs.
+  step: { ...batchtopk.step, path: 'matryoshka' },
   charts: {
-    l0Title: (k: number) => `L0 (k = ${k} on average)`,
+    ...batchtopk.charts,
     l0Note:
       'Matryoshka BatchTopK keeps k·B per training batch; held-out uses its running threshold (JumpReLU).',
-    sparsityTitle: null,
   },
-  summary: { l0Label: (k: number) => `L0 (k = ${k} per token on average; held-out: threshold θ)` },
+  summary: batchtopk.summary,
   saeLens: {
     ...batchtopk.saeLens,
     labExtra: (arch: SaeArch, dSae: number) => ({ matryoshka_widths: [...matryoshkaEndsOf(arch, dSae)] }),
