@@ -29,7 +29,12 @@ class FakeTarget implements CoalesceTarget {
   readonly calls: { kind: 'step' | 'eval'; x: Float32Array; members: number[]; readStats: boolean }[] = [];
   readonly steps = new Map<number, number>();
   readonly fail = new Set<Float32Array>();
-  async stepMembers(x: Float32Array, members: readonly number[], hypers: readonly StepHyper[], readStats: boolean) {
+  async stepMembers(
+    x: Float32Array,
+    members: readonly number[],
+    hypers: readonly StepHyper[],
+    readStats: boolean,
+  ) {
     expect(hypers.length).toBe(members.length);
     this.calls.push({ kind: 'step', x, members: [...members], readStats });
     await Promise.resolve();
@@ -107,7 +112,10 @@ describe('StepCoalescer', () => {
     expect(target.calls).toHaveLength(1); // member 2 (next step 0 ≤ 1) is running: it may still come
     c.setLive(2, false);
     await waiting;
-    expect(target.calls.map((k) => k.members)).toEqual([[0, 1], [0, 1]]);
+    expect(target.calls.map((k) => k.members)).toEqual([
+      [0, 1],
+      [0, 1],
+    ]);
     // A member that leaves (engine destroyed) is not waited for either.
     c.setLive(2, true);
     const z = batch(3);
