@@ -105,7 +105,13 @@ function label(c: TrainConfig): string {
   return `${archSpec(c.architecture).label} d_sae ${c.dSae} ${v === null ? '' : `${axis} ${v} `}lr ${c.lr}`;
 }
 
-let active: { runner: Runner; record: SweepRecord; done: Promise<void> } | null = null;
+let active: {
+  runner: Runner;
+  record: SweepRecord;
+  done: Promise<void>;
+  /** Store the record with `status` and tell the page. */
+  setStatus(status: SweepStatus): Promise<void>;
+} | null = null;
 
 /** True while a sweep trains or waits paused in this worker. */
 export function sweepBusy(): boolean {
@@ -202,7 +208,7 @@ export function sweepApi(host: SweepHost): SweepApi {
       .then(() => setStatus(runner.status === 'stopped' ? 'stopped' : 'done'))
       .catch((e) => setStatus('error', errorText(e)))
       .finally(() => release());
-    active = { runner, record, done };
+    active = { runner, record, done, setStatus };
     return { ...record };
   };
 
@@ -266,15 +272,14 @@ export function sweepApi(host: SweepHost): SweepApi {
     async pauseSweep() {
       if (!active) return;
       await active.runner.pause();
-      active.record.status = 'paused';
-      await saveSweep(active.record);
+      // The page's Resume button follows the sweep's status event.
+      await active.setStatus('paused');
     },
 
     async continueSweep() {
       if (!active) return;
       active.runner.resume();
-      active.record.status = 'running';
-      await saveSweep(active.record);
+      await active.setStatus('running');
     },
 
     async stopSweep() {
