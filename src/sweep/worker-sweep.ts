@@ -16,7 +16,7 @@ import type { TrainConfig } from '../train/config';
 import type { TrainerDeps } from '../train/trainer';
 import { errorText } from '../util/error-text';
 import type { LabEvent, LabEventListener } from '../worker/api';
-import { withBehaviour } from '../worker/behaviour-tap';
+import { SharedEvaluator, withBehaviour } from '../worker/behaviour-tap';
 import { expandGrid, type SweepGrid, sparsityValue } from './grid';
 import { cpuLimits, gpuLimits, type MemoryLimits, planGroups, saeMemory } from './memory';
 import { newSweepId, type SweepRunner as Runner, SweepRunner, type SweepSpec } from './runner';
@@ -90,7 +90,7 @@ export interface SweepHost {
   memberDeps(
     listener: LabEventListener,
     datasetId: string,
-  ): Promise<TrainerDeps & { record: { onBehaviour(p: BehaviourPoint): void } }>;
+  ): Promise<TrainerDeps & { record: { onBehaviour(p: BehaviourPoint): void; flushed(): Promise<void> } }>;
   checkpoints: CheckpointStore;
   /** Engine the worker trains on and, on the GPU, its granted limits. */
   limits(): Promise<MemoryLimits>;
@@ -154,7 +154,10 @@ export function sweepApi(host: SweepHost): SweepApi {
         `the sweep's dataset "${record.datasetName}" is no longer in this browser (deleted?); import it again to resume`,
       );
     });
-    // One recorder (and one CE tap) per member: every SAE is a run of the library.
+    // One recorder (and one CE tap) per member: every SAE is a run of the library. The taps share ONE language-
+    // model Worker, held while the sweep lives (released after the last member's final point).
+    const lm = new SharedEvaluator();
+    lm.hold();
     const perMember = await Promise.all(
       record.members.map(async ({ runId }, member) => {
         const toPage: LabEventListener = (event) => onEvent({ type: 'member', member, event });
@@ -172,6 +175,7 @@ export function sweepApi(host: SweepHost): SweepApi {
           },
           source.manifest,
           finalParams,
+          () => lm.lease(),
         );
         deps = await host.memberDeps((e) => (e.type === 'eval' ? toPage(e) : tapped(e)), record.datasetId);
         return deps;
@@ -207,7 +211,13 @@ export function sweepApi(host: SweepHost): SweepApi {
       .run()
       .then(() => setStatus(runner.status === 'stopped' ? 'stopped' : 'done'))
       .catch((e) => setStatus('error', errorText(e)))
-      .finally(() => release());
+      .finally(async () => {
+        release();
+        // A member's summary reaches its CE tap once the library holds it (the worker's deps): let go of the shared
+        // language model after that, so every member's final point uses the one Worker.
+        await Promise.all(perMember.map((d) => d.record.flushed())).catch(() => undefined);
+        lm.release();
+      });
     active = { runner, record, done, setStatus };
     return { ...record };
   };
