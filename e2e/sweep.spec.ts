@@ -3,7 +3,10 @@
  * on this adapter: a 2 × 2 sweep (TopK, BatchTopK × k 4, 16) started from the sweep form gives the plan (size,
  * memory, ETA), the results table, the Pareto plot with its frontier (a frontier point opens its run) and four runs
  * in the library; a sweep interrupted by a reload is offered for resume and finishes from its checkpoints. On the GPU
- * engine, a group stepped on one shared upload per batch in one submission equals separate runs bit for bit.
+ * engine, a group stepped on one shared upload per batch in one submission equals separate runs bit for bit, and a
+ * sweep started from the form with `?engine=gpu` goes through that group (src/sweep/gpu-coalesce.ts): through a
+ * pause / resume, one upload and one step submission per step for both SAEs, and SAE 1's stored history and
+ * parameters equal its single GPU run's bit for bit.
  */
 import { expect, type Page, test } from '@playwright/test';
 import { openHarness, runCheck } from './harness-client';
