@@ -17,6 +17,7 @@ import { cpuStepSuite } from './cpu-bench';
 import { featuresBench } from './features-bench';
 import { importBench } from './import-bench';
 import { lmBench } from './lm-bench';
+import { sweepAppBench } from './sweep-app-bench';
 import { sweepBench } from './sweep-bench';
 
 /** Which suite to run, and its options. */
@@ -280,11 +281,13 @@ const archDemoSuite: Suite = async (gpu, _reps, options) => {
 export const onDemandSuites: Record<string, Suite> = {
   'arch-demo': archDemoSuite,
   /**
-   * N = 4 SAEs at the demo shape on the GPU engine as one sweep group (one upload and one submission per step) ÷
-   * the sum of 4 single runs, with the read / upload / step / eval breakdown (e2e/harness/sweep-bench.ts; ~12 min
-   * at 30 steps on SwiftShader, so on demand: `node scripts/bench.mjs sweep`).
+   * N = 4 SAEs at the demo shape on the GPU engine as one sweep (one upload and one submission per step) ÷ the sum
+   * of 4 single runs, with the read / upload / step / eval breakdown: the app's SweepRunner path by default
+   * (e2e/harness/sweep-app-bench.ts, 10 steps), the bare group API with `{"path":"group"}` (sweep-bench.ts). Slow on
+   * SwiftShader, so on demand: `node scripts/bench.mjs sweep`.
    */
-  sweep: (gpu, _reps, options) => sweepBench(gpu, options),
+  sweep: (gpu, _reps, options) =>
+    options.path === 'group' ? sweepBench(gpu, options) : sweepAppBench(gpu, options),
 };
 
 /** Run one suite. @throws Error for an unknown suite. */

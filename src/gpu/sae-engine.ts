@@ -374,6 +374,11 @@ export class GpuSaeEngine implements SaeEngine {
     this.prepareUniforms(hyper);
   }
 
+  /** The device context this engine runs on (a shared-input group's members must share it). */
+  get gpuContext(): Gpu {
+    return this.gpu;
+  }
+
   /** True when this engine's step path reads back between its two passes (BatchTopK), so a step is two phases. */
   get needsPlan(): boolean {
     return this.path.plan !== undefined;

@@ -30,11 +30,16 @@ export interface GpuGroupStages {
   memberSteps: number;
   /** Command submissions of the group's steps and evaluation chunks (stats and plan readbacks not counted). */
   submissions: number;
+  /** Of those, the evaluation chunks' submissions (so submissions − evalSubmissions are the steps'). */
+  evalSubmissions: number;
+  /** Held-out samples uploaded (one per shared evaluation, whatever the number of members evaluated on it). */
+  heldOutUploads: number;
 }
 
 /** Steps and evaluates the engines of one sweep group on shared uploaded batches. */
 export class GpuSweepGroup {
-  private readonly gpu: Gpu;
+  /** The device context every member runs on. */
+  readonly gpu: Gpu;
   private readonly engines: GpuSaeEngine[];
   /** f32 [B, D]: the step's batch, uploaded once per step (COPY_SRC for the copies into the members). */
   private readonly input: GPUBuffer;
@@ -48,6 +53,8 @@ export class GpuSweepGroup {
     uploads: 0,
     memberSteps: 0,
     submissions: 0,
+    evalSubmissions: 0,
+    heldOutUploads: 0,
   };
 
   /**
@@ -59,15 +66,51 @@ export class GpuSweepGroup {
     if (engines.length === 0) throw new RangeError('GpuSweepGroup: a group needs at least one engine');
     const { batchSize: B, dModel: D } = engines[0].shape;
     engines.forEach((e, i) => {
-      if (e.shape.batchSize !== B || e.shape.dModel !== D)
-        throw new RangeError(
-          `GpuSweepGroup: member ${i} has batchSize ${e.shape.batchSize}, d_model ${e.shape.dModel}; member 0 has ` +
-            `${B}, ${D} (a group shares one batch stream)`,
-        );
+      GpuSweepGroup.assertFits(`GpuSweepGroup: member ${i}`, engines[0], e);
     });
     this.gpu = gpu;
     this.engines = [...engines];
     this.input = gpu.storage('sweep:group:x', B * D * 4);
+  }
+
+  /** @throws RangeError naming `who` when `e`'s batchSize or d_model differs from `first`'s. */
+  private static assertFits(who: string, first: GpuSaeEngine, e: GpuSaeEngine): void {
+    const { batchSize: B, dModel: D } = first.shape;
+    if (e.shape.batchSize !== B || e.shape.dModel !== D)
+      throw new RangeError(
+        `${who} has batchSize ${e.shape.batchSize}, d_model ${e.shape.dModel}; the group has ${B}, ${D} ` +
+          '(a group shares one batch stream)',
+      );
+  }
+
+  /** Members so far. */
+  get size(): number {
+    return this.engines.length;
+  }
+
+  /**
+   * Add a member (an engine created after the group, e.g. by the sweep's next trainer).
+   * @returns its member index (the order of joining, after the constructor's engines)
+   * @throws RangeError when its batchSize or d_model differs from the group's; GpuError after destroy.
+   */
+  join(engine: GpuSaeEngine): number {
+    if (this.destroyed) throw new GpuError('GpuSweepGroup.join: the group was destroyed');
+    GpuSweepGroup.assertFits('GpuSweepGroup.join: the engine', this.engines[0], engine);
+    this.engines.push(engine);
+    return this.engines.length - 1;
+  }
+
+  /** The members `members` (indices; all when null). @throws RangeError on a bad, repeated or empty list. */
+  private pick(who: string, members: readonly number[] | null): GpuSaeEngine[] {
+    if (members === null) return this.engines;
+    const seen = new Set<number>();
+    for (const m of members) {
+      if (!Number.isInteger(m) || m < 0 || m >= this.engines.length || seen.has(m))
+        throw new RangeError(`${who}: bad or repeated member ${m} (the group has ${this.engines.length})`);
+      seen.add(m);
+    }
+    if (members.length === 0) throw new RangeError(`${who}: no members`);
+    return members.map((m) => this.engines[m]);
   }
 
   private assertUsable(who: string): void {
@@ -96,34 +139,52 @@ export class GpuSweepGroup {
    *   readback); else to every member's step sums, in member order.
    * @throws RangeError on a bad batch or hyper-parameter list; GpuError on a device validation error.
    */
-  async step(x: Float32Array, hypers: StepHyper[], readStats = true): Promise<StepStats[] | null> {
+  step(x: Float32Array, hypers: StepHyper[], readStats = true): Promise<StepStats[] | null> {
+    return this.stepMembers(x, null, hypers, readStats);
+  }
+
+  /**
+   * {@link step} of some members only (the others keep their state): member members[j] with hypers[j], in one
+   * upload and one submission (two with a planned member). Each member's step is its single-run step whatever the
+   * subset (src/sweep/gpu-coalesce.ts relies on it).
+   * @param members member indices, no repeats; null = every member
+   * @returns the stepped members' sums in `members` order (null when readStats is false)
+   * @throws RangeError on a bad member list, batch or hyper-parameter list; GpuError on a device validation error.
+   */
+  async stepMembers(
+    x: Float32Array,
+    members: readonly number[] | null,
+    hypers: readonly StepHyper[],
+    readStats = true,
+  ): Promise<StepStats[] | null> {
     this.assertUsable('GpuSweepGroup.step');
-    if (hypers.length !== this.engines.length)
+    const engines = this.pick('GpuSweepGroup.step', members);
+    if (hypers.length !== engines.length)
       throw new RangeError(
-        `GpuSweepGroup.step: ${hypers.length} hyper-parameter sets for ${this.engines.length} SAEs`,
+        `GpuSweepGroup.step: ${hypers.length} hyper-parameter sets for ${engines.length} SAEs`,
       );
     assertBatch('GpuSweepGroup.step', this.engines[0].shape, x);
     // Validate every member's hyper-parameters before any member advances its step count.
     for (const h of hypers) assertHyper('GpuSweepGroup.step', h);
-    for (let i = 0; i < this.engines.length; i++) this.engines[i].prepareSharedStep(hypers[i]);
+    for (let i = 0; i < engines.length; i++) engines[i].prepareSharedStep(hypers[i]);
     const t0 = performance.now();
     this.gpu.write(this.input, x);
     const t1 = performance.now();
     this.stages.uploadMs += t1 - t0;
     this.stages.uploads += 1;
-    this.stages.memberSteps += this.engines.length;
+    this.stages.memberSteps += engines.length;
     const device = this.gpu.device;
     device.pushErrorScope('validation');
     let scope: Promise<GPUError | null>;
     try {
-      const planned = this.engines.filter((e) => e.needsPlan);
+      const planned = engines.filter((e) => e.needsPlan);
       if (planned.length === 0) {
         this.submitAll('sweep:group:step', (enc) => {
-          for (const e of this.engines) e.encodeSharedStep(enc, this.input, 'all');
+          for (const e of engines) e.encodeSharedStep(enc, this.input, 'all');
         });
       } else {
         this.submitAll('sweep:group:step-a', (enc) => {
-          for (const e of this.engines) e.encodeSharedStep(enc, this.input, e.needsPlan ? 'a' : 'all');
+          for (const e of engines) e.encodeSharedStep(enc, this.input, e.needsPlan ? 'a' : 'all');
         });
         await Promise.all(planned.map((e) => e.planSharedStep()));
         this.submitAll('sweep:group:step-b', (enc) => {
@@ -142,7 +203,7 @@ export class GpuSweepGroup {
     }
     const err = await scope;
     if (err) throw new GpuError(`GpuSweepGroup.step: ${err.message}`);
-    const out = await Promise.all(this.engines.map((e) => e.readStepStats()));
+    const out = await Promise.all(engines.map((e) => e.readStepStats()));
     this.stages.stepMs += performance.now() - t1;
     return out;
   }
@@ -152,8 +213,23 @@ export class GpuSweepGroup {
    * each chunk of B rows is one submission for all members. Same EvalStats as each member's evaluate.
    * @throws RangeError on a bad rows count or length; GpuError on a device validation error.
    */
-  async evaluate(x: Float32Array, rows: number): Promise<EvalStats[]> {
+  evaluate(x: Float32Array, rows: number): Promise<EvalStats[]> {
+    return this.evaluateMembers(x, rows, null);
+  }
+
+  /**
+   * {@link evaluate} of some members only: the rows uploaded once, one submission per chunk for those members.
+   * @param members member indices, no repeats; null = every member
+   * @returns their EvalStats in `members` order
+   * @throws RangeError on a bad member list, rows count or length; GpuError on a device validation error.
+   */
+  async evaluateMembers(
+    x: Float32Array,
+    rows: number,
+    members: readonly number[] | null,
+  ): Promise<EvalStats[]> {
     this.assertUsable('GpuSweepGroup.evaluate');
+    const engines = this.pick('GpuSweepGroup.evaluate', members);
     const { batchSize: B, dModel: D } = this.engines[0].shape;
     if (!Number.isInteger(rows) || rows < 1 || x.length !== rows * D)
       throw new RangeError(
@@ -163,8 +239,9 @@ export class GpuSweepGroup {
     const held = this.gpu.storage('sweep:group:held-out', x.subarray(0, rows * D));
     const t1 = performance.now();
     this.stages.uploadMs += t1 - t0;
+    this.stages.heldOutUploads += 1;
     try {
-      const evals = this.engines.map((e) => e.openSharedEval(rows));
+      const evals = engines.map((e) => e.openSharedEval(rows));
       const device = this.gpu.device;
       device.pushErrorScope('validation');
       let scope: Promise<GPUError | null>;
@@ -173,6 +250,7 @@ export class GpuSweepGroup {
           this.submitAll('sweep:group:eval', (enc) => {
             for (const ev of evals) ev.encodeChunk(enc, held, c);
           });
+          this.stages.evalSubmissions += 1;
         }
       } finally {
         scope = device.popErrorScope();

@@ -14,6 +14,7 @@ import type { DatasetSource } from '../data/types';
 import type { SaeEngine } from '../sae/types';
 import type { RunStatus, RunSummary, TrainEvent, TrainerDeps } from '../train/trainer';
 import { Trainer } from '../train/trainer';
+import { type CoalescerOptions, GpuGroupCoalescer, type GpuSweepStages } from './gpu-coalesce';
 import type { SweepGrid } from './grid';
 import { SharedBatchStream, type StreamStats } from './stream';
 
@@ -42,10 +43,19 @@ export interface SweepStages extends StreamStats {
   evalMs: number;
   /** Wall time of the whole sweep (all groups). */
   wallMs: number;
+  /**
+   * GPU engine only (absent on the CPU engine): the groups' shared uploads and submissions, summed over the groups
+   * (src/sweep/gpu-coalesce.ts): `uploads` training batches uploaded, each feeding `memberSteps / uploads` SAEs on
+   * average; `submissions` of which `evalSubmissions` were held-out chunks; stepMs and evalMs above are then the
+   * groups' (one call for all members), not summed per SAE.
+   */
+  gpu?: GpuSweepStages;
 }
 
 /** What the runner needs from its host: the trainer's deps minus the per-run parts, and per-member events. */
 export interface SweepDeps extends Omit<TrainerDeps, 'onEvent' | 'batches'> {
+  /** GPU engine groups: the step coalescer's options (tests shorten its fallback). */
+  coalesce?: CoalescerOptions;
   /** Events of member `member` (its trainer's events, unchanged). Must not throw. */
   onEvent(member: number, e: TrainEvent): void;
   /** A group starts (0-based), with its member indices. */
@@ -74,6 +84,8 @@ export class SweepRunner {
     wallMs: 0,
   };
   private streams: SharedBatchStream[] = [];
+  /** Each group's GPU coalescing (stages only when its members shared steps). */
+  private coalescers: GpuGroupCoalescer[] = [];
   /** The current group's stream. */
   private stream: SharedBatchStream | null = null;
 
@@ -103,6 +115,13 @@ export class SweepRunner {
       s.heldOutRead += st.stats.heldOutRead;
       s.heldOutServed += st.stats.heldOutServed;
       s.readMs += st.stats.readMs;
+    }
+    for (const c of this.coalescers) {
+      const g = c.stages;
+      if (!g) continue;
+      s.stepMs += g.stepMs;
+      s.evalMs += g.evalMs;
+      s.gpu = s.gpu ? sumStages(s.gpu, g) : { ...g };
     }
     return s;
   }
@@ -205,6 +224,9 @@ export class SweepRunner {
     const views: { close(): void }[] = [];
     let stream: SharedBatchStream | null = null;
     const trainers: { member: number; trainer: Trainer }[] = [];
+    // GPU engines: one upload and one submission per step for the group (other engines are used as they are).
+    const coalesce = new GpuGroupCoalescer(this.deps.coalesce);
+    this.coalescers.push(coalesce);
     try {
       for (const member of members) {
         const { runId, config } = this.spec.members[member];
@@ -212,8 +234,14 @@ export class SweepRunner {
         if (cp && (cp.meta.status === 'done' || cp.meta.status === 'stopped')) continue;
         const deps: TrainerDeps = {
           ...this.deps,
-          createEngine: async (shape, init) => this.timed(await this.deps.createEngine(shape, init)),
-          onEvent: (e) => this.deps.onEvent(member, e),
+          createEngine: async (shape, init) => {
+            const engine = await this.deps.createEngine(shape, init);
+            return coalesce.wrap(member, engine) ?? this.timed(engine);
+          },
+          onEvent: (e) => {
+            coalesce.onEvent(member, e);
+            this.deps.onEvent(member, e);
+          },
           batches: (options) => {
             stream ??= new SharedBatchStream(options, this.now);
             if (!stream.matches(options)) {
@@ -249,10 +277,18 @@ export class SweepRunner {
       });
     } finally {
       for (const { trainer } of trainers) trainer.dispose();
+      coalesce.destroy();
       this.trainers = [];
       this.stream = null;
     }
   }
+}
+
+/** Field-wise sum of two groups' GPU stages. */
+function sumStages(a: GpuSweepStages, b: GpuSweepStages): GpuSweepStages {
+  const out = { ...a };
+  for (const k of Object.keys(out) as (keyof GpuSweepStages)[]) out[k] += b[k];
+  return out;
 }
 
 /** A new sweep id (time + random suffix). */

@@ -16,7 +16,7 @@ import type { TrainConfig } from '../train/config';
 import type { TrainerDeps } from '../train/trainer';
 import { errorText } from '../util/error-text';
 import type { LabEvent, LabEventListener } from '../worker/api';
-import { withBehaviour } from '../worker/behaviour-tap';
+import { SharedEvaluator, withBehaviour } from '../worker/behaviour-tap';
 import { expandGrid, type SweepGrid, sparsityValue } from './grid';
 import { cpuLimits, gpuLimits, type MemoryLimits, planGroups, saeMemory } from './memory';
 import { newSweepId, type SweepRunner as Runner, SweepRunner, type SweepSpec } from './runner';
@@ -90,7 +90,7 @@ export interface SweepHost {
   memberDeps(
     listener: LabEventListener,
     datasetId: string,
-  ): Promise<TrainerDeps & { record: { onBehaviour(p: BehaviourPoint): void } }>;
+  ): Promise<TrainerDeps & { record: { onBehaviour(p: BehaviourPoint): void; flushed(): Promise<void> } }>;
   checkpoints: CheckpointStore;
   /** Engine the worker trains on and, on the GPU, its granted limits. */
   limits(): Promise<MemoryLimits>;
@@ -105,7 +105,13 @@ function label(c: TrainConfig): string {
   return `${archSpec(c.architecture).label} d_sae ${c.dSae} ${v === null ? '' : `${axis} ${v} `}lr ${c.lr}`;
 }
 
-let active: { runner: Runner; record: SweepRecord; done: Promise<void> } | null = null;
+let active: {
+  runner: Runner;
+  record: SweepRecord;
+  done: Promise<void>;
+  /** Store the record with `status` and tell the page. */
+  setStatus(status: SweepStatus): Promise<void>;
+} | null = null;
 
 /** True while a sweep trains or waits paused in this worker. */
 export function sweepBusy(): boolean {
@@ -148,7 +154,10 @@ export function sweepApi(host: SweepHost): SweepApi {
         `the sweep's dataset "${record.datasetName}" is no longer in this browser (deleted?); import it again to resume`,
       );
     });
-    // One recorder (and one CE tap) per member: every SAE is a run of the library.
+    // One recorder (and one CE tap) per member: every SAE is a run of the library. The taps share ONE language-
+    // model Worker, held while the sweep lives (released after the last member's final point).
+    const lm = new SharedEvaluator();
+    lm.hold();
     const perMember = await Promise.all(
       record.members.map(async ({ runId }, member) => {
         const toPage: LabEventListener = (event) => onEvent({ type: 'member', member, event });
@@ -166,6 +175,7 @@ export function sweepApi(host: SweepHost): SweepApi {
           },
           source.manifest,
           finalParams,
+          () => lm.lease(),
         );
         deps = await host.memberDeps((e) => (e.type === 'eval' ? toPage(e) : tapped(e)), record.datasetId);
         return deps;
@@ -201,8 +211,14 @@ export function sweepApi(host: SweepHost): SweepApi {
       .run()
       .then(() => setStatus(runner.status === 'stopped' ? 'stopped' : 'done'))
       .catch((e) => setStatus('error', errorText(e)))
-      .finally(() => release());
-    active = { runner, record, done };
+      .finally(async () => {
+        release();
+        // A member's summary reaches its CE tap once the library holds it (the worker's deps): let go of the shared
+        // language model after that, so every member's final point uses the one Worker.
+        await Promise.all(perMember.map((d) => d.record.flushed())).catch(() => undefined);
+        lm.release();
+      });
+    active = { runner, record, done, setStatus };
     return { ...record };
   };
 
@@ -266,15 +282,14 @@ export function sweepApi(host: SweepHost): SweepApi {
     async pauseSweep() {
       if (!active) return;
       await active.runner.pause();
-      active.record.status = 'paused';
-      await saveSweep(active.record);
+      // The page's Resume button follows the sweep's status event.
+      await active.setStatus('paused');
     },
 
     async continueSweep() {
       if (!active) return;
       active.runner.resume();
-      active.record.status = 'running';
-      await saveSweep(active.record);
+      await active.setStatus('running');
     },
 
     async stopSweep() {

@@ -21,6 +21,7 @@ import {
   sweepJson,
   sweepRows,
 } from '../sweep/results';
+import type { SweepStages } from '../sweep/runner';
 import { StaticPlot } from './StaticPlot';
 
 const AXIS_LABEL: Record<SparsityAxis, string> = {
@@ -232,6 +233,30 @@ function Results({ rows }: { rows: SweepRow[] }) {
   );
 }
 
+/**
+ * The last session's sharing counters (src/sweep/runner.ts SweepStages): batches read vs handed to the SAEs and, on
+ * the GPU engine, uploads and step submissions vs SAE steps (one of each per step when the group steps together).
+ */
+function StagesLine({ stages }: { stages: SweepStages }) {
+  const g = stages.gpu;
+  return (
+    <p
+      className="hint"
+      data-testid="sweep-stages"
+      data-batches-read={stages.batchesRead}
+      data-uploads={g?.uploads}
+      data-member-steps={g?.memberSteps}
+      data-step-submissions={g ? g.submissions - g.evalSubmissions : undefined}
+      data-fallbacks={g?.fallbackFlushes}
+    >
+      Shared stream: {stages.batchesRead} batches read for {stages.batchesServed} served.
+      {g &&
+        ` GPU: ${g.uploads} batch uploads and ${g.submissions - g.evalSubmissions} step submissions for ` +
+          `${g.memberSteps} SAE steps; ${g.evalFlushes} shared held-out evaluations (one upload each).`}
+    </p>
+  );
+}
+
 /** The sweep section of the lab. */
 export function SweepPanel() {
   const s = useSweep();
@@ -349,6 +374,7 @@ export function SweepPanel() {
             {s.record.groups.length > 1 && ` (group ${s.group + 1} of ${s.record.groups.length})`}
           </h3>
           <p className="hint">{s.record.planMessage}</p>
+          {s.record.stages && <StagesLine stages={s.record.stages} />}
           <div className="row">
             {s.status === 'running' && (
               <button type="button" data-testid="sweep-pause" onClick={() => void s.pause()}>
