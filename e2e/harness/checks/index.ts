@@ -1,5 +1,6 @@
 /** Registry of every GPU-vs-CPU check the browser tests can run, by name. Add one line per kernel. */
 import { auxkCheck, batchtopkCheck, jumpreluCheck, reluL1Check } from './arch';
+import { batchtopkPlanCheck, batchtopkStepsCheck } from './batchtopk-plan';
 import { featurePassCheck, featureScatterCheck, featureStatsCheck, featureUnscatterCheck } from './features';
 import {
   adamCheck,
@@ -37,6 +38,8 @@ export const checks: Record<string, Check> = {
   'sae-train': saeTrainCheck,
   'sae-track': saeTrackCheck,
   batchtopk: batchtopkCheck,
+  'batchtopk-plan': batchtopkPlanCheck,
+  'batchtopk-steps': batchtopkStepsCheck,
   jumprelu: jumpreluCheck,
   'relu-l1': reluL1Check,
   auxk: auxkCheck,

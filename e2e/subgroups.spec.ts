@@ -1,0 +1,39 @@
+/**
+ * Issue 17, GPU practice: BatchTopK steps planned on the GPU (no readback per step), and the subgroup variants of
+ * TopK and the reductions against their CPU twins, with and without subgroups (in the harness Web Worker).
+ */
+import { expect, type Page, test } from '@playwright/test';
+import type { CheckParams } from './harness/checks/types';
+import { openHarness, runCheck } from './harness-client';
+
+async function expectCheck(page: Page, name: string, params: CheckParams) {
+  const r = await runCheck(page, 'worker', name, params);
+  expect(r.context).toBe('worker');
+  expect(r.reports.length).toBeGreaterThan(0);
+  for (const rep of r.reports) expect(rep.ok, rep.summary).toBe(true);
+}
+
+test.describe('GPU practice: no per-step readback, subgroup variants', () => {
+  test.beforeEach(async ({ page }) => {
+    await openHarness(page);
+  });
+
+  test('BatchTopK: the bucket plan on the GPU equals its twin; steps read nothing back and equal the readback plan', async ({
+    page,
+  }) => {
+    for (const dSae of [203, 1024])
+      await expectCheck(page, 'batchtopk-plan', { dSae, slots: 37, seed: dSae });
+    await expectCheck(page, 'batchtopk-steps', { rows: 37, dModel: 29, dSae: 203, k: 5, steps: 4, seed: 3 });
+    // k = 250 of d_sae = 600: the dense fallback; with AuxK.
+    await expectCheck(page, 'batchtopk-steps', { rows: 9, dModel: 29, dSae: 600, k: 250, steps: 2, seed: 4 });
+    await expectCheck(page, 'batchtopk-steps', {
+      rows: 37,
+      dModel: 29,
+      dSae: 203,
+      k: 9,
+      steps: 3,
+      auxk: true,
+      seed: 5,
+    });
+  });
+});
