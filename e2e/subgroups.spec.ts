@@ -36,4 +36,36 @@ test.describe('GPU practice: no per-step readback, subgroup variants', () => {
       seed: 5,
     });
   });
+
+  test('TopK: the subgroup variant and the plain one select exactly the picks, order and ties of the CPU twin', async ({
+    page,
+  }) => {
+    for (const subgroups of [false, true]) {
+      for (const k of [7, 8]) {
+        await expectCheck(page, 'topk', { rows: 37, dModel: 1, dSae: 203, k, seed: k, subgroups });
+        await expectCheck(page, 'topk', { rows: 37, dModel: 1, dSae: 203, k, seed: k, ties: 6, subgroups });
+      }
+      await expectCheck(page, 'topk', { rows: 5, dModel: 1, dSae: 7, k: 7, seed: 4, subgroups }); // k = d_sae
+      await expectCheck(page, 'topk', {
+        rows: 3,
+        dModel: 1,
+        dSae: 4099,
+        k: 256,
+        seed: 5,
+        ties: 4,
+        subgroups,
+      });
+    }
+  });
+
+  test('reductions: step stats and evaluation sums, subgroup and plain variants, at odd lengths', async ({
+    page,
+  }) => {
+    for (const subgroups of [false, true]) {
+      await expectCheck(page, 'stats', { rows: 37, dModel: 29, dSae: 203, k: 5, seed: 1, subgroups });
+      await expectCheck(page, 'stats', { rows: 3, dModel: 5, dSae: 7, k: 2, seed: 2, subgroups });
+      for (const rows of [1, 37, 203, 1001])
+        await expectCheck(page, 'eval-reduce', { rows, dSae: 203, chunk: 2, seed: rows, subgroups });
+    }
+  });
 });
