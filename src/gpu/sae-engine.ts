@@ -347,8 +347,8 @@ export class GpuSaeEngine implements SaeEngine {
   }
 
   /**
-   * One training step on x [batchSize, d_model]. A path that plans the rest of the step from a readback
-   * (BatchTopK: the fullest row's count) submits two passes, so its steps do not queue up.
+   * One training step on x [batchSize, d_model], one submission. Only a path that plans the rest of the step from a
+   * readback (BatchTopK with the bench's `batchTopkReadback` option) submits two passes, so its steps do not queue up.
    * @param readStats when false, resolves to null without waiting for the GPU (steps queue up).
    * @throws RangeError on a bad batch or hyper-parameter; GpuError when the device reported an error.
    */

@@ -13,8 +13,9 @@ import { compactCaps } from '../../../src/gpu/step-paths/sparse-batchtopk';
 import { batchTopkPlanCpu } from '../../../src/reference/batchtopk-plan';
 import type { CompareReport } from '../../../src/reference/compare';
 import { initSaeParams } from '../../../src/sae/init';
-import type { SaeParams, SaeShape, SaeState, StepHyper, StepStats } from '../../../src/sae/types';
+import type { SaeShape, StepHyper } from '../../../src/sae/types';
 import { Rng } from '../../../src/util/rng';
+import { stateTensors, statsVector } from './sweep-gpu';
 import { type Check, num } from './types';
 import { activations, compareExact, conditionReport } from './util';
 
@@ -54,23 +55,6 @@ export const batchtopkPlanCheck: Check = async (gpu, p) => {
   }
   return reports;
 };
-
-function stateVector(st: SaeState): [string, Float32Array | Uint32Array][] {
-  const out: [string, Float32Array | Uint32Array][] = [];
-  for (const [part, params] of [
-    ['param', st.params],
-    ['adam_m', st.adamM],
-    ['adam_v', st.adamV],
-  ] as [string, SaeParams][]) {
-    for (const [key, t] of Object.entries(params)) if (t) out.push([`${part}.${key}`, t as Float32Array]);
-  }
-  out.push(['steps_since_fired', st.stepsSinceFired]);
-  return out;
-}
-
-function statsVector(s: StepStats): number[] {
-  return [s.nTokens, s.sse, s.sst, s.l0Sum, s.firedInBatch, s.deadCount, s.auxkLoss, s.sparsityLoss];
-}
 
 /** params: rows, dModel, dSae, k, steps (default 5), auxk, seed. */
 export const batchtopkStepsCheck: Check = async (gpu, p) => {
@@ -138,8 +122,8 @@ export const batchtopkStepsCheck: Check = async (gpu, p) => {
     ),
     compareExact(`${t} last step sums`, statsVector(gpuPlan.stats), statsVector(hostPlan.stats)),
   ];
-  const want = stateVector(hostPlan.state);
-  const got = stateVector(gpuPlan.state);
+  const want = stateTensors(hostPlan.state);
+  const got = stateTensors(gpuPlan.state);
   for (let i = 0; i < want.length; i++)
     reports.push(compareExact(`${t} ${want[i][0]}`, got[i][1], want[i][1]));
   return reports;

@@ -15,11 +15,13 @@ import { Rng } from '../../../src/util/rng';
 import { type Check, num } from './types';
 import { activations, compareExact, conditionReport } from './util';
 
-function statsVector(s: StepStats): number[] {
+/** The step sums as one vector (also used by e2e/harness/checks/batchtopk-plan.ts). */
+export function statsVector(s: StepStats): number[] {
   return [s.nTokens, s.sse, s.sst, s.l0Sum, s.firedInBatch, s.deadCount, s.auxkLoss, s.sparsityLoss];
 }
 
-function stateTensors(st: SaeState): [string, Float32Array | Uint32Array][] {
+/** Every tensor of a state, named (parameters, Adam moments, counters). */
+export function stateTensors(st: SaeState): [string, Float32Array | Uint32Array][] {
   const out: [string, Float32Array | Uint32Array][] = [];
   for (const [part, params] of [
     ['param', st.params],
