@@ -16,7 +16,8 @@
 //   6. batchtopk_compact     one invocation per row: its kept latents as (index, value) pairs in index order in the
 //                            first slots of a [R, k_cap] row, the other slots (0, 0.0) — the layout of the TopK
 //                            kernels, whose sparse decode and backward then run unchanged (a value of 0 is a
-//                            latent that did not fire). The host picks k_cap ≥ state[4] (src/gpu/kernels/batchtopk.ts).
+//                            latent that did not fire). k_cap = state[5] (≥ state[4]): written by batchtopk_plan
+//                            (shaders/batchtopk-plan.wgsl, on the GPU) or by the host (setCompactCap, tests).
 // Order keys: negatives have all bits flipped, non-negatives the sign bit set (as shaders/topk.wgsl).
 // Entry points: batchtopk_init, batchtopk_hist, batchtopk_digit, batchtopk_apply, batchtopk_threshold,
 // batchtopk_count, batchtopk_compact.
@@ -33,14 +34,14 @@ struct Params {
   first: u32,           // 1 on the first training step (θ takes the batch value), else 0
   rate: f32,            // γ
   one_minus_rate: f32,  // 1 − γ
-  k_cap: u32,           // slots per row of the compacted output (≥ the largest row count)
+  _pad1: u32,
   _pad0: u32,
 };
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> pre: array<u32>;                  // (R, S) f32 bit patterns
 @group(0) @binding(2) var<storage, read_write> hist: array<atomic<u32>>;   // (256)
-@group(0) @binding(3) var<storage, read_write> state: array<atomic<u32>>;  // (8): pass, prefix, remaining, min key, max row count
+@group(0) @binding(3) var<storage, read_write> state: array<atomic<u32>>;  // (8): pass, prefix, remaining, min key, max row count, k_cap
 @group(0) @binding(4) var<storage, read_write> z: array<f32>;              // (R, S)
 @group(0) @binding(5) var<storage, read_write> threshold: array<f32>;      // (S)
 @group(0) @binding(6) var<storage, read_write> out_indices: array<u32>;    // (R, k_cap)
@@ -171,7 +172,7 @@ fn batchtopk_compact(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgrou
   let r = wg_index(wg, nwg) * WG + lid;
   let S = params.d_sae;
   if (r >= params.n / S) { return; }
-  let cap = params.k_cap;
+  let cap = atomicLoad(&state[5]);
   var j = 0u;
   for (var s = 0u; s < S && j < cap; s++) {
     let v = z[r * S + s];

@@ -5,6 +5,7 @@
 // The chunk sums are combined in float64 on the host; L0 is Σ_s fire_total[s] (exact integers).
 //
 // Shapes: R = rows in this chunk, S = d_sae. Entry point: eval_reduce. Override constant: WG (a power of two).
+// Subgroup variant (src/gpu/kernels/eval.ts, `subgroups`): include/reduce-sg.wgsl replaces reduce.wgsl.
 
 override WG: u32 = 256u;
 
@@ -21,10 +22,12 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> fire_total: array<u32>;   // (S)
 @group(0) @binding(4) var<storage, read_write> chunk_sums: array<f32>;   // (chunks, 4)
 
-var<workgroup> red: array<vec4<f32>, WG>;
+alias RedT = vec4<f32>;
+var<workgroup> red: array<RedT, WG>;
 
 @compute @workgroup_size(WG)
-fn eval_reduce(@builtin(local_invocation_index) lid: u32) {
+fn eval_reduce(ids: ReduceIds) {
+  let lid = ids.lid;
   var part = vec4<f32>(0.0);
   for (var r = lid; r < params.rows; r += WG) {
     let sse = row_stats[r * 4u];
@@ -43,7 +46,7 @@ fn eval_reduce(@builtin(local_invocation_index) lid: u32) {
     counts[s] = 0u;
   }
   red[lid] = part;
-  workgroup_sum(lid);
+  workgroup_reduce(ids);
   if (lid == 0u) {
     let o = params.chunk * 4u;
     chunk_sums[o] = red[0].x;

@@ -8,6 +8,7 @@
 // shaders/nonfinite.wgsl and is left as it is.
 //
 // Shapes: R = rows, D = d_model, S = d_sae. Entry point: stats. Override constant: WG (a power of two).
+// Subgroup variant (src/gpu/kernels/stats.ts, `subgroups`): include/reduce2-sg.wgsl replaces reduce2.wgsl.
 
 override WG: u32 = 256u;
 
@@ -25,11 +26,14 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> steps_since_fired: array<u32>;  // (S)
 @group(0) @binding(5) var<storage, read_write> out: array<u32>;                // (8)
 
-var<workgroup> red_f: array<vec2<f32>, WG>;
-var<workgroup> red_u: array<vec3<u32>, WG>;
+alias RedF = vec2<f32>;
+alias RedU = vec3<u32>;
+var<workgroup> red_f: array<RedF, WG>;
+var<workgroup> red_u: array<RedU, WG>;
 
 @compute @workgroup_size(WG)
-fn stats(@builtin(local_invocation_index) lid: u32) {
+fn stats(ids: ReduceIds) {
+  let lid = ids.lid;
   let R = params.rows;
   let D = params.d_model;
   let S = params.d_sae;
@@ -63,7 +67,7 @@ fn stats(@builtin(local_invocation_index) lid: u32) {
   }
   red_f[lid] = vec2<f32>(sse, sst);
   red_u[lid] = vec3<u32>(l0, fired, dead);
-  workgroup_sum2(lid);
+  workgroup_reduce2(ids);
   if (lid == 0u) {
     out[0] = bitcast<u32>(red_f[0].x);
     out[1] = bitcast<u32>(red_f[0].y);

@@ -15,6 +15,9 @@
 // Work per row: 2–5 reads of the row + O(k²) rank comparisons; workgroup memory: 512 + 2·K_MAX u32 (4 KiB).
 // Entry point: topk. Override constant: WG (invocations per row, ≤ 256 on SwiftShader; the host picks
 // ≈ S/16 clamped to [32, 256], since barriers dominate on CPU adapters).
+// Subgroup variant (src/gpu/kernels/topk.ts, `subgroups`): include/topk-select-sg.wgsl replaces topk-select.wgsl —
+// the digit search of step 2 by subgroup scans (256/subgroup-size steps instead of 256) and one atomicAdd per
+// subgroup in step 3; the same picks, order and ties.
 
 override WG: u32 = 256u;
 const K_MAX: u32 = 256u;
@@ -39,6 +42,7 @@ var<workgroup> n_sel: atomic<u32>;
 var<workgroup> wg_state: vec3<u32>;
 
 //#include "order_key.wgsl"
+//#include "topk-select.wgsl"
 
 // True when pick a comes before pick b: larger key first, then lower index.
 fn before(ka: u32, ia: u32, kb: u32, ib: u32) -> bool {
@@ -46,8 +50,8 @@ fn before(ka: u32, ia: u32, kb: u32, ib: u32) -> bool {
 }
 
 @compute @workgroup_size(WG)
-fn topk(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
+fn topk(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, ids: SelectIds) {
+  let lid = ids.lid;
   let row = wg.y * nwg.x + wg.x;
   if (row >= params.rows) { return; }
   let S = params.d_sae;
@@ -72,18 +76,7 @@ fn topk(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
       if ((key & mask) == prefix) { atomicAdd(&hist[h + ((key >> shift) & 255u)], 1u); }
     }
     workgroupBarrier();
-    if (lid == 0u) {
-      var cum = 0u;
-      var digit = 255u;
-      loop {
-        let c = atomicLoad(&hist[h + digit]);
-        if (cum + c >= remaining || digit == 0u) { break; }
-        cum += c;
-        digit -= 1u;
-      }
-      let left = remaining - cum;
-      wg_state = vec3<u32>(prefix | (digit << shift), left, select(0u, 1u, atomicLoad(&hist[h + digit]) == left));
-    }
+    find_digit(ids, h, shift, prefix, remaining);
     let st = workgroupUniformLoad(&wg_state);
     prefix = st.x;
     remaining = st.y;
@@ -92,12 +85,19 @@ fn topk(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     if (done == 1u) { break; }
   }
 
-  // Collect the picks (slots in arbitrary order; ranked below).
-  for (var i = lid; i < S; i += WG) {
-    let key = order_key(pre[base + i]);
-    let masked = key & mask;
-    if (masked > prefix || (done == 1u && masked == prefix)) {
-      let slot = atomicAdd(&n_sel, 1u);
+  // Collect the picks (slots in arbitrary order; ranked below). The loop's trip count is the same for every
+  // invocation, so claim_slot runs in uniform control flow.
+  for (var first = 0u; first < S; first += WG) {
+    let i = first + lid;
+    var key = 0u;
+    var pick = false;
+    if (i < S) {
+      key = order_key(pre[base + i]);
+      let masked = key & mask;
+      pick = masked > prefix || (done == 1u && masked == prefix);
+    }
+    let slot = claim_slot(ids, pick);
+    if (pick) {
       sel_key[slot] = key;
       sel_idx[slot] = i;
     }

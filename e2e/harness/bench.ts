@@ -17,6 +17,7 @@ import { cpuStepSuite } from './cpu-bench';
 import { featuresBench } from './features-bench';
 import { importBench } from './import-bench';
 import { lmBench } from './lm-bench';
+import { batchTopkPlanBench, subgroupsBench } from './subgroups-bench';
 import { sweepAppBench } from './sweep-app-bench';
 import { sweepBench } from './sweep-bench';
 
@@ -197,6 +198,10 @@ const stepSuite: Suite = async (gpu, reps, options) => {
 export const suites: Record<string, Suite> = {
   matmul: matmulSuite,
   step: stepSuite,
+  /** TopK, stats and eval reduce: plain vs subgroup variant (e2e/harness/subgroups-bench.ts). */
+  subgroups: (gpu, reps) => subgroupsBench(gpu, reps, timeIt, median),
+  /** BatchTopK step: bucket plan on the GPU vs the former readback plan (e2e/harness/subgroups-bench.ts). */
+  'batchtopk-plan': (gpu, reps, options) => batchTopkPlanBench(gpu, reps, options, timeIt, median),
   /** Streamed import of a generated 256 MB float16 .npy into IndexedDB (MiB/s, peak JS heap); reps unused. */
   import: (_gpu, _reps, options) => importBench(options),
   /**

@@ -33,6 +33,14 @@ export interface AdapterSummary {
   isFallbackAdapter: boolean;
   /** Adapter features, sorted. */
   features: string[];
+  /**
+   * `GPUAdapterInfo.subgroupMinSize` / `subgroupMaxSize` (invocations per subgroup; every subgroup kernel variant
+   * must be right for any size in this range), when the adapter reports them.
+   */
+  subgroupMinSize?: number;
+  subgroupMaxSize?: number;
+  /** True when the device was created with the `subgroups` feature (src/gpu/kernels/subgroups.ts uses it). */
+  subgroups?: boolean;
   /** The limits that matter for our kernels, as granted on the device. */
   limits: {
     maxComputeInvocationsPerWorkgroup: number;
@@ -53,6 +61,8 @@ export interface GpuOptions {
   allowFallback?: boolean;
   /** A label prefix for the device. Default "sae-lab". */
   label?: string;
+  /** Request the `subgroups` feature when the adapter has it. Default true. */
+  subgroups?: boolean;
 }
 
 /** One WGSL shader source, imported from `shaders/*.wgsl` as text. */
@@ -86,7 +96,12 @@ export function alignTo(n: number, m: number): number {
 export function summariseAdapter(adapter: GPUAdapter, device: GPUDevice): AdapterSummary {
   const info = adapter.info;
   const l = device.limits;
+  const sg = info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
   return {
+    ...(sg?.subgroupMinSize
+      ? { subgroupMinSize: sg.subgroupMinSize, subgroupMaxSize: sg.subgroupMaxSize }
+      : {}),
+    subgroups: Boolean(device.features?.has('subgroups')),
     vendor: info?.vendor ?? '',
     architecture: info?.architecture ?? '',
     device: info?.device ?? '',
@@ -190,9 +205,16 @@ export class Gpu {
       maxStorageBuffersPerShaderStage: a.maxStorageBuffersPerShaderStage,
     };
     const label = opts.label ?? 'sae-lab';
+    // Subgroups (issue 17): requested when the adapter has the feature and WGSL has the subgroup_id builtins the
+    // subgroup kernel variants use (src/gpu/kernels/subgroups.ts); nothing else changes when it is missing.
+    const subgroups =
+      opts.subgroups !== false &&
+      adapter.features.has('subgroups') &&
+      Boolean(nav.gpu.wgslLanguageFeatures?.has('subgroup_id'));
+    const requiredFeatures: GPUFeatureName[] = subgroups ? ['subgroups' as GPUFeatureName] : [];
     let device: GPUDevice;
     try {
-      device = await adapter.requestDevice({ label: `${label}:device`, requiredLimits });
+      device = await adapter.requestDevice({ label: `${label}:device`, requiredLimits, requiredFeatures });
     } catch (e) {
       throw new WebGpuUnavailableError(
         `The WebGPU adapter refused to create a device: ${(e as Error).message}`,

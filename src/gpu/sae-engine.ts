@@ -2,7 +2,8 @@
  * GpuSaeEngine: an SAE of any architecture (src/sae/types.ts) whose parameters, Adam moments, dead-latent counters
  * and every intermediate live on the GPU. This file is the coordinator; the forward and backward passes are the
  * step path's (src/gpu/step-path.ts, one module per path in src/gpu/step-paths/, picked by the registry's
- * `spec.step.path`). One training step = one compute pass (two when the path reads back in the middle, BatchTopK):
+ * `spec.step.path`). One training step = one compute pass (BatchTopK plans its buckets on the GPU; only the bench's
+ * `batchTopkReadback` option reads back in the middle, in two passes):
  *
  *   path stages A (encoder, selection or activation) → [path plan readback] → path stages B (decode, backward,
  *   every gradient) → [AuxK (TopK, BatchTopK)] → decoder_project → adam ×4 → [path: adam on log θ] →
@@ -77,6 +78,12 @@ function paramSizes(shape: SaeShape): Record<ParamKey, number> {
   return { wEnc: D * S, wDec: S * D, bEnc: S, bDec: D };
 }
 
+/** Options of {@link GpuSaeEngine.create} (defaults are what the lab uses). */
+export interface GpuEngineOptions {
+  /** BatchTopK: plan each step from a 4-byte readback (the former two-submission step; bench only). */
+  batchTopkReadback?: boolean;
+}
+
 /** The SAE engine on WebGPU (every architecture). Create with {@link GpuSaeEngine.create}. */
 export class GpuSaeEngine implements SaeEngine {
   readonly shape: SaeShape;
@@ -108,7 +115,7 @@ export class GpuSaeEngine implements SaeEngine {
   private pendingError: string | null = null;
   private destroyed = false;
 
-  private constructor(gpu: Gpu, shape: SaeShape, init: SaeParams) {
+  private constructor(gpu: Gpu, shape: SaeShape, init: SaeParams, options: GpuEngineOptions) {
     this.gpu = gpu;
     const res = new GpuResources(gpu);
     this.res = res;
@@ -148,7 +155,15 @@ export class GpuSaeEngine implements SaeEngine {
     this.statsOut = res.storage('sae:stats', STATS_WORDS * 4);
     this.statsRing = res.storage('sae:stats-ring', STATS_RING_SLOTS * STATS_WORDS * 4);
     const spec = archSpec(arch.architecture).step;
-    this.path = GPU_STEP_PATHS[spec.path]({ gpu, res, shape: this.shape, arch, spec, bufs: this.bufs });
+    this.path = GPU_STEP_PATHS[spec.path]({
+      gpu,
+      res,
+      shape: this.shape,
+      arch,
+      spec,
+      bufs: this.bufs,
+      ...options,
+    });
     this.auxk = arch.auxk
       ? res.own(createAuxk(gpu, { rows: B, dModel: D, dSae: S, kAux: arch.kAux }, arch.auxkAlpha, 'sae:auxk'))
       : null;
@@ -178,7 +193,12 @@ export class GpuSaeEngine implements SaeEngine {
    * @throws RangeError on a bad shape or parameter length (a missing θ for JumpReLU/BatchTopK); GpuError when a
    *   tensor exceeds a device limit (the message names it) or a pipeline fails validation.
    */
-  static async create(gpu: Gpu, shape: SaeShape, init: SaeParams): Promise<GpuSaeEngine> {
+  static async create(
+    gpu: Gpu,
+    shape: SaeShape,
+    init: SaeParams,
+    options: GpuEngineOptions = {},
+  ): Promise<GpuSaeEngine> {
     assertSaeShape('GpuSaeEngine', shape);
     assertSaeParams('GpuSaeEngine', shape, init);
     fitsBinding(gpu, 'GpuSaeEngine', 'pre-activations [batchSize, d_sae]', shape.batchSize * shape.dSae);
@@ -186,7 +206,7 @@ export class GpuSaeEngine implements SaeEngine {
     let engine: GpuSaeEngine | null = null;
     let thrown: unknown = null;
     try {
-      engine = new GpuSaeEngine(gpu, shape, init);
+      engine = new GpuSaeEngine(gpu, shape, init, options);
     } catch (e) {
       thrown = e;
     }
@@ -327,8 +347,8 @@ export class GpuSaeEngine implements SaeEngine {
   }
 
   /**
-   * One training step on x [batchSize, d_model]. A path that plans the rest of the step from a readback
-   * (BatchTopK: the fullest row's count) submits two passes, so its steps do not queue up.
+   * One training step on x [batchSize, d_model], one submission. Only a path that plans the rest of the step from a
+   * readback (BatchTopK with the bench's `batchTopkReadback` option) submits two passes, so its steps do not queue up.
    * @param readStats when false, resolves to null without waiting for the GPU (steps queue up).
    * @throws RangeError on a bad batch or hyper-parameter; GpuError when the device reported an error.
    */
@@ -379,7 +399,10 @@ export class GpuSaeEngine implements SaeEngine {
     return this.gpu;
   }
 
-  /** True when this engine's step path reads back between its two passes (BatchTopK), so a step is two phases. */
+  /**
+   * True when this engine's step path reads back between its two passes, so a step is two phases. False for every
+   * path the lab uses (BatchTopK plans on the GPU); true only with the bench's `batchTopkReadback` option.
+   */
   get needsPlan(): boolean {
     return this.path.plan !== undefined;
   }

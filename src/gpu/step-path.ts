@@ -50,6 +50,11 @@ export interface GpuStepContext {
   /** The architecture's step spec (registry). */
   spec: StepPathSpec;
   bufs: GpuStepBuffers;
+  /**
+   * BatchTopK only, for the bench: plan the step by reading the fullest row's count back (two submissions per
+   * step, the former path) instead of on the GPU. Default false.
+   */
+  batchTopkReadback?: boolean;
 }
 
 /** The forward pass of one evaluation chunk of n ≤ B rows, recorded into one compute pass. */

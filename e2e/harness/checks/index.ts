@@ -1,5 +1,6 @@
 /** Registry of every GPU-vs-CPU check the browser tests can run, by name. Add one line per kernel. */
 import { auxkCheck, batchtopkCheck, jumpreluCheck, reluL1Check } from './arch';
+import { batchtopkPlanCheck, batchtopkStepsCheck } from './batchtopk-plan';
 import { featurePassCheck, featureScatterCheck, featureStatsCheck, featureUnscatterCheck } from './features';
 import {
   adamCheck,
@@ -16,6 +17,7 @@ import { lmGoldenCheck, lmKernelsCheck, lmOddCheck, lmPatchedCheck, lmPatchedDem
 import { matmulCheck } from './matmul';
 import { matryoshkaCheck } from './matryoshka';
 import { saeEvalCheck, saeStateCheck, saeStepCheck, saeTrackCheck, saeTrainCheck } from './sae-step';
+import { evalReduceCheck } from './subgroups';
 import { sweepGpuCheck } from './sweep-gpu';
 import { trainRunCheck } from './train-run';
 import type { Check } from './types';
@@ -30,6 +32,7 @@ export const checks: Record<string, Check> = {
   'decoder-constraint': decoderConstraintCheck,
   adam: adamCheck,
   stats: statsCheck,
+  'eval-reduce': evalReduceCheck,
   nonfinite: nonFiniteCheck,
   'sae-step': saeStepCheck,
   'sae-eval': saeEvalCheck,
@@ -37,6 +40,8 @@ export const checks: Record<string, Check> = {
   'sae-train': saeTrainCheck,
   'sae-track': saeTrackCheck,
   batchtopk: batchtopkCheck,
+  'batchtopk-plan': batchtopkPlanCheck,
+  'batchtopk-steps': batchtopkStepsCheck,
   jumprelu: jumpreluCheck,
   'relu-l1': reluL1Check,
   auxk: auxkCheck,

@@ -58,8 +58,16 @@ export interface BackwardKernel {
   destroy(): void;
 }
 
-/** @throws GpuError on a non-positive size or an oversized tensor (names the tensor and the limit). */
-export function createBackward(gpu: Gpu, shape: BackwardShape, label = 'backward'): BackwardKernel {
+/**
+ * @param fireCountsInto optional u32 buffer (≥ S words) for the fire counts (see createBuckets); not destroyed here.
+ * @throws GpuError on a non-positive size or an oversized tensor (names the tensor and the limit).
+ */
+export function createBackward(
+  gpu: Gpu,
+  shape: BackwardShape,
+  label = 'backward',
+  fireCountsInto?: GPUBuffer,
+): BackwardKernel {
   const { rows: R, dModel: D, dSae: S, k } = shape;
   for (const [n, v] of Object.entries({ rows: R, d_model: D, d_sae: S, k })) positiveInt(label, n, v);
   fitsBinding(gpu, label, 'W_enc [d_model, d_sae]', D * S);
@@ -82,7 +90,7 @@ export function createBackward(gpu: Gpu, shape: BackwardShape, label = 'backward
   const scale = f32Bits(lossGradScale(R, D));
   const params = gpu.uniform(`${label}:params`, new Uint32Array([R, D, S, k, scale, 0, 0, 0]));
   const paramsBdec = gpu.uniform(`${label}:params-bdec`, new Uint32Array([R, D, S, 0, scale, 0, 0, 0]));
-  const buckets = createBuckets(gpu, { rows: R, dSae: S, k }, `${label}:bucket`);
+  const buckets = createBuckets(gpu, { rows: R, dSae: S, k }, `${label}:bucket`, fireCountsInto);
   const pairs = gpu.storage(`${label}:pairs`, R * k * 2 * 4);
   const pairGrid = grid1d(gpu, label, Math.ceil((R * k) / wgPairs));
   const latentGrid = grid1d(gpu, label, S);

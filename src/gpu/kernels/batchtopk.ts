@@ -44,16 +44,17 @@ export interface BatchTopKKernel {
   readonly shape: Readonly<BatchTopKShape>;
   /**
    * u32 [8]: pass, threshold key T, remaining, min kept key (0xffffffff = none), after encodeSelect; the largest
-   * row count (word 4) after encodeCount.
+   * row count (word 4) after encodeCount; k_cap of the compaction (word 5: setCompactCap, or batchtopk_plan on the
+   * GPU, src/gpu/kernels/batchtopk-plan.ts).
    */
   readonly state: GPUBuffer;
   /** Write γ and whether the next step is the first (θ takes the batch value). */
   setThresholdUpdate(rate: number, first: boolean): void;
-  /** Write k_cap (slots per compacted row, ≤ min(d_sae, 256)) for work submitted afterwards. */
+  /** Write k_cap (slots per compacted row, ≤ min(d_sae, 256)) into state word 5 for work submitted afterwards. */
   setCompactCap(kCap: number): void;
   /** Record batchtopk_count (after encodeSelect): the fullest row's count → state word 4. */
   encodeCount(pass: GPUComputePassEncoder, bufs: BatchTopKBuffers): void;
-  /** Record batchtopk_compact with the k_cap last set. */
+  /** Record batchtopk_compact with k_cap = state word 5 (setCompactCap or the GPU plan). */
   encodeCompact(pass: GPUComputePassEncoder, bufs: BatchTopKBuffers): void;
   /** Record init, the 4 radix passes and apply (z and the min kept key). */
   encodeSelect(pass: GPUComputePassEncoder, bufs: BatchTopKBuffers): void;
@@ -94,16 +95,7 @@ export function createBatchTopK(gpu: Gpu, shape: BatchTopKShape, label = 'batcht
   let first = true;
   let kCap = maxCap;
   const words = () =>
-    new Uint32Array([
-      n,
-      batchKeepCount(R, S, k),
-      S,
-      first ? 1 : 0,
-      f32Bits(rate),
-      f32Bits(1 - rate),
-      kCap,
-      0,
-    ]);
+    new Uint32Array([n, batchKeepCount(R, S, k), S, first ? 1 : 0, f32Bits(rate), f32Bits(1 - rate), 0, 0]);
   const params = gpu.uniform(`${label}:params`, words());
   const hist = gpu.storage(`${label}:hist`, 256 * 4);
   const state = gpu.storage(`${label}:state`, 8 * 4);
@@ -129,7 +121,7 @@ export function createBatchTopK(gpu: Gpu, shape: BatchTopKShape, label = 'batcht
       if (!Number.isInteger(cap) || cap < 1 || cap > maxCap)
         throw new GpuError(`${label}: k_cap=${cap} must be an integer in [1, min(d_sae, 256) = ${maxCap}]`);
       kCap = cap;
-      gpu.write(params, words());
+      gpu.write(state, new Uint32Array([cap]), 5 * 4);
     },
     encodeCount(pass, b) {
       gpu.dispatch(pass, pCount, bind(b), rowGrid);

@@ -44,8 +44,17 @@ export interface Buckets {
   destroy(): void;
 }
 
-/** @throws GpuError on a non-positive size or when the bucket buffer exceeds maxStorageBufferBindingSize. */
-export function createBuckets(gpu: Gpu, shape: BucketShape, label = 'bucket'): Buckets {
+/**
+ * @param fireCountsInto optional u32 buffer (≥ S words) to write the fire counts into instead of an own one (not
+ *   destroyed with the buckets): the BatchTopK step's buckets of every k_cap share one.
+ * @throws GpuError on a non-positive size or when the bucket buffer exceeds maxStorageBufferBindingSize.
+ */
+export function createBuckets(
+  gpu: Gpu,
+  shape: BucketShape,
+  label = 'bucket',
+  fireCountsInto?: GPUBuffer,
+): Buckets {
   const { rows: R, dSae: S, k } = shape;
   positiveInt(label, 'rows', R);
   positiveInt(label, 'd_sae', S);
@@ -70,7 +79,8 @@ export function createBuckets(gpu: Gpu, shape: BucketShape, label = 'bucket'): B
   const counts = gpu.storage(`${label}:counts`, S * 4);
   const cursor = gpu.storage(`${label}:cursor`, S * 4);
   const buckets = gpu.storage(`${label}:buckets`, (S + 1 + R * k) * 4);
-  const fireCounts = gpu.storage(`${label}:fire_counts`, S * 4);
+  if (fireCountsInto) needBuffer(label, 'fire_counts', fireCountsInto, S);
+  const fireCounts = fireCountsInto ?? gpu.storage(`${label}:fire_counts`, S * 4);
   const pairGrid = grid1d(gpu, label, Math.ceil((R * k) / wg));
   const latentGrid = grid1d(gpu, label, Math.ceil(S / wg));
   const bind = (b: BucketInputs) => {
@@ -94,7 +104,8 @@ export function createBuckets(gpu: Gpu, shape: BucketShape, label = 'bucket'): B
       gpu.dispatch(pass, pSort, bufs, latentGrid);
     },
     destroy() {
-      for (const b of [params, counts, cursor, buckets, fireCounts]) b.destroy();
+      for (const b of [params, counts, cursor, buckets]) b.destroy();
+      if (!fireCountsInto) fireCounts.destroy();
     },
   };
 }

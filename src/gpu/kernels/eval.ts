@@ -7,8 +7,12 @@ import evalWgsl from '../../../shaders/eval.wgsl?raw';
 import { ROW_STATS } from '../../sae/kernel-types';
 import type { Gpu, ShaderSource } from '../device';
 import { needBuffer, positiveInt, wgSize } from './common';
+import { REDUCE_SWAP, subgroupsWanted, subgroupVariant } from './subgroups';
 
 export const evalShader: ShaderSource = { name: 'eval', code: evalWgsl };
+
+/** The subgroup variant (include/reduce-sg.wgsl swapped in): the same sums in another order. */
+export const evalSgShader: ShaderSource = subgroupVariant(evalShader, [REDUCE_SWAP]);
 
 /** f32 words per chunk slot: Σ sse, Σ cos, Σ relErr, 0. */
 export const EVAL_CHUNK_WORDS = 4;
@@ -33,18 +37,23 @@ export interface EvalReduceKernel {
   destroy(): void;
 }
 
-/** @throws GpuError on a non-positive size. */
+/**
+ * @param opts.subgroups the subgroup variant: true (required), false (never); default preferSubgroups
+ *   (src/gpu/kernels/subgroups.ts). It changes the float summation order of the chunk sums (counts are exact).
+ * @throws GpuError on a non-positive size, or `opts.subgroups` true on a device without subgroups.
+ */
 export function createEvalReduce(
   gpu: Gpu,
   shape: { rows: number; dSae: number },
   label = 'eval',
+  opts: { subgroups?: boolean } = {},
 ): EvalReduceKernel {
   const { rows: R, dSae: S } = shape;
   positiveInt(label, 'rows', R);
   positiveInt(label, 'd_sae', S);
   const wg = wgSize(gpu, 256);
   const pipe = gpu.pipeline(
-    evalShader,
+    subgroupsWanted(gpu, label, opts.subgroups) ? evalSgShader : evalShader,
     'eval_reduce',
     ['uniform', 'read-only-storage', 'storage', 'storage', 'storage'],
     { WG: wg },

@@ -7,8 +7,12 @@ import { ROW_STATS } from '../../sae/kernel-types';
 import type { StepStats } from '../../sae/types';
 import type { Gpu, ShaderSource } from '../device';
 import { needBuffer, oneShot, positiveInt, wgSize } from './common';
+import { REDUCE2_SWAP, subgroupsWanted, subgroupVariant } from './subgroups';
 
 export const statsShader: ShaderSource = { name: 'stats', code: statsWgsl };
+
+/** The subgroup variant (include/reduce2-sg.wgsl swapped in): the same sums in another order. */
+export const statsSgShader: ShaderSource = subgroupVariant(statsShader, [REDUCE2_SWAP]);
 
 /** u32 words of the stats output buffer. */
 export const STATS_WORDS = 8;
@@ -61,17 +65,23 @@ export function decodeStats(words: Uint32Array, rows: number): StepStats {
   };
 }
 
-/** @throws GpuError on a non-positive size. */
+/**
+ * @param opts.subgroups the subgroup variant: true (required), false (never); default preferSubgroups
+ *   (src/gpu/kernels/subgroups.ts). It changes the float summation order of sse and sst (counts are exact).
+ * @throws GpuError on a non-positive size, or `opts.subgroups` true on a device without subgroups.
+ */
 export function createStats(
   gpu: Gpu,
   shape: { rows: number; dModel: number; dSae: number },
   label = 'stats',
+  opts: { subgroups?: boolean } = {},
 ): StatsKernel {
   const { rows: R, dModel: D, dSae: S } = shape;
   for (const [n, v] of Object.entries({ rows: R, d_model: D, d_sae: S })) positiveInt(label, n, v);
   const wg = wgSize(gpu, 256);
   const ro = 'read-only-storage' as const;
-  const pipe = gpu.pipeline(statsShader, 'stats', ['uniform', ro, ro, ro, 'storage', 'storage'], { WG: wg });
+  const shader = subgroupsWanted(gpu, label, opts.subgroups) ? statsSgShader : statsShader;
+  const pipe = gpu.pipeline(shader, 'stats', ['uniform', ro, ro, ro, 'storage', 'storage'], { WG: wg });
   const params = gpu.uniform(`${label}:params`, new Uint32Array([R, D, S, 1]));
   return {
     setDeadWindow(steps) {
@@ -101,9 +111,10 @@ export async function statsGpu(
   stepsSinceFired: Uint32Array,
   deadWindowSteps: number,
   shape: { rows: number; dModel: number },
+  opts: { subgroups?: boolean } = {},
 ): Promise<{ stats: StepStats; stepsSinceFired: Uint32Array }> {
   const S = fireCounts.length;
-  const kernel = createStats(gpu, { ...shape, dSae: S });
+  const kernel = createStats(gpu, { ...shape, dSae: S }, 'stats', opts);
   kernel.setDeadWindow(deadWindowSteps);
   const bufs = {
     x: gpu.storage('stats:x', x),

@@ -8,6 +8,7 @@ import type { TopKResult } from '../../sae/kernel-types';
 import { MAX_K } from '../../sae/validate';
 import { type Gpu, GpuError, type ShaderSource } from '../device';
 import { fitsBinding, grid1d, needBuffer, nextPow2, oneShot, positiveInt, wgSize } from './common';
+import { subgroupsWanted, subgroupVariant, TOPK_SELECT_SWAP } from './subgroups';
 
 /** Invocations per row: about S/16 elements each, a power of two in [32, 256] (capped by the device). */
 export function topkWorkgroupSize(gpu: Gpu, dSae: number): number {
@@ -15,6 +16,15 @@ export function topkWorkgroupSize(gpu: Gpu, dSae: number): number {
 }
 
 export const topkShader: ShaderSource = { name: 'topk', code: topkWgsl };
+
+/** The subgroup variant (shaders/include/topk-select-sg.wgsl swapped in; src/gpu/kernels/subgroups.ts). */
+export const topkSgShader: ShaderSource = subgroupVariant(topkShader, [TOPK_SELECT_SWAP]);
+
+/** Options of {@link createTopK}. */
+export interface TopKOptions {
+  /** The subgroup variant: true (required), false (never); default: preferSubgroups (src/gpu/kernels/subgroups.ts). */
+  subgroups?: boolean;
+}
 
 /** Largest d_sae the TopK kernel is specified and tested for. */
 export const MAX_TOPK_D_SAE = 131072;
@@ -44,11 +54,11 @@ export interface TopKKernel {
 }
 
 /**
- * Build the TopK kernel.
- * @throws GpuError when k is outside [1, min(d_sae, 256)], d_sae > 131072, or the pre-activations exceed
- *   maxStorageBufferBindingSize.
+ * Build the TopK kernel (either variant selects exactly the same picks, in the same order).
+ * @throws GpuError when k is outside [1, min(d_sae, 256)], d_sae > 131072, the pre-activations exceed
+ *   maxStorageBufferBindingSize, or `opts.subgroups` is true on a device without subgroups.
  */
-export function createTopK(gpu: Gpu, shape: TopKShape, label = 'topk'): TopKKernel {
+export function createTopK(gpu: Gpu, shape: TopKShape, label = 'topk', opts: TopKOptions = {}): TopKKernel {
   const { rows: R, dSae: S, k } = shape;
   positiveInt(label, 'rows', R);
   positiveInt(label, 'd_sae', S);
@@ -59,7 +69,8 @@ export function createTopK(gpu: Gpu, shape: TopKShape, label = 'topk'): TopKKern
     throw new GpuError(`${label}: d_sae=${S} exceeds the kernel limit ${MAX_TOPK_D_SAE}`);
   fitsBinding(gpu, label, 'pre-activations [rows, d_sae]', R * S);
   const wg = topkWorkgroupSize(gpu, S);
-  const pipe = gpu.pipeline(topkShader, 'topk', ['uniform', 'read-only-storage', 'storage', 'storage'], {
+  const shader = subgroupsWanted(gpu, label, opts.subgroups) ? topkSgShader : topkShader;
+  const pipe = gpu.pipeline(shader, 'topk', ['uniform', 'read-only-storage', 'storage', 'storage'], {
     WG: wg,
   });
   const params = gpu.uniform(`${label}:params`, new Uint32Array([R, S, k, 0]));
@@ -79,8 +90,13 @@ export function createTopK(gpu: Gpu, shape: TopKShape, label = 'topk'): TopKKern
 }
 
 /** One-shot TopK of pre f32 [R, S]: indices u32 [R, k] and values f32 [R, k]. For tests. */
-export async function topkGpu(gpu: Gpu, pre: Float32Array, shape: TopKShape): Promise<TopKResult> {
-  const kernel = createTopK(gpu, shape);
+export async function topkGpu(
+  gpu: Gpu,
+  pre: Float32Array,
+  shape: TopKShape,
+  opts: TopKOptions = {},
+): Promise<TopKResult> {
+  const kernel = createTopK(gpu, shape, 'topk', opts);
   const n = shape.rows * shape.k;
   const bufs = {
     pre: gpu.storage('topk:pre', pre),
