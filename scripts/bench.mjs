@@ -5,7 +5,7 @@ import { chromium } from 'playwright-core';
 // adapter info, browser version, each suite's results, and `table`: our step / encoder figures with their ratios
 // to the TF.js peers (suite `peer`) on the same adapter. Not a test: it asserts nothing about speed.
 //
-// Usage: node scripts/bench.mjs [suite ...] [--reps N] [--page]
+// Usage: node scripts/bench.mjs [suite ...] [--reps N] [--page] [--options JSON]
 //   suites default to every suite the harness exposes; --page runs in the page instead of the worker.
 //   `classroom` (on demand; add --all-steps to time every lesson step) drives the app: scripts/bench-classroom.mjs.
 import { preview } from 'vite';
@@ -16,7 +16,11 @@ const argv = process.argv.slice(2);
 const repsIdx = argv.indexOf('--reps');
 const reps = repsIdx >= 0 ? Number(argv[repsIdx + 1]) : undefined;
 const where = argv.includes('--page') ? 'page' : 'worker';
-const wanted = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--reps');
+const optIdx = argv.indexOf('--options'); // suite options as JSON, e.g. '{"shapes":[…]}'
+const options = optIdx >= 0 ? JSON.parse(argv[optIdx + 1]) : undefined;
+const wanted = argv.filter(
+  (a, i) => !a.startsWith('--') && argv[i - 1] !== '--reps' && argv[i - 1] !== '--options',
+);
 
 const port = Number(process.env.BENCH_PORT ?? 4399);
 const server = await preview({ preview: { host: '127.0.0.1', port, strictPort: true }, logLevel: 'silent' });
@@ -61,7 +65,7 @@ try {
     process.stderr.write(`bench: ${suite}…\n`);
     out.suites[suite] = await page.evaluate(
       ([w, spec]) => window.harness[w].bench(spec),
-      [where, { suite, reps }],
+      [where, { suite, reps, options }],
     );
     process.stderr.write(`bench: ${suite} done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   }
