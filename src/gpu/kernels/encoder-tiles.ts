@@ -1,8 +1,8 @@
 /**
- * The encoder's tiles (shaders/encoder.wgsl override constants WG_X, WG_Y, BK): the candidates the start-up autotune
+ * The encoder's tiles (override constants WG_X, WG_Y, BK; register block RM × RN; scalar or vec4 shader): the candidates the start-up autotune
  * (./encoder-tune.ts) tries, the limits check, and the per-adapter cache of its pick (in memory for this realm, and
  * in localStorage where there is one). createEncoder (./encoder.ts) uses {@link encoderTileFor}: the tuned tile when
- * this adapter has one, else the default 16×16 invocations × BK 16. No shader imports here (Node tests read it).
+ * this adapter has one, else {@link DEFAULT_ENCODER_TILE}. No shader imports here (Node tests read it).
  */
 import type { AdapterSummary, Gpu } from '../device';
 
@@ -23,26 +23,39 @@ export interface EncoderTile {
   vec4?: boolean;
 }
 
-/** The tile used before (or without) a tune. */
-export const DEFAULT_ENCODER_TILE: Readonly<EncoderTile> = { wgX: 16, wgY: 16, bk: 16 };
+/**
+ * The tile used before (or without) a tune: vec4, 8 × 8 invocations × 8 × 8 outputs each, BK 16. On SwiftShader
+ * (`npm run bench -- gemm`, one run) it was 2–4× faster than the scalar 16 × 16 × (4 × 4) tile, the earlier default.
+ */
+export const DEFAULT_ENCODER_TILE: Readonly<EncoderTile> = {
+  wgX: 8,
+  wgY: 8,
+  bk: 16,
+  rm: 8,
+  rn: 8,
+  vec4: true,
+};
 
 /** The vec4 tiles the autotune tries: 4×4 up to 8×8 outputs per invocation (shaders/encoder-vec4.wgsl). */
 export const ENCODER_VEC4_CANDIDATES: readonly Readonly<EncoderTile>[] = [
+  DEFAULT_ENCODER_TILE,
   { wgX: 16, wgY: 16, bk: 16, rm: 4, rn: 4, vec4: true },
-  { wgX: 8, wgY: 8, bk: 16, rm: 8, rn: 8, vec4: true },
   { wgX: 16, wgY: 16, bk: 8, rm: 8, rn: 8, vec4: true },
   { wgX: 16, wgY: 8, bk: 16, rm: 8, rn: 4, vec4: true },
   { wgX: 8, wgY: 16, bk: 16, rm: 4, rn: 8, vec4: true },
 ];
 
-/** Tiles the autotune tries (those over the device's limits are skipped): the scalar tiles, then the vec4 ones. */
+/**
+ * Tiles the autotune tries, in order (those over the device's limits are skipped): the vec4 tiles (the default
+ * first), then the scalar shader's 4 × 4 tiles (16 × 16 / 16 was the default before the vec4 shader).
+ */
 export const ENCODER_TILE_CANDIDATES: readonly Readonly<EncoderTile>[] = [
-  DEFAULT_ENCODER_TILE,
+  ...ENCODER_VEC4_CANDIDATES,
+  { wgX: 16, wgY: 16, bk: 16 },
   { wgX: 16, wgY: 16, bk: 8 },
   { wgX: 16, wgY: 16, bk: 32 },
   { wgX: 8, wgY: 8, bk: 16 },
   { wgX: 32, wgY: 8, bk: 16 },
-  ...ENCODER_VEC4_CANDIDATES,
 ];
 
 /** The tile's register block, rows × latents per invocation (defaults 4 × 4). */

@@ -51,8 +51,12 @@ export interface MatmulTile {
   vec4: boolean;
 }
 
-/** The tile createMatmul uses by default: the vec4 shader with the scalar shader's 16 × 16 × (4 × 4) / 16 blocking. */
-export const MATMUL_DEFAULT_TILE: Readonly<MatmulTile> = { wg: 16, tm: 4, tn: 4, bk: 16, vec4: true };
+/**
+ * The tile createMatmul uses by default: the vec4 shader, 8 × 8 invocations × 8 × 8 outputs each, BK 16 (about 2×
+ * the scalar shader's speed on SwiftShader at the encoder's shapes, `npm run bench -- gemm`; 64 invocations and
+ * 8 KiB of workgroup memory fit every WebGPU device).
+ */
+export const MATMUL_DEFAULT_TILE: Readonly<MatmulTile> = { wg: 8, tm: 8, tn: 8, bk: 16, vec4: true };
 
 /**
  * The rule that picks matmul's shader: the vec4 shader (matmul-vec4.wgsl) when `tile.vec4` and both operands'
