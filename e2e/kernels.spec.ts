@@ -3,7 +3,7 @@
  * odd shapes with seeded data. Each report names the first mismatching index.
  */
 import { expect, test } from '@playwright/test';
-import { ENCODER_TILE_CANDIDATES } from '../src/gpu/kernels/encoder-tiles';
+import { ENCODER_TILE_CANDIDATES, ENCODER_VEC4_CANDIDATES } from '../src/gpu/kernels/encoder-tiles';
 import type { CheckParams } from './harness/checks/types';
 import { openHarness, runCheck } from './harness-client';
 
@@ -35,11 +35,31 @@ test.describe('SAE kernels in the worker match their CPU twins', () => {
     page,
   }) => {
     for (const variant of ['tiled', 'direct']) {
-      for (const t of ENCODER_TILE_CANDIDATES) {
+      for (const t of ENCODER_TILE_CANDIDATES.filter((c) => !c.vec4)) {
         await expectCheck(page, 'encoder', { rows: 65, dModel: 17, dSae: 129, k: 1, seed: 7, variant, ...t });
       }
     }
     await expectCheck(page, 'encoder-tune', { rows: 37, dModel: 29, dSae: 203, k: 5, seed: 8 });
+  });
+
+  test('encoder vec4: every vec4 tile (4×4 to 8×8 per invocation) at a non-power-of-two shape; odd d_model / d_sae fall back to the scalar shader', async ({
+    page,
+  }) => {
+    for (const variant of ['tiled', 'direct']) {
+      for (const t of ENCODER_VEC4_CANDIDATES) {
+        const s = { rows: 37, dModel: 68, dSae: 204, k: 1, seed: 9 }; // partial tiles in every dimension
+        await expectCheck(page, 'encoder', { ...s, variant, ...t, vec4: 1, expectVec4: 1 });
+      }
+      const [t4, t8] = [ENCODER_VEC4_CANDIDATES[0], ENCODER_VEC4_CANDIDATES[1]];
+      await expectCheck(page, 'encoder', {
+        ...{ rows: 17, dModel: 65, dSae: 129, k: 1, seed: 10 },
+        ...{ variant, ...t4, vec4: 1, expectVec4: 0 },
+      });
+      await expectCheck(page, 'encoder', {
+        ...{ rows: 37, dModel: 29, dSae: 203, k: 1, seed: 11 },
+        ...{ variant, ...t8, vec4: 1, expectVec4: 0 },
+      });
+    }
   });
 
   test('topk: (index, value) sets per row, order and lower-index tie rule', async ({ page }) => {

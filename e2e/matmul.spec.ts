@@ -28,3 +28,36 @@ for (const where of ['page', 'worker'] as const) {
     });
   });
 }
+
+/** shaders/matmul-vec4.wgsl: non-power-of-two shapes whose contiguous dimensions are multiples of 4 (odd M rows). */
+test.describe('matmul vec4 in the worker', () => {
+  test('every transpose case and 4×4 to 8×8 tiles match the CPU twin; odd inner dimensions use the scalar shader', async ({
+    page,
+  }) => {
+    await openHarness(page);
+    const check = async (params: CheckParams) => {
+      const r = await runCheck(page, 'worker', 'matmul', params);
+      for (const rep of r.reports) expect(rep.ok, rep.summary).toBe(true);
+    };
+    const cases: CheckParams[] = [
+      { bias: true },
+      { transB: true }, // the LM's layout
+      { transA: true, transB: true, bias: true },
+      { transA: true },
+    ];
+    for (const [M, N, K] of [
+      [36, 68, 44],
+      [132, 20, 36],
+    ]) {
+      for (const c of cases) await check({ M, N, K, seed: M + N + K, ...c, expectVec4: 1 });
+    }
+    for (const t of [
+      { wg: 8, tm: 8, tn: 8, bk: 16 },
+      { wg: 16, tm: 8, tn: 4, bk: 8 },
+    ]) {
+      await check({ M: 37, N: 68, K: 36, seed: 5, bias: true, ...t, expectVec4: 1 });
+      await check({ M: 36, N: 68, K: 44, seed: 6, transA: true, transB: true, ...t, expectVec4: 1 });
+    }
+    await check({ M: 37, N: 203, K: 29, seed: 7, bias: true, expectVec4: 0 }); // odd inner dimensions: scalar
+  });
+});

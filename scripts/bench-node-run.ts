@@ -21,7 +21,8 @@ export const BIG_SHAPES: SaeShape[] = [
 
 /**
  * Our WGSL engine on Node + Dawn (the npm `webgpu` package): the harness's own `step` and `matmul` suites
- * (e2e/harness/bench.ts). On a hardware adapter the seed-000 and GPT-2-small shapes are added. @returns the adapter and each suite's JSON, or the reason no adapter was found
+ * (e2e/harness/bench.ts). On a hardware adapter the seed-000 and GPT-2-small shapes are added, the encoder tile is
+ * autotuned before the step (suite `autotune`), and suite `gemm` times every encoder / matmul variant. @returns the adapter and each suite's JSON, or the reason no adapter was found
  */
 export async function dawnSuites(reps: number): Promise<Record<string, unknown>> {
   let gpu: Gpu;
@@ -44,7 +45,11 @@ export async function dawnSuites(reps: number): Promise<Record<string, unknown>>
     software_adapter: software,
     chosen_engine: { engine: choice.engine, reason: choice.reason },
   };
+  // On a hardware adapter, tune the encoder tile first (as the lab worker does), and time every encoder / matmul
+  // variant at every shape (suite `gemm`; minutes per shape on a software adapter, so only on hardware).
+  if (!software) out.autotune = await runBench(gpu, { suite: 'autotune', reps: 3 });
   out.step = await runBench(gpu, { suite: 'step', reps, options: { shapes } });
+  if (!software) out.gemm = await runBench(gpu, { suite: 'gemm', reps, options: { shapes } });
   out.matmul = await runBench(gpu, { suite: 'matmul', reps });
   gpu.destroy();
   return out;

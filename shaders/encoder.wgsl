@@ -6,7 +6,8 @@
 // RM×RN register tile (rows ty + WG_Y·i, columns tx + WG_X·j). The inner dimension d is walked in slices of BK
 // through workgroup memory, in increasing d, so every output is accumulated in the same order as the CPU twin
 // (src/reference/encoder.ts). Entry point: encoder. Override constants: WG_X, WG_Y (WG_X·WG_Y ≤ 256 on
-// SwiftShader), BK. Workgroup memory: (BM + BN)·BK floats.
+// SwiftShader), BK. RM and RN are `const` (they size register arrays); the host wrapper rewrites them per tile
+// (4 or 8). Workgroup memory: (BM + BN)·BK floats.
 
 override WG_X: u32 = 16u;
 override WG_Y: u32 = 16u;
@@ -42,7 +43,7 @@ fn encoder(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l
   let col0 = wg.x * BN;
   let tid = lid.y * WG_X + lid.x;
   let nthreads = WG_X * WG_Y;
-  var acc: array<f32, 16>;  // RM × RN
+  var acc: array<f32, RM * RN>;
   for (var i = 0u; i < RM * RN; i++) { acc[i] = 0.0; }
   let n_slices = (D + BK - 1u) / BK;
   for (var t = 0u; t < n_slices; t++) {
@@ -64,8 +65,8 @@ fn encoder(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l
     workgroupBarrier();
     let kmax = min(BK, D - d0);
     for (var kk = 0u; kk < kmax; kk++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
+      var a: array<f32, RM>;
+      var b: array<f32, RN>;
       for (var i = 0u; i < RM; i++) { a[i] = tile_x[(lid.y + WG_Y * i) * BK + kk]; }
       for (var j = 0u; j < RN; j++) { b[j] = tile_w[kk * BN + lid.x + WG_X * j]; }
       for (var i = 0u; i < RM; i++) {
@@ -94,16 +95,16 @@ fn encoder_direct(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
   let S = params.d_sae;
   let row0 = wg.y * BM + lid.y;
   let col0 = wg.x * BN + lid.x;
-  var acc: array<f32, 16>;  // RM × RN
+  var acc: array<f32, RM * RN>;
   for (var i = 0u; i < RM * RN; i++) { acc[i] = 0.0; }
-  var rows: array<u32, 4>;
-  var cols: array<u32, 4>;
+  var rows: array<u32, RM>;
+  var cols: array<u32, RN>;
   for (var i = 0u; i < RM; i++) { rows[i] = min(row0 + WG_Y * i, R - 1u); }
   for (var j = 0u; j < RN; j++) { cols[j] = min(col0 + WG_X * j, S - 1u); }
   for (var d = 0u; d < D; d++) {
     let bd = b_dec[d];
-    var a: array<f32, 4>;
-    var b: array<f32, 4>;
+    var a: array<f32, RM>;
+    var b: array<f32, RN>;
     for (var i = 0u; i < RM; i++) { a[i] = x[rows[i] * D + d] - bd; }
     for (var j = 0u; j < RN; j++) { b[j] = w_enc[d * S + cols[j]]; }
     for (var i = 0u; i < RM; i++) {

@@ -15,6 +15,7 @@ import { Rng } from '../../src/util/rng';
 import { loadActivations, runTraining } from './checks/train-run';
 import { cpuStepSuite } from './cpu-bench';
 import { featuresBench } from './features-bench';
+import { gemmBench } from './gemm-bench';
 import { importBench } from './import-bench';
 import { lmBench } from './lm-bench';
 import { batchTopkPlanBench, subgroupsBench } from './subgroups-bench';
@@ -235,6 +236,20 @@ export const suites: Record<string, Suite> = {
       budgetMs: 60_000,
       probe: options.probe as { rows: number; dModel: number; dSae: number } | undefined,
     }),
+  /**
+   * Every encoder kernel (scalar / vec4, tiled / direct, 4×4 / 8×8 register blocks) and the plain matmul (scalar /
+   * vec4) at the step shapes, ms and GFLOP/s from one run (e2e/harness/gemm-bench.ts; ≤ 3 reps after a warm-up).
+   * options.encoderCases ({variant, tile}[]) and options.matmulCases (MatmulTile[]) replace the default lists.
+   */
+  gemm: (gpu, reps, options) =>
+    gemmBench(
+      gpu,
+      (options.shapes as SaeShape[] | undefined) ?? STEP_SHAPES,
+      Math.max(1, Math.min(reps, 3)),
+      async (fn, n) => median(await timeIt(fn, n)),
+      options.encoderCases as Parameters<typeof gemmBench>[4],
+      options.matmulCases as Parameters<typeof gemmBench>[5],
+    ),
   /** The engine the lab's start-up choice (src/cpu/engine-choice.ts) picks on this adapter, and why. */
   engine: async (gpu) => chooseEngine({ adapter: gpu.adapter }, 'auto', 0),
 };

@@ -6,11 +6,14 @@ import { adamGpu } from '../../../src/gpu/kernels/adam';
 import { backwardGpu } from '../../../src/gpu/kernels/backward';
 import { decodeGpu } from '../../../src/gpu/kernels/decode';
 import { decoderConstraintGpu } from '../../../src/gpu/kernels/decoder-constraint';
-import { defaultEncoderVariant, encoderGpu } from '../../../src/gpu/kernels/encoder';
+import { defaultEncoderVariant, encoderGpu, encoderPlan } from '../../../src/gpu/kernels/encoder';
 import {
   clearEncoderTileCache,
   ENCODER_TILE_CANDIDATES,
+  type EncoderTile,
   encoderTileFor,
+  sameTile,
+  tileName,
 } from '../../../src/gpu/kernels/encoder-tiles';
 import { autotuneEncoderTile } from '../../../src/gpu/kernels/encoder-tune';
 import { nonFiniteGpu } from '../../../src/gpu/kernels/nonfinite';
@@ -92,11 +95,7 @@ export const encoderTuneCheck: Check = async (gpu, p) => {
   const reports = [
     conditionReport(
       'encoder-tune picks a candidate',
-      !first.cached &&
-        tried >= 1 &&
-        ENCODER_TILE_CANDIDATES.some(
-          (c) => c.wgX === picked.wgX && c.wgY === picked.wgY && c.bk === picked.bk,
-        ),
+      !first.cached && tried >= 1 && ENCODER_TILE_CANDIDATES.some((c) => sameTile(c, picked)),
       `tried ${JSON.stringify(first.candidatesMs)}, picked ${JSON.stringify(picked)}`,
     ),
     conditionReport(
@@ -120,7 +119,9 @@ export const encoderTuneCheck: Check = async (gpu, p) => {
 
 /**
  * encoder: pre-activations within atol 1e-5·max|pre| + rtol 1e-5 (f32 sums in the same d order).
- * params.variant: 'tiled' or 'direct' (default: the adapter's default); params.wgX, wgY, bk: a tile (./encoder-tune.ts).
+ * params.variant: 'tiled' or 'direct' (default: the adapter's default); params.wgX, wgY, bk (and optionally rm, rn,
+ * vec4 = 1): a tile (src/gpu/kernels/encoder-tiles.ts). params.expectVec4 = 0 or 1: also report whether the vec4
+ * shader ran, as the wrapper's rule (encoderPlan) should decide for this shape.
  */
 export const encoderCheck: Check = async (gpu, p) => {
   const s = shapeOf(p);
@@ -130,12 +131,32 @@ export const encoderCheck: Check = async (gpu, p) => {
   const x = activations(rng, s.rows, s.dModel);
   const params = randomParams(s, rng);
   const fwd = { rows: s.rows, dModel: s.dModel, dSae: s.dSae };
-  const tile =
-    typeof p['wgX'] === 'number' ? { wgX: num(p, 'wgX'), wgY: num(p, 'wgY'), bk: num(p, 'bk') } : undefined;
+  const tile: EncoderTile | undefined =
+    typeof p['wgX'] === 'number'
+      ? {
+          wgX: num(p, 'wgX'),
+          wgY: num(p, 'wgY'),
+          bk: num(p, 'bk'),
+          rm: num(p, 'rm', 4),
+          rn: num(p, 'rn', 4),
+          vec4: p['vec4'] === true || p['vec4'] === 1,
+        }
+      : undefined;
+  const plan = encoderPlan(gpu, fwd, variant, tile ?? encoderTileFor(gpu));
   const got = await encoderGpu(gpu, x, params.wEnc, params.bEnc, params.bDec, fwd, variant, tile);
   const want = encoderCpu(x, params.wEnc, params.bEnc, params.bDec, fwd);
-  const name = `encoder (${variant}${tile ? ` ${tile.wgX}x${tile.wgY}/${tile.bk}` : ''})`;
-  return [compareArrays(`${tag(name, s)} pre`, got, want, scaledTol(want, 1e-5, 1e-5))];
+  const name = `encoder (${variant}${tile ? ` ${tileName(tile)}` : ''} → ${plan.entryPoint})`;
+  const reports = [compareArrays(`${tag(name, s)} pre`, got, want, scaledTol(want, 1e-5, 1e-5))];
+  if (typeof p['expectVec4'] === 'number') {
+    reports.push(
+      conditionReport(
+        `${tag(name, s)} vec4 shader chosen = ${p['expectVec4'] === 1}`,
+        plan.vec4 === (p['expectVec4'] === 1),
+        `encoderPlan picked ${plan.entryPoint} (vec4 ${plan.vec4})`,
+      ),
+    );
+  }
+  return reports;
 };
 
 /**

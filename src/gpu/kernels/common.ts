@@ -3,7 +3,7 @@
  * and 2-D dispatch grids for 1-D work (so more than 65,535 workgroups fit; shaders linearise
  * `workgroup_id.y · num_workgroups.x + workgroup_id.x`).
  */
-import { type Gpu, GpuError } from '../device';
+import { type Gpu, GpuError, type ShaderSource } from '../device';
 
 /** @throws GpuError naming `kernel` and `name` when `v` is not a positive integer. */
 export function positiveInt(kernel: string, name: string, v: number): void {
@@ -112,4 +112,32 @@ export async function oneShot<T>(
     cleanup();
     for (const b of buffers) b.destroy();
   }
+}
+
+const shaderVariants = new Map<string, ShaderSource>();
+
+/**
+ * `shader` with some of its `const NAME: u32 = <n>u;` declarations rewritten (for constants that size arrays,
+ * which WGSL `override`s cannot). The result is memoised per (name, values) and named `<name>[NAME=v,…]`, so
+ * the pipeline cache keeps one module per variant.
+ * @throws GpuError when a constant is not declared that way in the shader, or a value is not a positive integer.
+ */
+export function withConsts(shader: ShaderSource, consts: Record<string, number>): ShaderSource {
+  const names = Object.keys(consts).sort();
+  if (names.length === 0) return shader;
+  const name = `${shader.name}[${names.map((n) => `${n}=${consts[n]}`).join(',')}]`;
+  const key = `${name}#${shader.code.length}`;
+  const hit = shaderVariants.get(key);
+  if (hit) return hit;
+  let code = shader.code;
+  for (const n of names) {
+    const v = consts[n];
+    positiveInt(shader.name, n, v);
+    const re = new RegExp(`^const ${n}: u32 = \\d+u;`, 'm');
+    if (!re.test(code)) throw new GpuError(`${shader.name}: no "const ${n}: u32 = …u;" line to rewrite`);
+    code = code.replace(re, `const ${n}: u32 = ${v}u;`);
+  }
+  const out = { name, code };
+  shaderVariants.set(key, out);
+  return out;
 }

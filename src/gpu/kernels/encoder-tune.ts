@@ -15,6 +15,7 @@ import {
   hasTunedTile,
   storeTunedTile,
   tileFits,
+  tileName,
 } from './encoder-tiles';
 
 /** What {@link autotuneEncoderTile} found. */
@@ -23,7 +24,7 @@ export interface EncoderTuneResult {
   tile: EncoderTile;
   /** True when the tile came from the cache (no probe ran). */
   cached: boolean;
-  /** Median ms of one encoder dispatch (submit + wait) per candidate tried, "WG_XxWG_Y/BK" → ms. */
+  /** Median ms of one encoder dispatch (submit + wait) per candidate tried, by tile name (tileName) → ms. */
   candidatesMs: Record<string, number>;
   /** Wall ms the tune took. */
   wallMs: number;
@@ -89,7 +90,7 @@ export async function autotuneEncoderTile(
         }
         samples.sort((a, b) => a - b);
         const ms = samples[samples.length >> 1];
-        candidatesMs[`${tile.wgX}x${tile.wgY}/${tile.bk}`] = Number(ms.toPrecision(4));
+        candidatesMs[tileName(tile)] = Number(ms.toPrecision(4));
         if (ms < bestMs) {
           bestMs = ms;
           best = { ...tile };

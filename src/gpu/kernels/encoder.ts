@@ -3,16 +3,14 @@
  * CPU twin: src/reference/encoder.ts (encoderCpu). Formula: Gao et al. 2024 §2.3 (seed 000_03f50111ba1a6c62.txt).
  */
 import encoderWgsl from '../../../shaders/encoder.wgsl?raw';
+import encoderVec4Wgsl from '../../../shaders/encoder-vec4.wgsl?raw';
 import type { ForwardShape } from '../../sae/kernel-types';
 import type { Gpu, ShaderSource } from '../device';
-import { fitsBinding, needBuffer, oneShot, positiveInt } from './common';
-import { type EncoderTile, encoderTileFor } from './encoder-tiles';
+import { fitsBinding, needBuffer, oneShot, positiveInt, withConsts } from './common';
+import { type EncoderTile, encoderTileFor, tileName, tileRegs } from './encoder-tiles';
 
 export const encoderShader: ShaderSource = { name: 'encoder', code: encoderWgsl };
-
-/** Register tile (must match RM, RN in the shader); the workgroup and BK come from the tile (./encoder-tune.ts). */
-const RM = 4;
-const RN = 4;
+export const encoderVec4Shader: ShaderSource = { name: 'encoder-vec4', code: encoderVec4Wgsl };
 
 /**
  * Which entry point: 'tiled' stages x and W_enc slices through workgroup memory (the usual choice on GPUs);
@@ -43,14 +41,55 @@ export interface EncoderBuffers {
 /** An encoder of fixed shape, ready to be recorded into compute passes. */
 export interface EncoderKernel {
   readonly shape: Readonly<ForwardShape>;
+  /** The kernel that runs: "<entry point> <tile>", e.g. "encoder_vec4_direct 16x16/16 vec4" (see {@link encoderPlan}). */
+  readonly kernel: string;
   /** Record the dispatch. @throws GpuError when a buffer is too small. */
   encode(pass: GPUComputePassEncoder, bufs: EncoderBuffers): void;
   destroy(): void;
 }
 
+/** Which shader, entry point and tile an encoder runs (see {@link encoderPlan}). */
+export interface EncoderPlan {
+  shader: ShaderSource;
+  entryPoint: string;
+  tile: EncoderTile;
+  /** True when the vec4 shader (shaders/encoder-vec4.wgsl) runs. */
+  vec4: boolean;
+}
+
 /**
- * Build the fused encoder for R rows. @param tile workgroup and d-slice (default: this adapter's autotuned tile,
- *   ./encoder-tune.ts; any tile gives the same results)
+ * The rule that picks the encoder's shader: the vec4 shader when the tile asks for it (tile.vec4) and the shape
+ * allows aligned vec4 rows — d_model % 4 = 0 (rows of x, b_dec) and d_sae % 4 = 0 (rows of W_enc, b_enc, pre) — with
+ * RN and BK multiples of 4; otherwise the scalar shader (shaders/encoder.wgsl) with the same workgroup, BK and
+ * register block (so odd shapes such as d_model 29 or d_sae 203 run the scalar code). Entry point by variant:
+ * tiled → encoder / encoder_vec4, direct → encoder_direct / encoder_vec4_direct. A workgroup over the device's
+ * maxComputeInvocationsPerWorkgroup is cut to 8 × 8.
+ */
+export function encoderPlan(
+  gpu: Gpu,
+  shape: ForwardShape,
+  variant: EncoderVariant,
+  tile: EncoderTile,
+): EncoderPlan {
+  const { rm, rn } = tileRegs(tile);
+  const maxInv = gpu.device.limits.maxComputeInvocationsPerWorkgroup;
+  const [wgX, wgY] = tile.wgX * tile.wgY <= maxInv ? [tile.wgX, tile.wgY] : [8, 8];
+  const vec4 =
+    tile.vec4 === true && shape.dModel % 4 === 0 && shape.dSae % 4 === 0 && rn % 4 === 0 && tile.bk % 4 === 0;
+  const base = vec4 ? encoderVec4Shader : encoderShader;
+  const entry = vec4 ? 'encoder_vec4' : 'encoder';
+  return {
+    shader: withConsts(base, { RM: rm, RN: rn }),
+    entryPoint: variant === 'tiled' ? entry : `${entry}_direct`,
+    tile: { wgX, wgY, bk: tile.bk, rm, rn, vec4 },
+    vec4,
+  };
+}
+
+/**
+ * Build the fused encoder for R rows. @param tile workgroup, d-slice, register block and vec4 flag (default: this
+ *   adapter's autotuned tile, ./encoder-tune.ts; any tile gives the same results; {@link encoderPlan} says which
+ *   shader runs)
  * @throws GpuError on a non-positive size, when pre [R, S] or W_enc exceeds maxStorageBufferBindingSize, or
  *   when the grid exceeds maxComputeWorkgroupsPerDimension (checked at dispatch).
  */
@@ -67,12 +106,11 @@ export function createEncoder(
   positiveInt(label, 'd_sae', S);
   fitsBinding(gpu, label, 'pre-activations [rows, d_sae]', R * S);
   fitsBinding(gpu, label, 'W_enc [d_model, d_sae]', D * S);
-  const maxInv = gpu.device.limits.maxComputeInvocationsPerWorkgroup;
-  const [wx, wy] = tile.wgX * tile.wgY <= maxInv ? [tile.wgX, tile.wgY] : [8, 8];
-  const BK = tile.bk;
+  const plan = encoderPlan(gpu, shape, variant, tile);
+  const { wgX: wx, wgY: wy, bk: BK, rm, rn } = plan.tile as Required<EncoderTile>;
   const pipe = gpu.pipeline(
-    encoderShader,
-    variant === 'tiled' ? 'encoder' : 'encoder_direct',
+    plan.shader,
+    plan.entryPoint,
     [
       'uniform',
       'read-only-storage',
@@ -84,9 +122,10 @@ export function createEncoder(
     { WG_X: wx, WG_Y: wy, BK },
   );
   const params = gpu.uniform(`${label}:params`, new Uint32Array([R, D, S, 0]));
-  const grid: [number, number] = [Math.ceil(S / (wx * RN)), Math.ceil(R / (wy * RM))];
+  const grid: [number, number] = [Math.ceil(S / (wx * rn)), Math.ceil(R / (wy * rm))];
   return {
     shape: { ...shape },
+    kernel: `${plan.entryPoint} ${tileName(plan.tile)}`,
     encode(pass, b) {
       needBuffer(label, 'x', b.x, R * D);
       needBuffer(label, 'W_enc', b.wEnc, D * S);

@@ -4,10 +4,13 @@
  */
 
 import matmulWgsl from '../../../shaders/matmul.wgsl?raw';
+import matmulVec4Wgsl from '../../../shaders/matmul-vec4.wgsl?raw';
 import type { MatmulShape } from '../../sae/kernel-types';
 import { type Gpu, GpuError, type ShaderSource } from '../device';
+import { withConsts } from './common';
 
 export const matmulShader: ShaderSource = { name: 'matmul', code: matmulWgsl };
+export const matmulVec4Shader: ShaderSource = { name: 'matmul-vec4', code: matmulVec4Wgsl };
 
 export type { MatmulShape };
 
@@ -36,26 +39,73 @@ export const MATMUL_WG = 16;
 export const MATMUL_BLOCK = MATMUL_WG * 4;
 
 /**
- * Build a matmul kernel of a fixed shape.
+ * A matmul tile for shaders/matmul-vec4.wgsl: workgroup WG × WG, TM × TN outputs per invocation (multiples of 4,
+ * up to 8 × 8), k-slice BK (multiple of 4). The scalar shader (matmul.wgsl) has fixed WG 16, TM = TN = 4, BK 16.
+ */
+export interface MatmulTile {
+  wg: number;
+  tm: number;
+  tn: number;
+  bk: number;
+  /** Use the vec4 shader where the shape allows it (see {@link matmulUsesVec4}). */
+  vec4: boolean;
+}
+
+/**
+ * The tile createMatmul uses by default: the vec4 shader, 8 × 8 invocations × 8 × 8 outputs each, BK 16 (about 2×
+ * the scalar shader's speed on SwiftShader at the encoder's shapes, `npm run bench -- gemm`; 64 invocations and
+ * 8 KiB of workgroup memory fit every WebGPU device).
+ */
+export const MATMUL_DEFAULT_TILE: Readonly<MatmulTile> = { wg: 8, tm: 8, tn: 8, bk: 16, vec4: true };
+
+/**
+ * The rule that picks matmul's shader: the vec4 shader (matmul-vec4.wgsl) when `tile.vec4` and both operands'
+ * contiguous dimension is a multiple of 4 — A: K (or M when transA), B: N (or K when transB) — so every vec4 load
+ * is aligned; otherwise the scalar shader (matmul.wgsl), e.g. for K = 29 or N = 203.
+ */
+export function matmulUsesVec4(shape: MatmulShape, tile: MatmulTile = MATMUL_DEFAULT_TILE): boolean {
+  const aInner = shape.transA ? shape.M : shape.K;
+  const bInner = shape.transB ? shape.K : shape.N;
+  return tile.vec4 && aInner % 4 === 0 && bInner % 4 === 0 && tile.tm % 4 === 0 && tile.tn % 4 === 0;
+}
+
+/**
+ * Build a matmul kernel of a fixed shape. @param tile the vec4 shader's tile (default {@link MATMUL_DEFAULT_TILE});
+ *   shapes that fail {@link matmulUsesVec4} run the scalar shader whatever the tile. Every tile gives the same
+ *   results (each output sums its products in increasing k).
  * @throws GpuError on a non-positive or non-integer dimension, or when the grid exceeds device limits.
  */
-export function createMatmul(gpu: Gpu, shape: MatmulShape, label = 'matmul'): MatmulKernel {
+export function createMatmul(
+  gpu: Gpu,
+  shape: MatmulShape,
+  label = 'matmul',
+  tile: MatmulTile = MATMUL_DEFAULT_TILE,
+): MatmulKernel {
   const { M, N, K } = shape;
   for (const [name, v] of Object.entries({ M, N, K })) {
     if (!Number.isInteger(v) || v < 1)
       throw new GpuError(`${label}: ${name} must be a positive integer, got ${v}`);
   }
-  const pipe = gpu.pipeline(
-    matmulShader,
-    'matmul',
-    ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
-    { WG: MATMUL_WG },
-  );
+  const vec4 = matmulUsesVec4(shape, tile);
+  const bindings = [
+    'uniform',
+    'read-only-storage',
+    'read-only-storage',
+    'read-only-storage',
+    'storage',
+  ] as const;
+  const pipe = vec4
+    ? gpu.pipeline(withConsts(matmulVec4Shader, { TM: tile.tm, TN: tile.tn }), 'matmul_vec4', bindings, {
+        WG: tile.wg,
+        BK: tile.bk,
+      })
+    : gpu.pipeline(matmulShader, 'matmul', bindings, { WG: MATMUL_WG });
+  const [blockM, blockN] = vec4 ? [tile.wg * tile.tm, tile.wg * tile.tn] : [MATMUL_BLOCK, MATMUL_BLOCK];
   const words = (hasBias: number) =>
     new Uint32Array([M, N, K, hasBias, shape.transA ? 1 : 0, shape.transB ? 1 : 0, 0, 0]);
   const params = gpu.uniform(`${label}:params`, words(1));
   const paramsNoBias = gpu.uniform(`${label}:params-nobias`, words(0));
-  const grid: [number, number] = [Math.ceil(N / MATMUL_BLOCK), Math.ceil(M / MATMUL_BLOCK)];
+  const grid: [number, number] = [Math.ceil(N / blockN), Math.ceil(M / blockM)];
   const need = (buf: GPUBuffer, elems: number, what: string) => {
     if (buf.size < elems * 4) {
       throw new GpuError(`${label}: ${what} buffer "${buf.label}" has ${buf.size} bytes, needs ${elems * 4}`);
@@ -90,8 +140,9 @@ export async function matmulGpu(
   b: Float32Array,
   bias: Float32Array | null,
   shape: MatmulShape,
+  tile?: MatmulTile,
 ): Promise<Float32Array> {
-  const kernel = createMatmul(gpu, shape);
+  const kernel = createMatmul(gpu, shape, 'matmul', tile);
   const bufs = {
     a: gpu.storage('matmul:a', a),
     b: gpu.storage('matmul:b', b),
