@@ -14,7 +14,7 @@
  */
 import { batchKeepCount, keyToF32, NO_KEY } from '../sae/formulas';
 import { needLength } from './encoder';
-import { f32OrderKey } from './topk';
+import { f32OrderKeys, kthLargestKey } from './radix-select';
 
 export { batchKeepCount, batchTopkCap, keyToF32, MAX_COMPACT_K, NO_KEY } from '../sae/formulas';
 
@@ -41,10 +41,8 @@ export function batchTopkCpu(pre: Float32Array, rows: number, dSae: number, k: n
   needLength('batchTopkCpu', 'pre', pre, n);
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`batchTopkCpu: k must be an integer ≥ 1, got ${k}`);
   const nKeep = batchKeepCount(rows, dSae, k);
-  const keys = new Uint32Array(n);
-  for (let i = 0; i < n; i++) keys[i] = f32OrderKey(pre[i]);
-  const sorted = keys.slice().sort();
-  const thresholdKey = sorted[n - nKeep];
+  const keys = f32OrderKeys(pre, n);
+  const thresholdKey = kthLargestKey(keys, nKeep); // the ascending sort's element n − nKeep, in O(n)
   const z = new Float32Array(n);
   let minKeptKey = NO_KEY;
   let kept = 0;
