@@ -168,7 +168,17 @@ test('GPU engine from the form: the group uploads each batch once and steps in o
   test.setTimeout(240_000);
   await openLab(page, 'gpu');
   const steps = 24;
-  await configure(page, { batchSize: '64', steps: String(steps), lr: '0.003', dSae: '64', k: '4' });
+  // Few held-out rows: on SwiftShader the evaluations (chunks of one batch) would dominate the test's time.
+  await page.locator('details > summary', { hasText: 'Advanced' }).click();
+  await configure(page, {
+    batchSize: '64',
+    steps: String(steps),
+    lr: '0.003',
+    dSae: '64',
+    k: '4',
+    evalTokens: '256',
+    heldOutFraction: '0.005',
+  });
   await openSweeps(page);
   await page.getByTestId('sweep-arch-batchtopk').uncheck();
   await page.getByTestId('sweep-dsae').fill('64');
