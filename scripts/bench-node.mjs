@@ -60,11 +60,18 @@ if (!(Number.isInteger(rounds) && rounds >= 1 && Number.isInteger(gpuRounds) && 
   console.error('bench:node: --rounds and --gpu-rounds must be integers ≥ 1');
   process.exit(2);
 }
+// The shaders' `//#include` snippets are expanded by the same plugin as in the build (scripts/wgsl-include.ts,
+// loaded through the module runner since it is TypeScript); without it every shader with a snippet fails to parse.
+const { module: wgslIncludeModule } = await runnerImport(resolve(root, 'scripts/wgsl-include.ts'), {
+  root,
+  configFile: false,
+  logLevel: 'error',
+});
 const { module } = await runnerImport(resolve(root, 'scripts/bench-node-run.ts'), {
   root,
   configFile: false,
   logLevel: 'error',
-  plugins: [assemblyScriptPlugin()],
+  plugins: [assemblyScriptPlugin(), wgslIncludeModule.wgslInclude()],
 });
 /** The TF.js peer (scripts/bench-peer.ts), bundled for Node with its ESM build (see that file). */
 async function loadPeer() {

@@ -10,7 +10,7 @@ const shaderFiles = readdirSync(SHADERS).filter((f) => f.endsWith('.wgsl'));
 
 describe('WGSL //#include', () => {
   it('expands every shader: no include line left, each helper defined exactly once where it is used', () => {
-    const helpers = ['linear_id', 'order_key', 'workgroup_sum', 'workgroup_sum2'];
+    const helpers = ['linear_id', 'order_key', 'workgroup_sum', 'workgroup_sum2', 'mm_slice', 'mm_store'];
     let expandedSomething = 0;
     for (const f of shaderFiles) {
       const raw = readFileSync(resolve(SHADERS, f), 'utf8');
@@ -28,7 +28,7 @@ describe('WGSL //#include', () => {
   });
 
   it('each helper exists once in the tree: only in shaders/include/', () => {
-    for (const h of ['linear_id', 'order_key', 'workgroup_sum']) {
+    for (const h of ['linear_id', 'order_key', 'workgroup_sum', 'mm_slice']) {
       const owners = shaderFiles.filter((f) =>
         new RegExp(`\\bfn ${h}\\(`).test(readFileSync(resolve(SHADERS, f), 'utf8')),
       );
@@ -36,6 +36,7 @@ describe('WGSL //#include', () => {
     }
     expect(readdirSync(WGSL_INCLUDE_DIR).sort()).toEqual([
       'linear_id.wgsl',
+      'matmul_block.wgsl',
       'order_key.wgsl',
       'reduce.wgsl',
       'reduce2.wgsl',

@@ -20,16 +20,7 @@ const TN: u32 = 4u;
 override BK: u32 = 16u;
 override WG: u32 = 16u;
 
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  has_bias: u32,
-  trans_a: u32,
-  trans_b: u32,
-  _pad0: u32,
-  _pad1: u32,
-};
+//#include "matmul_block.wgsl"
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;  // (M, K/4) or (K, M/4)
@@ -56,8 +47,6 @@ fn matmul_vec4(
   let threads = WG * WG;
   let bkv = BK / 4u;
   var acc: array<f32, TM * TN>;
-  var a_reg: array<f32, TM>;
-  var b_reg: array<f32, TN>;
   let n_tiles = (K + BK - 1u) / BK;
   for (var t = 0u; t < n_tiles; t++) {
     let k0 = t * BK;
@@ -102,27 +91,8 @@ fn matmul_vec4(
       }
     }
     workgroupBarrier();
-    let kmax = min(BK, K - k0);
-    for (var kk = 0u; kk < kmax; kk++) {
-      for (var i = 0u; i < TM; i++) { a_reg[i] = tile_a[(lid.y + i * WG) * BK + kk]; }
-      for (var j = 0u; j < TN; j++) { b_reg[j] = tile_b[kk * bn + lid.x + j * WG]; }
-      for (var i = 0u; i < TM; i++) {
-        for (var j = 0u; j < TN; j++) {
-          acc[i * TN + j] += a_reg[i] * b_reg[j];
-        }
-      }
-    }
+    mm_slice(&acc, lid, min(BK, params.K - k0));
     workgroupBarrier();
   }
-  for (var i = 0u; i < TM; i++) {
-    let row = row_base + lid.y + i * WG;
-    if (row >= M) { continue; }
-    for (var j = 0u; j < TN; j++) {
-      let col = col_base + lid.x + j * WG;
-      if (col >= N) { continue; }
-      var v = acc[i * TN + j];
-      if (params.has_bias == 1u) { v += bias[col]; }
-      c[row * N + col] = v;
-    }
-  }
+  mm_store(&acc, lid, row_base, col_base);
 }

@@ -17,16 +17,7 @@ const TN: u32 = 4u;
 const BK: u32 = 16u;
 override WG: u32 = 16u;
 
-struct Params {
-  M: u32,
-  N: u32,
-  K: u32,
-  has_bias: u32,
-  trans_a: u32,
-  trans_b: u32,
-  _pad0: u32,
-  _pad1: u32,
-};
+//#include "matmul_block.wgsl"
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;        // (M, K) or (K, M)
@@ -60,9 +51,7 @@ fn matmul(
   let row_base = wg.y * bm;
   let col_base = wg.x * bn;
   let threads = WG * WG;
-  var acc: array<f32, 16>; // TM·TN
-  var a_reg: array<f32, 4>; // TM
-  var b_reg: array<f32, 4>; // TN
+  var acc: array<f32, TM * TN>;
   let n_tiles = (params.K + BK - 1u) / BK;
   for (var t = 0u; t < n_tiles; t++) {
     let k0 = t * BK;
@@ -73,26 +62,8 @@ fn matmul(
       tile_b[e] = load_b(k0 + e / bn, col_base + e % bn);
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk++) {
-      for (var i = 0u; i < TM; i++) { a_reg[i] = tile_a[(lid.y + i * WG) * BK + kk]; }
-      for (var j = 0u; j < TN; j++) { b_reg[j] = tile_b[kk * bn + lid.x + j * WG]; }
-      for (var i = 0u; i < TM; i++) {
-        for (var j = 0u; j < TN; j++) {
-          acc[i * TN + j] += a_reg[i] * b_reg[j];
-        }
-      }
-    }
+    mm_slice(&acc, lid, min(BK, params.K - k0));
     workgroupBarrier();
   }
-  for (var i = 0u; i < TM; i++) {
-    let row = row_base + lid.y + i * WG;
-    if (row >= params.M) { continue; }
-    for (var j = 0u; j < TN; j++) {
-      let col = col_base + lid.x + j * WG;
-      if (col >= params.N) { continue; }
-      var v = acc[i * TN + j];
-      if (params.has_bias == 1u) { v += bias[col]; }
-      c[row * params.N + col] = v;
-    }
-  }
+  mm_store(&acc, lid, row_base, col_base);
 }
