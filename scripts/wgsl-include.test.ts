@@ -34,12 +34,18 @@ describe('WGSL //#include', () => {
       );
       expect(owners, h).toEqual([]);
     }
+    // The -sg snippets are the subgroup twins swapped in by src/gpu/kernels/subgroups.ts (with ballot.wgsl).
     expect(readdirSync(WGSL_INCLUDE_DIR).sort()).toEqual([
+      'ballot.wgsl',
       'linear_id.wgsl',
       'matmul_block.wgsl',
       'order_key.wgsl',
+      'reduce-sg.wgsl',
       'reduce.wgsl',
+      'reduce2-sg.wgsl',
       'reduce2.wgsl',
+      'topk-select-sg.wgsl',
+      'topk-select.wgsl',
     ]);
   });
 
