@@ -34,11 +34,17 @@ describe('WGSL //#include', () => {
       );
       expect(owners, h).toEqual([]);
     }
+    // The -sg snippets are the subgroup twins swapped in by src/gpu/kernels/subgroups.ts (with ballot.wgsl).
     expect(readdirSync(WGSL_INCLUDE_DIR).sort()).toEqual([
+      'ballot.wgsl',
       'linear_id.wgsl',
       'order_key.wgsl',
+      'reduce-sg.wgsl',
       'reduce.wgsl',
+      'reduce2-sg.wgsl',
       'reduce2.wgsl',
+      'topk-select-sg.wgsl',
+      'topk-select.wgsl',
     ]);
   });
 
