@@ -23,7 +23,7 @@ test.describe('GPU practice: no per-step readback, subgroup variants', () => {
   }) => {
     for (const dSae of [203, 1024])
       await expectCheck(page, 'batchtopk-plan', { dSae, slots: 37, seed: dSae });
-    await expectCheck(page, 'batchtopk-steps', { rows: 37, dModel: 29, dSae: 203, k: 5, steps: 3, seed: 3 });
+    await expectCheck(page, 'batchtopk-steps', { rows: 37, dModel: 29, dSae: 203, k: 5, steps: 2, seed: 3 });
     // k = 250 of d_sae = 600: the dense fallback; with AuxK.
     await expectCheck(page, 'batchtopk-steps', { rows: 9, dModel: 29, dSae: 600, k: 250, steps: 2, seed: 4 });
     await expectCheck(page, 'batchtopk-steps', {
@@ -59,7 +59,7 @@ test.describe('GPU practice: no per-step readback, subgroup variants', () => {
     });
   });
 
-  test('reductions: step stats and evaluation sums, subgroup and plain variants, at odd lengths', async ({
+  test('reductions: step stats, evaluation sums and the sparsity loss, subgroup and plain variants, at odd lengths', async ({
     page,
   }) => {
     for (const subgroups of [false, true]) {
@@ -67,6 +67,8 @@ test.describe('GPU practice: no per-step readback, subgroup variants', () => {
       await expectCheck(page, 'stats', { rows: 3, dModel: 5, dSae: 7, k: 2, seed: 2, subgroups });
       for (const rows of [1, 37, 1001])
         await expectCheck(page, 'eval-reduce', { rows, dSae: 203, chunk: 2, seed: rows, subgroups });
+      for (const mode of ['relu', 'jumprelu'])
+        await expectCheck(page, 'arch-stats', { dSae: 203, rows: 37, mode, seed: 9, subgroups });
     }
   });
 });

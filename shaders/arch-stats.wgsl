@@ -6,6 +6,7 @@
 // src/reference/sae-engine.ts (float64 there, an f32 tree here).
 //
 // Shapes: S = d_sae, B = rows. Entry point: arch_stats. Override constant: WG (a power of two).
+// Subgroup variant (src/gpu/kernels/arch-stats.ts, `subgroups`): include/reduce-sg.wgsl replaces reduce.wgsl.
 
 override WG: u32 = 256u;
 
@@ -25,10 +26,12 @@ struct Params {
 @group(0) @binding(2) var<storage, read> aux: array<f32>;        // (8) AuxK scalars
 @group(0) @binding(3) var<storage, read_write> out: array<u32>;  // (8) step stats
 
-var<workgroup> red: array<f32, WG>;
+alias RedT = f32;
+var<workgroup> red: array<RedT, WG>;
 
 @compute @workgroup_size(WG)
-fn arch_stats(@builtin(local_invocation_index) lid: u32) {
+fn arch_stats(ids: ReduceIds) {
+  let lid = ids.lid;
   let S = params.d_sae;
   var part = 0.0;
   if (params.mode == 1u) {
@@ -37,7 +40,7 @@ fn arch_stats(@builtin(local_invocation_index) lid: u32) {
     for (var s = lid; s < S; s += WG) { part += f32(col[s]); }
   }
   red[lid] = part;
-  workgroup_sum(lid);
+  workgroup_reduce(ids);
   if (lid == 0u) {
     var aux_loss = 0.0;
     if (params.has_aux == 1u) { aux_loss = aux[0]; }

@@ -5,7 +5,8 @@
  *  - `batchtopk-plan`: a BatchTopK training step with the bucket plan on the GPU (one submission, no readback) vs the
  *    former readback plan (GpuSaeEngine option batchTopkReadback): median ms of one step awaited, and of `queued`
  *    steps submitted back to back then awaited once (per step), with the ratios GPU plan ÷ readback.
- * Times are medians after one warm-up; compare the ratios of one run.
+ * The two variants alternate rep by rep (each sample after its own warm-up call); medians; compare the ratios of one
+ * run.
  */
 import type { Gpu } from '../../src/gpu/device';
 import { createEvalReduce } from '../../src/gpu/kernels/eval';
@@ -36,15 +37,18 @@ export async function subgroupsBench(
   median: Median,
 ): Promise<unknown> {
   const rng = new Rng(5);
+  // The two variants alternate rep by rep (plain, subgroups, plain, …) so that load drifts on a shared machine hit
+  // both alike; each sample list is the interleaved run's.
   const both = async (make: (subgroups: boolean) => (pass: GPUComputePassEncoder) => void, label: string) => {
-    const out: Record<string, number> = {};
-    for (const subgroups of [false, true]) {
-      const record = make(subgroups);
-      out[subgroups ? 'subgroups_ms' : 'plain_ms'] = round(
-        median(await timeIt(() => gpu.run(`bench:${label}`, record), reps)),
-      );
+    const records = [make(false), make(true)];
+    const samples: number[][] = [[], []];
+    for (let r = 0; r < reps; r++) {
+      for (const v of [0, 1]) {
+        samples[v].push(...(await timeIt(() => gpu.run(`bench:${label}`, records[v]), 1)));
+      }
     }
-    return { ...out, subgroups_over_plain: round(out.subgroups_ms / out.plain_ms) };
+    const [plain, sg] = samples.map((xs) => round(median(xs)));
+    return { plain_ms: plain, subgroups_ms: sg, subgroups_over_plain: round(sg / plain) };
   };
   const topk = [];
   for (const shape of TOPK_SHAPES) {
@@ -128,28 +132,40 @@ export async function batchTopkPlanBench(
     const batches = Array.from({ length: 4 }, () => rng.normalArray(shape.batchSize * shape.dModel));
     const init = initSaeParams(shape, 1, batches[0]);
     const row: Record<string, number> = {};
-    for (const readback of [false, true]) {
-      const engine = await GpuSaeEngine.create(gpu, shape, init, { batchTopkReadback: readback });
-      try {
-        let i = 0;
-        const one = median(
-          await timeIt(async () => {
-            await engine.step(batches[i++ % batches.length], hyper, false);
-            await engine.flush();
-          }, reps),
-        );
-        const many = median(
-          await timeIt(async () => {
-            for (let q = 0; q < queued; q++) await engine.step(batches[i++ % batches.length], hyper, false);
-            await engine.flush();
-          }, reps),
-        );
-        const tag = readback ? 'readback' : 'gpu_plan';
-        row[`${tag}_step_ms`] = round(one);
-        row[`${tag}_queued_ms_per_step`] = round(many / queued);
-      } finally {
-        engine.destroy();
+    // Both engines live side by side and alternate rep by rep (GPU plan, readback, GPU plan, …), so that load
+    // drifts on a shared machine hit both alike.
+    const engines = [
+      await GpuSaeEngine.create(gpu, shape, init),
+      await GpuSaeEngine.create(gpu, shape, init, { batchTopkReadback: true }),
+    ];
+    try {
+      const one: number[][] = [[], []];
+      const many: number[][] = [[], []];
+      let i = 0;
+      for (let r = 0; r < reps; r++) {
+        for (const v of [0, 1]) {
+          const e = engines[v];
+          one[v].push(
+            ...(await timeIt(async () => {
+              await e.step(batches[i++ % batches.length], hyper, false);
+              await e.flush();
+            }, 1)),
+          );
+          many[v].push(
+            ...(await timeIt(async () => {
+              for (let q = 0; q < queued; q++) await e.step(batches[i++ % batches.length], hyper, false);
+              await e.flush();
+            }, 1)),
+          );
+        }
       }
+      for (const v of [0, 1]) {
+        const tag = v === 1 ? 'readback' : 'gpu_plan';
+        row[`${tag}_step_ms`] = round(median(one[v]));
+        row[`${tag}_queued_ms_per_step`] = round(median(many[v]) / queued);
+      }
+    } finally {
+      for (const e of engines) e.destroy();
     }
     results.push({
       shape: { d_model: shape.dModel, d_sae: shape.dSae, k: shape.k, batch: shape.batchSize },

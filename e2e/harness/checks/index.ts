@@ -17,7 +17,7 @@ import { lmGoldenCheck, lmKernelsCheck, lmOddCheck, lmPatchedCheck, lmPatchedDem
 import { matmulCheck } from './matmul';
 import { matryoshkaCheck } from './matryoshka';
 import { saeEvalCheck, saeStateCheck, saeStepCheck, saeTrackCheck, saeTrainCheck } from './sae-step';
-import { evalReduceCheck } from './subgroups';
+import { archStatsCheck, evalReduceCheck } from './subgroups';
 import { sweepGpuCheck } from './sweep-gpu';
 import { trainRunCheck } from './train-run';
 import type { Check } from './types';
@@ -33,6 +33,7 @@ export const checks: Record<string, Check> = {
   adam: adamCheck,
   stats: statsCheck,
   'eval-reduce': evalReduceCheck,
+  'arch-stats': archStatsCheck,
   nonfinite: nonFiniteCheck,
   'sae-step': saeStepCheck,
   'sae-eval': saeEvalCheck,

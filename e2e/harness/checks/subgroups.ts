@@ -1,11 +1,14 @@
 /**
  * Subgroup variants (src/gpu/kernels/subgroups.ts): the option the checks pass, the tolerance of a reordered float
- * sum, and the evaluation reduction (shaders/eval.wgsl) against its CPU twin (addEvalRowSums) at odd lengths. TopK
+ * sum, the evaluation reduction (shaders/eval.wgsl, twin addEvalRowSums) and the sparsity/AuxK stats words
+ * (shaders/arch-stats.wgsl, twin sparsityLossOf) at odd lengths. TopK
  * and the step stats take the same option in e2e/harness/checks/kernels.ts.
  */
+import { createArchStats } from '../../../src/gpu/kernels/arch-stats';
 import { createEvalReduce, EVAL_CHUNK_WORDS } from '../../../src/gpu/kernels/eval';
 import { type CompareReport, compareArrays } from '../../../src/reference/compare';
-import { addEvalRowSums } from '../../../src/reference/sae-engine';
+import { addEvalRowSums, sparsityLossOf } from '../../../src/reference/sae-engine';
+import { resolveArch } from '../../../src/sae/arch';
 import { ROW_STATS } from '../../../src/sae/kernel-types';
 import { Rng } from '../../../src/util/rng';
 import { type Check, type CheckParams, num } from './types';
@@ -85,6 +88,53 @@ export const evalReduceCheck: Check = async (gpu, p) => {
     reports.push(compareExact(`${t} fire totals`, await gpu.readU32(bufs.fireTotal, S), wantTotal));
     reports.push(compareExact(`${t} counts zeroed`, await gpu.readU32(bufs.counts, S), new Uint32Array(S)));
     return reports;
+  } finally {
+    kernel.destroy();
+    for (const b of Object.values(bufs)) b.destroy();
+  }
+};
+
+/**
+ * arch-stats: words 5 (AuxK loss) and 6 (sparsity loss λ·Σ/B) of the stats buffer against sparsityLossOf (float64)
+ * on seeded per-latent planes. mode 'jumprelu' (Σ fire counts: integers, exact in f32 below 2²⁴, then λ and /B:
+ * rtol γ_3) or 'relu' (Σ_s Σz_s·‖W_dec,s‖: S non-negative products, rtol γ_{S+3}); the AuxK word exact. params:
+ * dSae, rows, mode, lambda, seed, subgroups.
+ */
+export const archStatsCheck: Check = async (gpu, p) => {
+  const S = num(p, 'dSae');
+  const B = num(p, 'rows');
+  const lambda = num(p, 'lambda', 0.37);
+  const mode = p['mode'] === 'relu' ? 'relu' : 'jumprelu';
+  const rng = new Rng(num(p, 'seed', 1));
+  const opts = subgroupOption(p);
+  const fire = Uint32Array.from({ length: S }, () => (rng.next() < 0.6 ? rng.int(B + 1) : 0));
+  const zSum = Float32Array.from({ length: S }, () => (rng.next() < 0.6 ? rng.next() * 30 : 0));
+  const decNorm = Float32Array.from({ length: S }, () => 0.5 + rng.next());
+  const col = new Uint32Array(4 * S);
+  col.set(fire, 0);
+  col.set(new Uint32Array(zSum.buffer), S);
+  col.set(new Uint32Array(decNorm.buffer), 2 * S);
+  const aux = Float32Array.from({ length: 8 }, () => rng.next());
+  const kernel = createArchStats(gpu, { dSae: S, rows: B }, mode, true, 'check:arch-stats', opts);
+  const bufs = {
+    col: gpu.storage('check:arch-stats:col', col),
+    auxScalars: gpu.storage('check:arch-stats:aux', aux),
+    out: gpu.storage('check:arch-stats:out', 8 * 4),
+  };
+  try {
+    kernel.setLambda(lambda);
+    await gpu.run('check:arch-stats', (pass) => kernel.encode(pass, bufs));
+    const out = new Float32Array((await gpu.readU32(bufs.out, 8)).buffer);
+    const arch = resolveArch({ dModel: 1, dSae: S, arch: { architecture: mode } });
+    const want = sparsityLossOf(arch, Math.fround(lambda), fire, zSum, decNorm, B);
+    const t = `arch-stats ${mode} S=${S} B=${B}${opts.subgroups === undefined ? '' : ` subgroups=${opts.subgroups}`}`;
+    return [
+      compareExact(`${t} AuxK loss word`, [out[5]], [aux[0]]),
+      compareArrays(`${t} sparsity loss`, [out[6]], [want], {
+        atol: 0,
+        rtol: mode === 'relu' ? sumRtol(S + 3) : sumRtol(3),
+      }),
+    ];
   } finally {
     kernel.destroy();
     for (const b of Object.values(bufs)) b.destroy();

@@ -7,8 +7,12 @@ import type { Gpu, ShaderSource } from '../device';
 import { COL_PLANES } from './activation';
 import { f32Bits, needBuffer, positiveInt, wgSize } from './common';
 import { STATS_WORDS } from './stats';
+import { REDUCE_SWAP, subgroupsWanted, subgroupVariant } from './subgroups';
 
 export const archStatsShader: ShaderSource = { name: 'arch-stats', code: archStatsWgsl };
+
+/** The subgroup variant (include/reduce-sg.wgsl swapped in): the same sum in another order. */
+export const archStatsSgShader: ShaderSource = subgroupVariant(archStatsShader, [REDUCE_SWAP]);
 
 /** Which sparsity term the stats report. */
 export type SparsityMode = 'none' | 'relu' | 'jumprelu';
@@ -31,20 +35,26 @@ export interface ArchStatsKernel {
   destroy(): void;
 }
 
-/** @throws GpuError on a non-positive size. */
+/**
+ * @param opts.subgroups the subgroup variant: true (required), false (never); default preferSubgroups
+ *   (src/gpu/kernels/subgroups.ts). It changes the float summation order of the sparsity sum.
+ * @throws GpuError on a non-positive size, or `opts.subgroups` true on a device without subgroups.
+ */
 export function createArchStats(
   gpu: Gpu,
   shape: { dSae: number; rows: number },
   mode: SparsityMode,
   hasAux: boolean,
   label = 'arch-stats',
+  opts: { subgroups?: boolean } = {},
 ): ArchStatsKernel {
   const { dSae: S, rows: R } = shape;
   positiveInt(label, 'd_sae', S);
   positiveInt(label, 'rows', R);
   const wg = wgSize(gpu, 256);
   const ro = 'read-only-storage' as const;
-  const pipe = gpu.pipeline(archStatsShader, 'arch_stats', ['uniform', ro, ro, 'storage'], { WG: wg });
+  const shader = subgroupsWanted(gpu, label, opts.subgroups) ? archStatsSgShader : archStatsShader;
+  const pipe = gpu.pipeline(shader, 'arch_stats', ['uniform', ro, ro, 'storage'], { WG: wg });
   const m = { none: 0, relu: 1, jumprelu: 2 }[mode];
   const words = (lambda: number) => new Uint32Array([S, R, m, hasAux ? 1 : 0, f32Bits(lambda), 0, 0, 0]);
   const params = gpu.uniform(`${label}:params`, words(0));

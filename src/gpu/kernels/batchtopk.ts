@@ -5,9 +5,9 @@
  *
  * Dispatches per call: init, 4 × (hist over R·S, digit), apply over R·S, and (training) threshold. Work ∝ 5·R·S
  * reads; workgroup memory 1 KiB; no float atomics. Scratch buffers: hist u32 [256], state u32 [8].
- * Then count (the fullest row's number of kept latents, read back by the engine) and compact: the kept latents as
- * (index, value) rows of k_cap slots, the layout the TopK decode and sparse backward take — so a BatchTopK step
- * costs about what a TopK step does instead of dense [R, S] matmuls.
+ * Then count (the fullest row's number of kept latents, read by the GPU plan, batchtopk-plan.ts) and compact: the
+ * kept latents as (index, value) rows of k_cap slots, the layout the TopK decode and sparse backward take — so a
+ * BatchTopK step costs about what a TopK step does instead of dense [R, S] matmuls.
  */
 import batchtopkWgsl from '../../../shaders/batchtopk.wgsl?raw';
 import { batchKeepCount, MAX_COMPACT_K } from '../../sae/formulas';

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { batchTopkPlanCpu } from '../../reference/batchtopk-plan';
 import type { AdapterSummary } from '../device';
+import { archStatsSgShader } from './arch-stats';
 import { evalSgShader } from './eval';
 import { statsSgShader } from './stats';
 import { preferSubgroups, REDUCE_SWAP, REDUCE2_SWAP, subgroupVariant, TOPK_SELECT_SWAP } from './subgroups';
@@ -18,6 +19,7 @@ describe('subgroup variants', () => {
       [topkSgShader, TOPK_SELECT_SWAP, 'fn topk('],
       [statsSgShader, REDUCE2_SWAP, 'fn stats('],
       [evalSgShader, REDUCE_SWAP, 'fn eval_reduce('],
+      [archStatsSgShader, REDUCE_SWAP, 'fn arch_stats('],
     ] as const) {
       expect(shader.code.startsWith('enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n')).toBe(true);
       expect(shader.code.includes(swap[0])).toBe(false);
