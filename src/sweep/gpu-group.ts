@@ -1,8 +1,9 @@
 /**
  * One sweep group on the GPU engine: every batch is uploaded ONCE into one shared, labelled input buffer owned here,
  * and every SAE of the group steps on it in the SAME command submission (one command encoder, one queue.submit per
- * step for the whole group; two when a member's step path reads back between its passes, BatchTopK: phase A of all
- * members, the readbacks, phase B of all members). Held-out evaluation shares its uploaded rows the same way: the
+ * step for the whole group, BatchTopK included since its bucket plan runs on the GPU; two only for a member whose step
+ * path reads back between its passes — the bench's `batchTopkReadback` engine option: phase A of all members, the
+ * readbacks, phase B of all members). Held-out evaluation shares its uploaded rows the same way: the
  * rows are uploaded once and each chunk is one submission for every member.
  *
  * Each member is an ordinary {@link GpuSaeEngine}; the batch reaches its x buffer by a device-side copy inside the
