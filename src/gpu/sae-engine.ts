@@ -384,9 +384,8 @@ export class GpuSaeEngine implements SaeEngine {
   /**
    * Shared-input stepping (src/sweep/gpu-group.ts feeds one uploaded batch to several engines in one submission).
    * Step part 1: validate `hyper` and write this step's uniforms (advances t); no upload. Then encode the step with
-   * {@link encodeSharedStep}: phase 'all' when {@link needsPlan} is false, else 'a', submit, await
-   * {@link planSharedStep}, then 'b' in a later submission. The result is the same step as {@link step} on the
-   * same batch, bit for bit (the batch reaches this engine's x buffer by a device-side copy instead of writeBuffer).
+   * {@link encodeSharedStep}. The result is the same step as {@link step} on the same batch, bit for bit (the batch
+   * reaches this engine's x buffer by a device-side copy instead of writeBuffer).
    * @throws RangeError on a bad hyper-parameter; GpuError when the engine is unusable.
    */
   prepareSharedStep(hyper: StepHyper): void {
@@ -400,38 +399,31 @@ export class GpuSaeEngine implements SaeEngine {
   }
 
   /**
-   * True when this engine's step path reads back between its two passes, so a step is two phases. False for every
-   * path the lab uses (BatchTopK plans on the GPU); true only with the bench's `batchTopkReadback` option.
+   * True when this engine's step path reads back between its two passes, so its step cannot be recorded into a
+   * shared submission. False for every path the lab uses (BatchTopK plans on the GPU); true only with the bench's
+   * `batchTopkReadback` option.
    */
   get needsPlan(): boolean {
     return this.path.plan !== undefined;
   }
 
   /**
-   * Record one phase of a shared-input step into `enc`: phase 'a' and 'all' first copy `input` (f32 [B, D] from
-   * byte `offset`, the caller's uploaded batch, which needs COPY_SRC) into this engine's x, then one compute pass
-   * of the phase's stages. The caller submits `enc` and owns the validation error scope.
+   * Record a shared-input step into `enc`: copy `input` (f32 [B, D] from byte `offset`, the caller's uploaded batch,
+   * which needs COPY_SRC) into this engine's x, then one compute pass of every stage. The caller submits `enc` and
+   * owns the validation error scope.
+   * @throws GpuError when the step path reads back mid-step ({@link needsPlan}): such an engine steps alone.
    */
-  encodeSharedStep(enc: GPUCommandEncoder, input: GPUBuffer, phase: 'a' | 'b' | 'all', offset = 0): void {
+  encodeSharedStep(enc: GPUCommandEncoder, input: GPUBuffer, offset = 0): void {
     const path = this.path;
-    if (phase !== 'b') enc.copyBufferToBuffer(input, offset, this.bufs.x, 0, this.bufs.x.size);
-    const stages =
-      phase === 'a'
-        ? path.stagesA()
-        : phase === 'b'
-          ? [...path.stagesB(), ...this.stagesC()]
-          : [...path.stagesA(), ...path.stagesB(), ...this.stagesC()];
-    const pass = enc.beginComputePass({ label: this.gpu.label(`sae:shared-step-${phase}:pass`) });
+    if (path.plan)
+      throw new GpuError('GpuSaeEngine.encodeSharedStep: this step path reads back mid-step; step it alone');
+    enc.copyBufferToBuffer(input, offset, this.bufs.x, 0, this.bufs.x.size);
+    const pass = enc.beginComputePass({ label: this.gpu.label('sae:shared-step:pass') });
     try {
-      for (const [, record] of stages) record(pass);
+      for (const [, record] of [...path.stagesA(), ...path.stagesB(), ...this.stagesC()]) record(pass);
     } finally {
       pass.end();
     }
-  }
-
-  /** The step path's readback between phases 'a' and 'b' (after phase 'a' was submitted); no-op without one. */
-  async planSharedStep(): Promise<void> {
-    await this.path.plan?.();
   }
 
   /** Read the last step's sums (the stats {@link step} returns). @throws GpuError when the engine is unusable. */

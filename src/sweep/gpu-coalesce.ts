@@ -270,14 +270,15 @@ export class StepCoalescer {
   }
 }
 
-/** The GPU engine's shared-input API (duck-typed: only a {@link GpuSaeEngine} has it). */
+/** The GPU engine's shared-input API (duck-typed: only a {@link GpuSaeEngine} has it), usable (no mid-step readback). */
 export function sharesSteps(e: SaeEngine): e is GpuSaeEngine {
   const g = e as Partial<GpuSaeEngine>;
   return (
     typeof g.encodeSharedStep === 'function' &&
     typeof g.prepareSharedStep === 'function' &&
     typeof g.openSharedEval === 'function' &&
-    g.gpuContext !== undefined
+    g.gpuContext !== undefined &&
+    g.needsPlan === false
   );
 }
 

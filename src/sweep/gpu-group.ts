@@ -1,9 +1,8 @@
 /**
  * One sweep group on the GPU engine: every batch is uploaded ONCE into one shared, labelled input buffer owned here,
  * and every SAE of the group steps on it in the SAME command submission (one command encoder, one queue.submit per
- * step for the whole group, BatchTopK included since its bucket plan runs on the GPU; two only for a member whose step
- * path reads back between its passes — the bench's `batchTopkReadback` engine option: phase A of all members, the
- * readbacks, phase B of all members). Held-out evaluation shares its uploaded rows the same way: the
+ * step for the whole group, BatchTopK included since its bucket plan runs on the GPU; an engine whose step path reads
+ * back mid-step — only the bench's `batchTopkReadback` engine option — cannot join). Held-out evaluation shares its uploaded rows the same way: the
  * rows are uploaded once and each chunk is one submission for every member.
  *
  * Each member is an ordinary {@link GpuSaeEngine}; the batch reaches its x buffer by a device-side copy inside the
@@ -74,8 +73,13 @@ export class GpuSweepGroup {
     this.input = gpu.storage('sweep:group:x', B * D * 4);
   }
 
-  /** @throws RangeError naming `who` when `e`'s batchSize or d_model differs from `first`'s. */
+  /**
+   * @throws RangeError naming `who` when `e`'s batchSize or d_model differs from `first`'s, or `e` reads back
+   *   mid-step (GpuSaeEngine.needsPlan).
+   */
   private static assertFits(who: string, first: GpuSaeEngine, e: GpuSaeEngine): void {
+    if (e.needsPlan)
+      throw new RangeError(`${who} reads back mid-step (needsPlan), so it cannot share a group submission`);
     const { batchSize: B, dModel: D } = first.shape;
     if (e.shape.batchSize !== B || e.shape.dModel !== D)
       throw new RangeError(
@@ -178,20 +182,9 @@ export class GpuSweepGroup {
     device.pushErrorScope('validation');
     let scope: Promise<GPUError | null>;
     try {
-      const planned = engines.filter((e) => e.needsPlan);
-      if (planned.length === 0) {
-        this.submitAll('sweep:group:step', (enc) => {
-          for (const e of engines) e.encodeSharedStep(enc, this.input, 'all');
-        });
-      } else {
-        this.submitAll('sweep:group:step-a', (enc) => {
-          for (const e of engines) e.encodeSharedStep(enc, this.input, e.needsPlan ? 'a' : 'all');
-        });
-        await Promise.all(planned.map((e) => e.planSharedStep()));
-        this.submitAll('sweep:group:step-b', (enc) => {
-          for (const e of planned) e.encodeSharedStep(enc, this.input, 'b');
-        });
-      }
+      this.submitAll('sweep:group:step', (enc) => {
+        for (const e of engines) e.encodeSharedStep(enc, this.input);
+      });
     } finally {
       scope = device.popErrorScope();
     }

@@ -128,8 +128,6 @@ export const sweepGpuCheck: Check = async (gpu, p) => {
       );
     }
     const chunks = Math.ceil(evalRows / B);
-    // Two phases per step only when a member plans by readback (none does since BatchTopK plans on the GPU).
-    const phases = engines.some((e) => e.needsPlan) ? 2 : 1;
     reports.push(
       conditionReport(
         'one upload per step',
@@ -138,8 +136,8 @@ export const sweepGpuCheck: Check = async (gpu, p) => {
       ),
       conditionReport(
         'one submission per step phase for the whole group',
-        group.stages.submissions === phases * steps + chunks,
-        `${group.stages.submissions} submissions for ${steps} steps of ${phases} phase(s) + ${chunks} eval chunks`,
+        group.stages.submissions === steps + chunks,
+        `${group.stages.submissions} submissions for ${steps} steps + ${chunks} eval chunks`,
       ),
     );
   } finally {
